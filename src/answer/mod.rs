@@ -1,0 +1,325 @@
+//! Answer composition: from ranked passages to the reply — the sentence that answers, its
+//! document, a short answer when the question asks for a count or a person, the other documents'
+//! version when they disagree, or a plain abstention when the evidence is weak.
+//!
+//! Invariant: every answered reply cites at least one quote, and every quote is a verbatim slice
+//! of a document body (the composer never rewrites source text).
+
+mod short;
+
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+
+use serde::Serialize;
+
+use crate::retrieve::Hit;
+use crate::text::{Analyzer, QuestionKind};
+
+/// Knobs of the composer. Defaults are the calibrated values (see ARCHITECTURE.md).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Policy {
+    /// Minimum share of the question's term weight (IDF) that the best sentence's passage must
+    /// contain for isnad to answer.
+    pub min_coverage: f32,
+    /// How many citations an answer carries at most.
+    pub max_citations: usize,
+    /// A further citation must score at least this fraction of the best one.
+    pub relative_floor: f32,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            min_coverage: 0.5,
+            max_citations: 4,
+            relative_floor: 0.6,
+        }
+    }
+}
+
+/// One cited sentence.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Citation {
+    /// Document id (`knowledge/…`).
+    pub document: String,
+    pub title: String,
+    /// Passage ordinal in the document.
+    pub passage: u32,
+    /// The sentence exactly as written in the document.
+    pub quote: String,
+    /// Retrieval score of the passage (BM25, or fused when dense retrieval is on).
+    pub score: f32,
+    /// Byte range of the quote in the document body.
+    #[serde(skip)]
+    pub range: Range<usize>,
+    /// The short answer this quote gives (a number with its noun, a name), if any.
+    #[serde(skip)]
+    pub value: Option<ShortValue>,
+}
+
+/// A short answer extracted from one quote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShortValue {
+    /// Comparable key (the number's digits, the name's normalized form).
+    pub key: String,
+    /// The words as written in the quote.
+    pub display: String,
+}
+
+/// The reply to one question.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Answer {
+    pub question: String,
+    pub answered: bool,
+    /// Short answer (a count with its noun, a name), or null.
+    pub answer: Option<String>,
+    pub citations: Vec<Citation>,
+    /// What the question asks for.
+    #[serde(skip)]
+    pub kind: QuestionKind,
+    /// Cited documents give different short answers.
+    #[serde(skip)]
+    pub sources_differ: bool,
+    /// Share of the question's term weight found in the best evidence (0..1).
+    #[serde(skip)]
+    pub coverage: f32,
+}
+
+impl Answer {
+    /// The "documents do not answer this" reply.
+    pub fn abstain(question: &str, kind: QuestionKind, coverage: f32) -> Answer {
+        Answer {
+            question: question.to_owned(),
+            answered: false,
+            answer: None,
+            citations: Vec::new(),
+            kind,
+            sources_differ: false,
+            coverage,
+        }
+    }
+}
+
+/// A candidate sentence, gathered from the retrieved passages.
+struct Candidate<'h> {
+    hit: &'h Hit,
+    /// Range relative to the passage text.
+    rel: Range<usize>,
+    coverage: f32,
+    score: f32,
+    value: Option<ShortValue>,
+}
+
+/// Bonus for a sentence that holds the kind of answer asked for (a number for "how many", a
+/// name after a title for "who").
+const ANSWER_TYPE_BONUS: f32 = 0.25;
+
+/// Composes the answer to `question` from retrieved `hits`. `terms`/`idf` are the question's
+/// analyzed terms and their weights (see [`crate::retrieve::idf`]).
+pub fn compose(
+    question: &str,
+    kind: QuestionKind,
+    analyzer: &Analyzer,
+    hits: &[Hit],
+    terms: &[String],
+    idf: &[f32],
+    policy: &Policy,
+) -> Answer {
+    let weight: HashMap<&str, f32> = terms
+        .iter()
+        .map(String::as_str)
+        .zip(idf.iter().copied())
+        .collect();
+    let total: f32 = weight.values().sum();
+    if hits.is_empty() || total <= 0.0 {
+        return Answer::abstain(question, kind, 0.0);
+    }
+    let top_score = hits[0].score.max(f32::EPSILON);
+
+    let query_terms: HashSet<&str> = weight.keys().copied().collect();
+    // every sentence of every retrieved passage, once (passages overlap)
+    let mut seen = HashSet::new();
+    let mut candidates = Vec::new();
+    for hit in hits {
+        let passage_cov = coverage(analyzer, &hit.text, &weight, total);
+        for rel in &hit.sentences {
+            if !seen.insert((hit.doc.as_str(), hit.start + rel.start)) {
+                continue;
+            }
+            let sentence = &hit.text[rel.clone()];
+            let cov = coverage(analyzer, sentence, &weight, total);
+            let value = short::extract(kind, analyzer, sentence, &query_terms);
+            // the sentence's own coverage decides; its passage's score and coverage break ties
+            let bonus = if value.is_some() {
+                ANSWER_TYPE_BONUS
+            } else {
+                0.0
+            };
+            let score = 0.6 * cov + 0.2 * passage_cov + 0.2 * hit.score / top_score + bonus;
+            candidates.push(Candidate {
+                hit,
+                rel: rel.clone(),
+                coverage: cov.max(passage_cov * 0.75),
+                score,
+                value,
+            });
+        }
+    }
+    candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let Some(best) = candidates.first() else {
+        return Answer::abstain(question, kind, 0.0);
+    };
+    if best.coverage < policy.min_coverage {
+        return Answer::abstain(question, kind, best.coverage);
+    }
+    let best_coverage = best.coverage;
+    let floor = best.score * policy.relative_floor;
+
+    let chosen = choose(&candidates, floor, policy.max_citations, analyzer);
+    let mut citations: Vec<Citation> = chosen
+        .into_iter()
+        .map(|c| {
+            let quote = &c.hit.text[c.rel.clone()];
+            Citation {
+                document: c.hit.doc.clone(),
+                title: c.hit.title.clone(),
+                passage: c.hit.ordinal,
+                quote: quote.to_owned(),
+                score: c.hit.score,
+                range: c.hit.start + c.rel.start..c.hit.start + c.rel.end,
+                value: c.value.clone(),
+            }
+        })
+        .collect();
+
+    // the short answer: the best quote's value and, for counts, every other document's
+    // different value (a name is not compared: two titles in two documents are rarely one role)
+    let mut values: Vec<(usize, &ShortValue)> = Vec::new();
+    let compare_across_documents = kind == QuestionKind::Count;
+    for (i, c) in citations.iter().enumerate() {
+        if !values.is_empty() && !compare_across_documents {
+            break;
+        }
+        if let Some(v) = &c.value {
+            let same_doc_listed = values
+                .iter()
+                .any(|(j, _)| citations[*j].document == c.document);
+            if !values.iter().any(|(_, w)| w.key == v.key) && !same_doc_listed {
+                values.push((i, v));
+            }
+        }
+    }
+    let sources_differ = values.len() > 1;
+    let answer = (!values.is_empty()).then(|| {
+        values
+            .iter()
+            .map(|(_, v)| v.display.as_str())
+            .collect::<Vec<_>>()
+            .join(" / ")
+    });
+    // when sources differ, their quotes come first, in the order of their values
+    if sources_differ {
+        let order: Vec<usize> = values.iter().map(|(i, _)| *i).collect();
+        let mut reordered: Vec<Citation> = order.iter().map(|&i| citations[i].clone()).collect();
+        reordered.extend(
+            citations
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !order.contains(i))
+                .map(|(_, c)| c.clone()),
+        );
+        citations = reordered;
+    }
+    Answer {
+        question: question.to_owned(),
+        answered: true,
+        answer,
+        citations,
+        kind,
+        sources_differ,
+        coverage: best_coverage,
+    }
+}
+
+/// Picks citations: the best sentence, each document's best value-bearing sentence, the best
+/// sentence of each other document above the floor, then further sentences above the floor;
+/// never two near-identical quotes.
+fn choose<'c, 'h>(
+    candidates: &'c [Candidate<'h>],
+    floor: f32,
+    max: usize,
+    analyzer: &Analyzer,
+) -> Vec<&'c Candidate<'h>> {
+    let mut chosen: Vec<&Candidate> = Vec::new();
+    let mut signatures: Vec<HashSet<String>> = Vec::new();
+    let mut docs: HashSet<&str> = HashSet::new();
+    let mut admit = |c: &'c Candidate<'h>, chosen: &mut Vec<&'c Candidate<'h>>| {
+        let sig: HashSet<String> = analyzer
+            .analyze(&c.hit.text[c.rel.clone()])
+            .into_iter()
+            .map(|t| t.text)
+            .collect();
+        let duplicate = signatures.iter().any(|s| jaccard(s, &sig) > 0.8);
+        if !duplicate {
+            signatures.push(sig);
+            chosen.push(c);
+        }
+    };
+    // pass 1: the best sentence
+    if let Some(first) = candidates.first() {
+        docs.insert(first.hit.doc.as_str());
+        admit(first, &mut chosen);
+    }
+    // pass 2: a sentence that states a value next to the question's words is evidence in its
+    // own right: cite each document's best one even below the floor, so that documents giving
+    // different numbers are shown side by side
+    for c in candidates {
+        if chosen.len() >= max {
+            break;
+        }
+        let doc_has_value = chosen
+            .iter()
+            .any(|x| x.hit.doc == c.hit.doc && x.value.is_some());
+        if c.value.is_some() && !doc_has_value && !chosen.iter().any(|x| std::ptr::eq(*x, c)) {
+            docs.insert(c.hit.doc.as_str());
+            admit(c, &mut chosen);
+        }
+    }
+    // pass 3: the best sentence of each other document above the floor
+    for c in candidates {
+        if chosen.len() >= max || c.score < floor {
+            break;
+        }
+        if docs.insert(c.hit.doc.as_str()) {
+            admit(c, &mut chosen);
+        }
+    }
+    // pass 4: fill with the next best sentences
+    for c in candidates {
+        if chosen.len() >= max || c.score < floor {
+            break;
+        }
+        if !chosen.iter().any(|x| std::ptr::eq(*x, c)) {
+            admit(c, &mut chosen);
+        }
+    }
+    chosen
+}
+
+fn jaccard(a: &HashSet<String>, b: &HashSet<String>) -> f32 {
+    if a.is_empty() && b.is_empty() {
+        return 1.0;
+    }
+    a.intersection(b).count() as f32 / a.union(b).count() as f32
+}
+
+/// Share of the question's term weight present in `text`.
+fn coverage(analyzer: &Analyzer, text: &str, weight: &HashMap<&str, f32>, total: f32) -> f32 {
+    let present: HashSet<String> = analyzer.analyze(text).into_iter().map(|t| t.text).collect();
+    weight
+        .iter()
+        .filter(|(t, _)| present.contains(**t))
+        .map(|(_, w)| w)
+        .sum::<f32>()
+        / total
+}

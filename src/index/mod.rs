@@ -1,0 +1,312 @@
+//! The on-disk search index: a tantivy index of passages, its manifest, and the generation
+//! pointer that makes rebuilds atomic.
+//!
+//! Layout under the data dir:
+//! ```text
+//! index/CURRENT          name of the live generation (replaced by rename: atomic)
+//! index/gen-<hash>-<n>/  one complete tantivy index + isnad-manifest.json
+//! ```
+//! A rebuild writes a new generation beside the live one and only then points `CURRENT` at it,
+//! so a reader never sees half an index. The manifest records a fingerprint of the knowledge
+//! folder (every file's path and content hash, plus the analyzer settings); an index whose
+//! fingerprint differs from the folder's is stale and is rebuilt.
+
+pub mod passage;
+
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use tantivy::schema::{
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, STORED, STRING,
+};
+use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy};
+use tracing::{info, warn};
+
+use crate::error::{Error, Result};
+use crate::knowledge::{self, Knowledge, Rejected};
+use crate::text::{Analyzer, ArabicStemmer, IsnadTokenizer};
+use passage::{encode_ranges, passages};
+
+/// Bumped whenever analysis or passage building changes meaning, so old indexes are rebuilt.
+pub const FORMAT_VERSION: u32 = 1;
+const MANIFEST: &str = "isnad-manifest.json";
+const CURRENT: &str = "CURRENT";
+
+/// What an index was built from, stored beside it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Manifest {
+    pub format: u32,
+    pub fingerprint: String,
+    pub stemmer: ArabicStemmer,
+    pub documents: Vec<DocumentInfo>,
+    pub rejected: Vec<Rejected>,
+    pub passages: u64,
+    pub text_bytes: u64,
+}
+
+/// A document as listed by `/sources` and `isnad sources`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DocumentInfo {
+    pub id: String,
+    pub title: String,
+    pub language: String,
+    pub source: String,
+    pub date: String,
+    pub passages: u32,
+}
+
+/// The schema's fields.
+#[derive(Debug, Clone, Copy)]
+pub struct Fields {
+    pub doc: Field,
+    pub title: Field,
+    pub body: Field,
+    pub ordinal: Field,
+    pub start: Field,
+    pub sentences: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let analyzed = TextOptions::default().set_stored().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(Analyzer::TOKENIZER)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let fields = Fields {
+        doc: b.add_text_field("doc", STRING | STORED),
+        title: b.add_text_field("title", analyzed.clone()),
+        body: b.add_text_field("body", analyzed),
+        ordinal: b.add_u64_field("ordinal", STORED),
+        start: b.add_u64_field("start", STORED),
+        sentences: b.add_text_field("sentences", STORED),
+    };
+    (b.build(), fields)
+}
+
+/// An open, searchable index generation.
+pub struct IndexHandle {
+    pub index: Index,
+    pub reader: IndexReader,
+    pub fields: Fields,
+    pub manifest: Manifest,
+    pub dir: PathBuf,
+    pub analyzer: Analyzer,
+}
+
+impl std::fmt::Debug for IndexHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IndexHandle")
+            .field("dir", &self.dir)
+            .field("passages", &self.manifest.passages)
+            .finish()
+    }
+}
+
+/// Fingerprint of a knowledge folder under an analyzer: changes when any file is added, removed,
+/// renamed or edited, or when the analysis changes.
+pub fn fingerprint(knowledge_dir: &Path, analyzer: &Analyzer) -> Result<String> {
+    let (candidates, rejected) = knowledge::discover(knowledge_dir)?;
+    let mut h = blake3::Hasher::new();
+    h.update(
+        format!(
+            "format {FORMAT_VERSION} stemmer {:?}\n",
+            analyzer.arabic_stemmer()
+        )
+        .as_bytes(),
+    );
+    for c in candidates {
+        let content = match std::fs::File::open(&c.path) {
+            // hash the file streaming, so a huge file costs no memory here
+            Ok(mut f) => {
+                let mut fh = blake3::Hasher::new();
+                match std::io::copy(&mut f, &mut fh) {
+                    Ok(_) => fh.finalize().to_hex().to_string(),
+                    Err(e) => format!("unreadable {e}"),
+                }
+            }
+            Err(e) => format!("unreadable {e}"),
+        };
+        h.update(format!("{}\t{}\n", c.id, content).as_bytes());
+    }
+    for r in rejected {
+        h.update(format!("rejected {}\n", r.path.display()).as_bytes());
+    }
+    Ok(h.finalize().to_hex()[..16].to_owned())
+}
+
+fn register(index: &Index, analyzer: &Analyzer) {
+    index
+        .tokenizers()
+        .register(Analyzer::TOKENIZER, IsnadTokenizer::new(analyzer.clone()));
+}
+
+/// Progress callback: (done, total) passages.
+pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Sync);
+
+/// Builds a new generation from `knowledge` under `index_root` and makes it current.
+pub fn build(
+    index_root: &Path,
+    knowledge: &Knowledge,
+    fingerprint: &str,
+    analyzer: &Analyzer,
+    progress: Progress,
+) -> Result<IndexHandle> {
+    std::fs::create_dir_all(index_root).map_err(Error::io(index_root))?;
+    let stamp = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let name = format!("gen-{fingerprint}-{stamp}-{}", std::process::id());
+    let dir = index_root.join(&name);
+    std::fs::create_dir_all(&dir).map_err(Error::io(&dir))?;
+
+    let (schema, fields) = schema();
+    let index = Index::create_in_dir(&dir, schema)?;
+    register(&index, analyzer);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
+    let mut writer: IndexWriter =
+        index.writer_with_num_threads(threads, 64 * 1024 * 1024 * threads)?;
+
+    let split: Vec<_> = knowledge
+        .documents
+        .iter()
+        .map(|d| passages(&d.body))
+        .collect();
+    let total: u64 = split.iter().map(|p| p.len() as u64).sum();
+    let mut done = 0u64;
+    let mut text_bytes = 0u64;
+    let mut documents = Vec::with_capacity(knowledge.documents.len());
+    for (d, ps) in knowledge.documents.iter().zip(&split) {
+        text_bytes += d.body.len() as u64;
+        for p in ps {
+            writer.add_document(doc!(
+                fields.doc => d.id.as_str(),
+                fields.title => d.meta.title.as_str(),
+                fields.body => &d.body[p.range.clone()],
+                fields.ordinal => u64::from(p.ordinal),
+                fields.start => p.range.start as u64,
+                fields.sentences => encode_ranges(&p.sentences),
+            ))?;
+            done += 1;
+            if done % 1024 == 0 {
+                progress(done, total);
+            }
+        }
+        documents.push(DocumentInfo {
+            id: d.id.clone(),
+            title: d.meta.title.clone(),
+            language: d.meta.language.clone(),
+            source: d.meta.source.clone(),
+            date: d.meta.date.clone(),
+            passages: ps.len() as u32,
+        });
+    }
+    writer.commit()?;
+    writer.wait_merging_threads()?;
+    progress(total, total);
+
+    let manifest = Manifest {
+        format: FORMAT_VERSION,
+        fingerprint: fingerprint.to_owned(),
+        stemmer: analyzer.arabic_stemmer(),
+        documents,
+        rejected: knowledge.rejected.clone(),
+        passages: total,
+        text_bytes,
+    };
+    write_atomically(
+        &dir.join(MANIFEST),
+        &serde_json::to_vec_pretty(&manifest).unwrap_or_default(),
+    )?;
+    // the swap: readers following CURRENT see the old generation or the new one, never a mix
+    write_atomically(&index_root.join(CURRENT), name.as_bytes())?;
+    info!(generation = %name, passages = total, documents = manifest.documents.len(), rejected = manifest.rejected.len(), "index built");
+    remove_old_generations(index_root, &name);
+    open_generation(&dir, analyzer)
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    let mut f = std::fs::File::create(&tmp).map_err(Error::io(&tmp))?;
+    f.write_all(bytes)
+        .and_then(|_| f.sync_all())
+        .map_err(Error::io(&tmp))?;
+    std::fs::rename(&tmp, path).map_err(Error::io(path))
+}
+
+fn remove_old_generations(index_root: &Path, keep: &str) {
+    let Ok(entries) = std::fs::read_dir(index_root) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("gen-") && name != keep {
+            // open readers keep their memory-mapped files alive on Unix; removal is safe
+            if let Err(err) = std::fs::remove_dir_all(e.path()) {
+                warn!(path = %e.path().display(), %err, "could not remove an old index generation");
+            }
+        }
+    }
+}
+
+/// Opens the generation `CURRENT` names, if there is one and it is intact.
+pub fn open_current(index_root: &Path, analyzer: &Analyzer) -> Result<Option<IndexHandle>> {
+    let pointer = index_root.join(CURRENT);
+    let name = match std::fs::read_to_string(&pointer) {
+        Ok(n) => n.trim().to_owned(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(Error::Io {
+                path: pointer,
+                source: e,
+            })
+        }
+    };
+    if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
+        return Err(Error::DamagedIndex {
+            path: pointer,
+            reason: "CURRENT does not name a generation".into(),
+        });
+    }
+    open_generation(&index_root.join(name), analyzer).map(Some)
+}
+
+/// Opens one generation folder and checks that it matches its manifest.
+pub fn open_generation(dir: &Path, analyzer: &Analyzer) -> Result<IndexHandle> {
+    let damaged = |reason: String| Error::DamagedIndex {
+        path: dir.to_owned(),
+        reason,
+    };
+    let raw = std::fs::read(dir.join(MANIFEST)).map_err(|e| damaged(format!("manifest: {e}")))?;
+    let manifest: Manifest =
+        serde_json::from_slice(&raw).map_err(|e| damaged(format!("manifest: {e}")))?;
+    let index = Index::open_in_dir(dir).map_err(|e| damaged(e.to_string()))?;
+    register(&index, analyzer);
+    let (_, fields) = schema();
+    let reader = index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::Manual)
+        .try_into()
+        .map_err(|e: tantivy::TantivyError| damaged(e.to_string()))?;
+    let found = reader.searcher().num_docs();
+    if found != manifest.passages {
+        return Err(damaged(format!(
+            "holds {found} passages, manifest says {}",
+            manifest.passages
+        )));
+    }
+    Ok(IndexHandle {
+        index,
+        reader,
+        fields,
+        manifest,
+        dir: dir.to_owned(),
+        analyzer: analyzer.clone(),
+    })
+}

@@ -1,0 +1,276 @@
+//! The `isnad` command: the CLI definition and glue onto the library, nothing more.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use isnad::answer::Answer;
+use isnad::eval::{self, SquadOptions};
+use isnad::text::ArabicStemmer;
+use isnad::{Config, Engine};
+
+#[derive(Parser)]
+#[command(
+    name = "isnad",
+    version,
+    about = "Answers questions about a folder of documents, citing the source text."
+)]
+struct Cli {
+    /// Folder of documents (default: ./knowledge, else the one shipped with isnad).
+    #[arg(long, global = true, env = "ISNAD_KNOWLEDGE_DIR")]
+    knowledge: Option<PathBuf>,
+    /// Folder for the index (default: .isnad beside the knowledge folder).
+    #[arg(long, global = true, env = "ISNAD_DATA_DIR")]
+    data: Option<PathBuf>,
+    /// Arabic stemmer: light, snowball or none.
+    #[arg(long, global = true)]
+    stemmer: Option<ArabicStemmer>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Answer a question from the documents.
+    Ask {
+        question: String,
+        /// Print the answer as JSON (schema in README).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rebuild the index now (it is otherwise rebuilt on first use after a change).
+    Index,
+    /// List the documents in the index and the files that were rejected.
+    Sources {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Measure answer quality: a golden JSONL file, or a SQuAD-format data set with --squad.
+    Eval {
+        /// Golden file: one {"question": …, "expect": [...]} per line.
+        file: Option<PathBuf>,
+        /// SQuAD-format file whose paragraphs become the documents.
+        #[arg(long, conflicts_with = "file")]
+        squad: Option<PathBuf>,
+        /// Parallel SQuAD file whose questions (same ids) are asked instead.
+        #[arg(long, requires = "squad")]
+        questions: Option<PathBuf>,
+        /// Ask only every n-th question (a split).
+        #[arg(long, default_value_t = 1)]
+        every: usize,
+        /// Start of the split.
+        #[arg(long, default_value_t = 0)]
+        offset: usize,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() {
+    let _ = dotenvy::dotenv();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ISNAD_LOG")
+                .unwrap_or_else(|_| "warn,isnad=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    if let Err(err) = run(Cli::parse()) {
+        // a closed pipe (`isnad ask … | head`) is not an error worth a message
+        if err.chain().any(|e| {
+            e.downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+        }) {
+            std::process::exit(0);
+        }
+        eprintln!("error: {err}");
+        for cause in err.chain().skip(1) {
+            eprintln!("  caused by: {cause}");
+        }
+        std::process::exit(1);
+    }
+}
+
+fn config(cli: &Cli) -> Config {
+    let mut c = Config::from_env();
+    if let Some(k) = &cli.knowledge {
+        c.knowledge_dir = k.clone();
+        if cli.data.is_none() && std::env::var_os("ISNAD_DATA_DIR").is_none() {
+            c.data_dir = k
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."))
+                .join(".isnad");
+        }
+    }
+    if let Some(d) = &cli.data {
+        c.data_dir = d.clone();
+    }
+    if let Some(s) = cli.stemmer {
+        c.stemmer = s;
+    }
+    c
+}
+
+fn progress_bar() -> ProgressBar {
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("indexing {bar:40} {pos}/{len} passages {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+fn open(cfg: Config) -> Result<Engine> {
+    let bar = progress_bar();
+    let engine = Engine::open_with_progress(cfg.clone(), &|done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })
+    .with_context(|| {
+        format!(
+            "opening the knowledge folder {}",
+            cfg.knowledge_dir.display()
+        )
+    })?;
+    bar.finish_and_clear();
+    Ok(engine)
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let cfg = config(&cli);
+    let mut out = std::io::stdout().lock();
+    match &cli.command {
+        Command::Ask { question, json } => {
+            let engine = open(cfg)?;
+            let answer = engine.ask(question)?;
+            if *json {
+                serde_json::to_writer(&mut out, &answer)?;
+                writeln!(out)?;
+            } else {
+                write!(out, "{}", render(&answer))?;
+            }
+        }
+        Command::Index => {
+            let engine = open(cfg)?;
+            let bar = progress_bar();
+            let report = engine.refresh(true, &|done, total| {
+                bar.set_length(total);
+                bar.set_position(done);
+            })?;
+            bar.finish_and_clear();
+            writeln!(
+                out,
+                "indexed {} documents, {} passages",
+                report.documents, report.passages
+            )?;
+            for r in &report.rejected {
+                writeln!(out, "rejected {r}")?;
+            }
+        }
+        Command::Sources { json } => {
+            let engine = open(cfg)?;
+            let m = engine.manifest();
+            if *json {
+                serde_json::to_writer_pretty(
+                    &mut out,
+                    &serde_json::json!({"documents": m.documents, "rejected": m.rejected}),
+                )?;
+                writeln!(out)?;
+            } else {
+                for d in &m.documents {
+                    writeln!(
+                        out,
+                        "{}  [{}] {} passages  {}",
+                        d.id, d.language, d.passages, d.title
+                    )?;
+                }
+                for r in &m.rejected {
+                    writeln!(out, "rejected {r}")?;
+                }
+            }
+        }
+        Command::Eval {
+            file,
+            squad,
+            questions,
+            every,
+            offset,
+            json,
+        } => {
+            if let Some(squad) = squad {
+                let opts = SquadOptions {
+                    questions: questions.clone(),
+                    every: *every,
+                    offset: *offset,
+                };
+                let r = eval::squad(squad, &opts, &cfg)?;
+                if *json {
+                    serde_json::to_writer(&mut out, &r)?;
+                    writeln!(out)?;
+                } else {
+                    writeln!(
+                        out,
+                        "questions {}  paragraph R@1 {:.3}  R@5 {:.3}  MRR {:.3}  answer-top1 {:.3}  abstained {:.3}  p50 {:.1} ms  p99 {:.1} ms  index {:.1} s",
+                        r.questions, r.paragraph_r1, r.paragraph_r5, r.mrr, r.answer_top1, r.abstained, r.p50_ms, r.p99_ms, r.index_s
+                    )?;
+                }
+            } else {
+                let file = file
+                    .as_ref()
+                    .context("give a golden JSONL file, or --squad FILE")?;
+                let cases = eval::read_golden(file)?;
+                let engine = open(cfg)?;
+                let r = eval::golden(&engine, &cases)?;
+                if *json {
+                    serde_json::to_writer_pretty(&mut out, &r)?;
+                    writeln!(out)?;
+                } else {
+                    for c in &r.cases {
+                        let verdict = match (c.should_answer, c.answered, c.rank) {
+                            (true, _, Some(1)) => "ok".to_owned(),
+                            (true, _, Some(k)) => format!("rank {k}"),
+                            (true, false, None) => "abstained".to_owned(),
+                            (true, true, None) => "MISS".to_owned(),
+                            (false, false, _) => "ok (abstained)".to_owned(),
+                            (false, true, _) => "ANSWERED (should abstain)".to_owned(),
+                        };
+                        writeln!(out, "{verdict:>26}  {}", c.question)?;
+                    }
+                    writeln!(out, "questions {}  hit@1 {:.3}  hit@3 {:.3}  MRR {:.3}  abstention accuracy {:.3}", r.questions, r.hit1, r.hit3, r.mrr, r.abstention_accuracy)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The human-readable answer.
+fn render(a: &Answer) -> String {
+    let mut s = String::new();
+    if !a.answered {
+        s.push_str("The documents do not answer this question.\n");
+        return s;
+    }
+    if let Some(short) = &a.answer {
+        s.push_str(&format!("Answer: {short}\n"));
+    }
+    if a.sources_differ {
+        s.push_str("Sources differ: the documents give different values.\n");
+    }
+    for (i, c) in a.citations.iter().enumerate() {
+        s.push_str(&format!(
+            "\n[{}] {} — passage {} (score {:.2})\n    {}\n    {}\n",
+            i + 1,
+            c.title,
+            c.passage,
+            c.score,
+            c.quote,
+            c.document
+        ));
+    }
+    s
+}

@@ -1,0 +1,106 @@
+//! Retrieval: from analyzed question terms to ranked passages (BM25 over passage text, title
+//! matches boosted), plus the term statistics the answer composer needs to score sentences.
+//!
+//! Queries are built term by term from the analyzer's output — the user's text never reaches a
+//! query parser, so `AND (`, `"`, `*` or `~` in a question are just characters.
+
+use std::ops::Range;
+
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::{TantivyDocument, Term};
+
+use crate::error::Result;
+use crate::index::passage::decode_ranges;
+use crate::index::IndexHandle;
+
+/// Weight of a title match relative to a body match.
+pub const TITLE_BOOST: f32 = 0.5;
+
+/// A retrieved passage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    /// Document id (`knowledge/…`).
+    pub doc: String,
+    pub title: String,
+    /// Passage ordinal in its document.
+    pub ordinal: u32,
+    pub score: f32,
+    /// The passage text exactly as in the document.
+    pub text: String,
+    /// Byte offset of the passage in the document body.
+    pub start: usize,
+    /// Sentence ranges relative to `text`.
+    pub sentences: Vec<Range<usize>>,
+}
+
+/// Inverse document frequency of each query term over passages, BM25's formula
+/// `ln(1 + (N - n + 0.5) / (n + 0.5))`. A term no passage contains gets the highest weight
+/// (n = 0): a question whose rare words are all missing from the documents is not answered by
+/// the documents, however well its common words match.
+pub fn idf(handle: &IndexHandle, terms: &[String]) -> Result<Vec<f32>> {
+    let searcher = handle.reader.searcher();
+    let n = searcher.num_docs() as f32;
+    terms
+        .iter()
+        .map(|t| {
+            let df = searcher.doc_freq(&Term::from_field_text(handle.fields.body, t))? as f32;
+            Ok((1.0 + (n - df + 0.5) / (df + 0.5)).ln())
+        })
+        .collect()
+}
+
+/// The `k` best passages for the given (already analyzed) terms.
+pub fn search(handle: &IndexHandle, terms: &[String], k: usize) -> Result<Vec<Hit>> {
+    if terms.is_empty() || k == 0 {
+        return Ok(Vec::new());
+    }
+    let f = handle.fields;
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(terms.len() * 2);
+    for t in terms {
+        let body = TermQuery::new(
+            Term::from_field_text(f.body, t),
+            IndexRecordOption::WithFreqs,
+        );
+        let title = TermQuery::new(
+            Term::from_field_text(f.title, t),
+            IndexRecordOption::WithFreqs,
+        );
+        clauses.push((Occur::Should, Box::new(body)));
+        clauses.push((
+            Occur::Should,
+            Box::new(BoostQuery::new(Box::new(title), TITLE_BOOST)),
+        ));
+    }
+    let query = BooleanQuery::new(clauses);
+    let searcher = handle.reader.searcher();
+    let top = searcher.search(&query, &TopDocs::with_limit(k).order_by_score())?;
+    let mut hits = Vec::with_capacity(top.len());
+    for (score, addr) in top {
+        let d: TantivyDocument = searcher.doc(addr)?;
+        let text_of = |field| {
+            d.get_first(field)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let num_of = |field| {
+            d.get_first(field)
+                .and_then(|v| v.as_u64())
+                .unwrap_or_default()
+        };
+        let text = text_of(f.body);
+        let sentences = decode_ranges(&text_of(f.sentences), text.len());
+        hits.push(Hit {
+            doc: text_of(f.doc),
+            title: text_of(f.title),
+            ordinal: num_of(f.ordinal) as u32,
+            score,
+            start: num_of(f.start) as usize,
+            sentences,
+            text,
+        });
+    }
+    Ok(hits)
+}

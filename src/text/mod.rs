@@ -1,0 +1,24 @@
+//! Text analysis: everything that turns raw text into comparable terms, for both the index and
+//! the question, so the two can never disagree.
+//!
+//! - [`tokenize`]: word boundaries (diacritics never split a word);
+//! - [`normalize`]: per-word folding (diacritics, alef/yeh/teh marbuta, digits, case);
+//! - [`numbers`]: spelled-out numbers read as digits;
+//! - [`stem`]: Arabic light / Snowball and English Snowball stemmers;
+//! - [`analyzer`]: the pipeline and its tantivy tokenizer;
+//! - [`segment`]: sentence boundaries for citations;
+//! - [`question`]: what kind of answer a question wants.
+//!
+//! Nothing here knows any corpus: stop words and number words are language data.
+
+pub mod analyzer;
+pub mod normalize;
+pub mod numbers;
+pub mod question;
+pub mod segment;
+pub mod stem;
+pub mod tokenize;
+
+pub use analyzer::{Analyzer, IsnadTokenizer, Term, Word};
+pub use question::{question_kind, question_terms, QuestionKind};
+pub use stem::ArabicStemmer;

@@ -1,0 +1,150 @@
+//! Character-level normalization of one word: the folding that makes spelling variants of the
+//! same word compare equal, before stemming.
+//!
+//! The rules follow the choices of Lucene's `ArabicNormalizer` (alef variants, alef maqsura,
+//! teh marbuta, harakat and tatweel) with two additions that Arabic web text needs: Arabic-Indic
+//! digits become ASCII, and invisible format characters (ZWJ/ZWNJ, bidi marks) are dropped instead
+//! of splitting the word. Hamza on waw/yeh (ؤ ئ) is *not* folded: it distinguishes real words and
+//! Lucene leaves it too.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// True for the Arabic marks that carry vowels or emphasis but no letter: fathatan..sukun and
+/// the extended marks (U+064B–U+065F), superscript alef (U+0670), and the Quranic annotation
+/// signs (U+06D6–U+06ED). They are removed without splitting the word.
+pub fn is_arabic_mark(c: char) -> bool {
+    matches!(c, '\u{064B}'..='\u{065F}' | '\u{0670}' | '\u{06D6}'..='\u{06DC}' | '\u{06DF}'..='\u{06E4}' | '\u{06E7}' | '\u{06E8}' | '\u{06EA}'..='\u{06ED}')
+}
+
+/// Tatweel (kashida), the elongation stroke: pure typography.
+pub const TATWEEL: char = '\u{0640}';
+
+/// Invisible characters that may sit inside a word: zero-width (non-)joiners, bidi marks and
+/// embeddings, soft hyphen, word joiner, BOM.
+pub fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}'
+    )
+}
+
+/// True for characters that belong inside a word without being letters themselves.
+pub fn is_word_joiner(c: char) -> bool {
+    is_arabic_mark(c)
+        || c == TATWEEL
+        || is_invisible_format(c)
+        || unicode_normalization::char::is_combining_mark(c)
+}
+
+/// True for characters of the Arabic script blocks (letters, marks, digits).
+pub fn is_arabic(c: char) -> bool {
+    matches!(c, '\u{0600}'..='\u{06FF}' | '\u{0750}'..='\u{077F}' | '\u{08A0}'..='\u{08FF}' | '\u{FB50}'..='\u{FDFF}' | '\u{FE70}'..='\u{FEFF}')
+}
+
+/// Folds one character after compatibility decomposition; `None` drops it.
+fn fold_char(c: char) -> Option<char> {
+    if is_arabic_mark(c) || c == TATWEEL || is_invisible_format(c) {
+        return None;
+    }
+    Some(match c {
+        // alef with madda, hamza above, hamza below, wasla → bare alef
+        'آ' | 'أ' | 'إ' | 'ٱ' => 'ا',
+        // alef maqsura → yeh; Farsi yeh → yeh
+        'ى' | 'ی' => 'ي',
+        // teh marbuta → heh
+        'ة' => 'ه',
+        // Farsi keheh → kaf
+        'ک' => 'ك',
+        // Arabic-Indic and extended Arabic-Indic digits → ASCII
+        '\u{0660}'..='\u{0669}' => char::from(b'0' + (c as u32 - 0x0660) as u8),
+        '\u{06F0}'..='\u{06F9}' => char::from(b'0' + (c as u32 - 0x06F0) as u8),
+        _ => return Some(c),
+    })
+}
+
+/// Normalizes one word: NFKC (presentation forms, full-width letters), diacritics and tatweel
+/// removed, letter variants folded, digits made ASCII, lower-cased. Accents on Latin letters are
+/// dropped too, so `café` and `cafe` agree.
+pub fn normalize_word(word: &str) -> String {
+    let mut out = String::with_capacity(word.len());
+    for c in word.nfkc() {
+        if ('\u{00C0}'..='\u{024F}').contains(&c) {
+            // accented Latin letter: keep its base letter
+            for d in std::iter::once(c).nfd() {
+                if !unicode_normalization::char::is_combining_mark(d) {
+                    out.extend(d.to_lowercase());
+                }
+            }
+            continue;
+        }
+        if unicode_normalization::char::is_combining_mark(c) && !is_arabic(c) {
+            continue;
+        }
+        if let Some(f) = fold_char(c) {
+            out.extend(f.to_lowercase());
+        }
+    }
+    out
+}
+
+/// Folds a whole text for loose substring comparison (used by evaluation to compare a quote with
+/// an expected answer): every word normalized, joined by single spaces.
+pub fn fold_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for word in super::tokenize::words(text) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&normalize_word(&text[word]));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diacritics_are_removed_not_split() {
+        // real spellings from the corpus: shadda + fatha, shadda alone, bare
+        assert_eq!(normalize_word("الدَّولية"), "الدوليه");
+        assert_eq!(normalize_word("الدّولية"), "الدوليه");
+        assert_eq!(normalize_word("الدولية"), "الدوليه");
+        assert_eq!(normalize_word("دولةً"), "دوله");
+        assert_eq!(normalize_word("السِّلم"), "السلم");
+    }
+
+    #[test]
+    fn alef_variants_and_yeh_fold() {
+        assert_eq!(normalize_word("الإسلامي"), normalize_word("الاسلامي"));
+        assert_eq!(normalize_word("أربع"), "اربع");
+        assert_eq!(normalize_word("آخر"), "اخر");
+        assert_eq!(normalize_word("على"), "علي");
+    }
+
+    #[test]
+    fn hamza_carriers_stay_distinct() {
+        assert_eq!(normalize_word("مسؤول"), "مسؤول");
+        assert_eq!(normalize_word("رئيس"), "رئيس");
+    }
+
+    #[test]
+    fn tatweel_and_invisible_characters_vanish() {
+        assert_eq!(normalize_word("الإرهـــاب"), normalize_word("الإرهاب"));
+        assert_eq!(normalize_word("دو\u{200C}لة"), "دوله");
+    }
+
+    #[test]
+    fn digits_become_ascii_and_latin_lowercase() {
+        assert_eq!(normalize_word("٤١"), "41");
+        assert_eq!(normalize_word("۳۹"), "39");
+        assert_eq!(normalize_word("Café"), "cafe");
+        assert_eq!(normalize_word("ＡＢＣ"), "abc");
+    }
+
+    #[test]
+    fn presentation_forms_fold_to_letters() {
+        // U+FEDF U+FEE0 ... are isolated/initial forms of lam etc.
+        assert_eq!(normalize_word("\u{FEDF}\u{FEE0}"), "لل");
+    }
+}

@@ -1,0 +1,133 @@
+//! What a question asks for, read from its interrogative words (English and Arabic): a count, a
+//! person, a time, a place, or anything else. Language data, not corpus knowledge; the answer
+//! composer uses it to pick a short answer (a number with its noun, a name after a title).
+
+use serde::Serialize;
+
+use super::analyzer::{Analyzer, Word};
+use super::normalize::normalize_word;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QuestionKind {
+    Count,
+    Person,
+    Time,
+    Place,
+    Other,
+}
+
+/// Reads the kind from the question's normalized words (see [`super::Analyzer::words`]).
+pub fn question_kind(words: &[Word]) -> QuestionKind {
+    let w: Vec<&str> = words.iter().map(|w| w.norm.as_str()).collect();
+    let has = |s: &str| w.contains(&s);
+    let pair = |a: &str, b: &str| w.windows(2).any(|p| p[0] == a && p[1] == b);
+    // English
+    if pair("how", "many")
+        || pair("how", "much")
+        || pair("number", "of") && (has("what") || has("the"))
+    {
+        return QuestionKind::Count;
+    }
+    if has("who") || has("whom") || has("whose") {
+        return QuestionKind::Person;
+    }
+    if has("when") || pair("what", "year") || pair("which", "year") || pair("what", "date") {
+        return QuestionKind::Time;
+    }
+    if has("where") {
+        return QuestionKind::Place;
+    }
+    // Arabic (normalized: alef folded, teh marbuta as heh). `من` is both "who" and "from": read
+    // it as "who" only at the head of the question (after an optional conjunction) or before a
+    // pronoun (من هو / من هي / من هم).
+    let first = w.first().copied().unwrap_or("");
+    if has("كم") || pair("ما", "عدد") || pair("ما", "هو") && has("عدد") || first == "عدد"
+    {
+        return QuestionKind::Count;
+    }
+    if first == "من"
+        || first == "ومن"
+        || pair("من", "هو")
+        || pair("من", "هي")
+        || pair("من", "هم")
+        || has("لمن")
+    {
+        return QuestionKind::Person;
+    }
+    if has("متي") || pair("في", "اي") && has("عام") || pair("اي", "عام") || pair("اي", "سنه")
+    {
+        return QuestionKind::Time;
+    }
+    if has("اين") {
+        return QuestionKind::Place;
+    }
+    QuestionKind::Other
+}
+
+/// Words that only frame a question of this kind ("how *many*", "كم *عدد*", "the *number* of"):
+/// they say what is asked, not what it is about, so they are not searched for.
+fn frame_words(kind: QuestionKind) -> &'static [&'static str] {
+    match kind {
+        QuestionKind::Count => &["عدد", "number", "count"],
+        QuestionKind::Time => &["year", "date", "عام", "سنه", "تاريخ"],
+        _ => &[],
+    }
+}
+
+/// The question's kind and its search terms (analyzed, distinct, frame words removed).
+pub fn question_terms(analyzer: &Analyzer, question: &str) -> (QuestionKind, Vec<String>) {
+    let kind = question_kind(&analyzer.words(question));
+    let frame: Vec<String> = frame_words(kind)
+        .iter()
+        .map(|w| analyzer.stem(&normalize_word(w)))
+        .collect();
+    let terms = analyzer
+        .query_terms(question)
+        .into_iter()
+        .filter(|t| !frame.contains(t))
+        .collect();
+    (kind, terms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::Analyzer;
+
+    fn kind(q: &str) -> QuestionKind {
+        question_kind(&Analyzer::default().words(q))
+    }
+
+    #[test]
+    fn english_interrogatives() {
+        assert_eq!(
+            kind("How many member countries are there?"),
+            QuestionKind::Count
+        );
+        assert_eq!(kind("Who leads it?"), QuestionKind::Person);
+        assert_eq!(kind("When was it founded?"), QuestionKind::Time);
+        assert_eq!(kind("Where is the headquarters?"), QuestionKind::Place);
+        assert_eq!(kind("What does it do?"), QuestionKind::Other);
+    }
+
+    #[test]
+    fn frame_words_are_not_searched() {
+        let a = Analyzer::default();
+        let (kind, terms) = question_terms(&a, "كم عدد السفن في الأسطول؟");
+        assert_eq!(kind, QuestionKind::Count);
+        assert_eq!(terms, a.query_terms("السفن الأسطول"));
+        let (_, terms) = question_terms(&a, "What is the number of ships?");
+        assert_eq!(terms, a.query_terms("ships"));
+    }
+
+    #[test]
+    fn arabic_interrogatives() {
+        assert_eq!(kind("كم عدد الدول؟"), QuestionKind::Count);
+        assert_eq!(kind("ما عدد الأعضاء؟"), QuestionKind::Count);
+        assert_eq!(kind("من هو القائد؟"), QuestionKind::Person);
+        assert_eq!(kind("متى تأسس؟"), QuestionKind::Time);
+        assert_eq!(kind("أين يقع المقر؟"), QuestionKind::Place);
+        assert_eq!(kind("ما هدف التعاون من البداية؟"), QuestionKind::Other);
+    }
+}
