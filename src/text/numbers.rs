@@ -12,7 +12,7 @@ fn word_value(w: &str) -> Option<u32> {
     Some(match w {
         // Arabic, normalized (alef folded, teh marbuta as heh, alef maqsura as yeh)
         "واحد" | "واحده" | "احد" | "احدي" => 1,
-        "اثنان" | "اثنين" | "اثنتان" | "اثنتين" | "اثنا" | "اثني" => {
+        "اثنان" | "اثنين" | "اثنتان" | "اثنتين" | "اثنا" | "اثني" | "اثنتا" | "اثنتي" => {
             2
         }
         "ثلاث" | "ثلاثه" => 3,
@@ -127,6 +127,7 @@ mod tests {
         assert_eq!(read("تسع وثلاثين"), Some((39, 2)));
         assert_eq!(read("أربع أسس"), Some((4, 1)));
         assert_eq!(read("ثلاثة عشر"), Some((13, 2)));
+        assert_eq!(read("اثنتي عشرة سفينة"), Some((12, 2)));
     }
 
     #[test]

@@ -13,6 +13,12 @@ fn is_word_char(c: char) -> bool {
     c.is_alphanumeric() || is_word_joiner(c)
 }
 
+/// A character that makes a run of word characters a word: a letter or digit that is not one
+/// of the joiners (some Arabic marks are "alphabetic" in Unicode's sense).
+fn is_content(c: char) -> bool {
+    c.is_alphanumeric() && !is_word_joiner(c)
+}
+
 fn is_number_separator(c: char) -> bool {
     matches!(c, '.' | ',' | '\u{066B}' | '\u{066C}')
 }
@@ -30,11 +36,11 @@ pub fn words(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
             }
         };
         let mut end = start + first.len_utf8();
-        let mut has_content = first.is_alphanumeric();
+        let mut has_content = is_content(first);
         let mut prev_digit = first.is_numeric();
         while let Some(&(i, c)) = chars.peek() {
             if is_word_char(c) {
-                has_content |= c.is_alphanumeric();
+                has_content |= is_content(c);
                 prev_digit = c.is_numeric() || (prev_digit && is_word_joiner(c));
                 end = i + c.len_utf8();
                 chars.next();

@@ -1,0 +1,154 @@
+//! Loading a knowledge folder with bad files in it, and keeping the index in step with the
+//! folder: rebuild on change, atomic swap, recovery from a damaged index.
+
+mod common;
+
+use isnad::knowledge::load_dir;
+use isnad::Engine;
+
+const GOOD: &[u8] = "---\ntitle: الأسطول\nlanguage: ar\n---\nيضم الأسطول اثنتي عشرة سفينة. تبحر السفن من الميناء الشمالي.\n".as_bytes();
+
+#[test]
+fn malformed_files_are_reported_and_the_rest_loads() {
+    let (root, config) = common::temp_knowledge(&[
+        ("good.md", GOOD),
+        ("plain.txt", "A plain text note about harbours.".as_bytes()),
+        (
+            "nested/deeper/also-good.md",
+            b"+++\ntitle = \"Deep\"\n+++\nDeep text.",
+        ),
+        ("bad-utf8.txt", b"caf\xe9 au lait"),
+        ("bad-yaml.md", b"---\ntitle: [oops\n---\nbody"),
+        ("unclosed.md", b"---\ntitle: x\nbody without a fence"),
+        ("empty.md", b""),
+        ("binary.txt", b"\x00\x01\x02PNG"),
+        ("ignored.json", b"{}"),
+        (".hidden/secret.md", b"hidden"),
+    ]);
+    let k = load_dir(&config.knowledge_dir).expect("folder loads");
+    let mut ids: Vec<&str> = k.documents.iter().map(|d| d.id.as_str()).collect();
+    ids.sort();
+    assert_eq!(
+        ids,
+        [
+            "knowledge/good.md",
+            "knowledge/nested/deeper/also-good.md",
+            "knowledge/plain.txt"
+        ]
+    );
+    let reasons: Vec<String> = k.rejected.iter().map(|r| r.to_string()).collect();
+    assert_eq!(reasons.len(), 5, "{reasons:#?}");
+    for (file, why) in [
+        ("bad-utf8.txt", "UTF-8"),
+        ("bad-yaml.md", "YAML"),
+        ("unclosed.md", "not closed"),
+        ("empty.md", "empty"),
+        ("binary.txt", "binary"),
+    ] {
+        assert!(
+            reasons.iter().any(|r| r.contains(file) && r.contains(why)),
+            "{file}: {reasons:#?}"
+        );
+    }
+    assert_eq!(
+        k.documents
+            .iter()
+            .find(|d| d.id.ends_with("plain.txt"))
+            .map(|d| d.meta.title.as_str()),
+        Some("plain")
+    );
+    // the engine still serves the good files and lists the rejected ones
+    let engine = Engine::open(config).expect("engine");
+    assert_eq!(engine.manifest().rejected.len(), 5);
+    assert!(engine.ask("كم سفينة في الأسطول؟").expect("answer").answered);
+    drop(root);
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinks_are_not_followed() {
+    let (root, config) = common::temp_knowledge(&[("good.md", GOOD)]);
+    let outside = root.path().join("outside.md");
+    std::fs::write(&outside, "secret outside text").expect("write");
+    std::os::unix::fs::symlink(&outside, config.knowledge_dir.join("link.md")).expect("symlink");
+    let k = load_dir(&config.knowledge_dir).expect("loads");
+    assert_eq!(k.documents.len(), 1);
+    assert!(k
+        .rejected
+        .iter()
+        .any(|r| r.path.ends_with("link.md") && r.reason.contains("link")));
+}
+
+#[test]
+fn missing_folder_is_an_error_naming_it() {
+    let err =
+        load_dir(std::path::Path::new("/nonexistent/isnad-knowledge")).expect_err("missing folder");
+    assert!(
+        err.to_string().contains("/nonexistent/isnad-knowledge"),
+        "{err}"
+    );
+}
+
+#[test]
+fn index_is_rebuilt_when_knowledge_changes_and_reused_when_not() {
+    let (_root, config) = common::temp_knowledge(&[("good.md", GOOD)]);
+    let engine = Engine::open(config.clone()).expect("engine");
+    let first = engine.handle().dir.clone();
+    assert!(!engine.ask("ما لون المنارة؟").expect("answer").answered);
+
+    // unchanged: no rebuild, and a second process reuses the same generation
+    assert!(!engine.refresh(false, &|_, _| {}).expect("refresh").rebuilt);
+    assert_eq!(
+        Engine::open(config.clone()).expect("reopen").handle().dir,
+        first
+    );
+
+    // changed: rebuilt, swapped, and the new text is found
+    std::fs::write(
+        config.knowledge_dir.join("lighthouse.md"),
+        "---\ntitle: المنارة\n---\nلون المنارة أحمر وأبيض.\n",
+    )
+    .expect("write");
+    let before = engine.handle();
+    let report = engine.refresh(false, &|_, _| {}).expect("refresh");
+    assert!(report.rebuilt);
+    assert_eq!(report.documents, 2);
+    assert_ne!(engine.handle().dir, first);
+    let a = engine.ask("ما لون المنارة؟").expect("answer");
+    assert!(a.answered && a.citations[0].quote.contains("أحمر"), "{a:?}");
+    // a question in flight on the old generation still completes
+    assert_eq!(before.reader.searcher().num_docs(), 1);
+
+    // a fresh open after another edit also rebuilds
+    std::fs::remove_file(config.knowledge_dir.join("lighthouse.md")).expect("rm");
+    let reopened = Engine::open(config).expect("reopen");
+    assert!(!reopened.ask("ما لون المنارة؟").expect("answer").answered);
+}
+
+#[test]
+fn damaged_index_is_rebuilt_on_open() {
+    let (_root, config) = common::temp_knowledge(&[("good.md", GOOD)]);
+    let dir = Engine::open(config.clone())
+        .expect("engine")
+        .handle()
+        .dir
+        .clone();
+    std::fs::remove_file(dir.join("isnad-manifest.json")).expect("damage");
+    let engine = Engine::open(config.clone()).expect("reopens");
+    assert!(engine.ask("كم سفينة في الأسطول؟").expect("answer").answered);
+
+    std::fs::write(config.index_dir().join("CURRENT"), "../../etc").expect("damage pointer");
+    let engine = Engine::open(config).expect("reopens");
+    assert!(engine.ask("كم سفينة في الأسطول؟").expect("answer").answered);
+}
+
+#[test]
+fn spelled_out_numbers_answer_digit_questions() {
+    let (_root, config) = common::temp_knowledge(&[("good.md", GOOD)]);
+    let engine = Engine::open(config).expect("engine");
+    let a = engine.ask("هل يضم الأسطول 12 سفينة؟").expect("answer");
+    assert!(
+        a.answered && a.citations[0].quote.contains("اثنتي عشرة"),
+        "{a:?}"
+    );
+}
