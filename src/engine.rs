@@ -61,6 +61,22 @@ impl Engine {
         })
     }
 
+    /// Serves an index that was built elsewhere (benchmarks), without looking at a knowledge folder.
+    pub fn from_index(config: Config, index_dir: &std::path::Path) -> Result<Engine> {
+        let analyzer = Analyzer::new(config.stemmer);
+        let handle =
+            index::open_current(index_dir, &analyzer)?.ok_or_else(|| Error::DamagedIndex {
+                path: index_dir.to_owned(),
+                reason: "no index here".into(),
+            })?;
+        Ok(Engine {
+            config,
+            analyzer,
+            current: RwLock::new(Arc::new(handle)),
+            building: Mutex::new(()),
+        })
+    }
+
     fn fresh_handle(
         config: &Config,
         analyzer: &Analyzer,

@@ -8,6 +8,7 @@
 //! knows about Discord, and nothing in the code knows about any corpus.
 
 pub mod answer;
+pub mod bench;
 pub mod config;
 pub mod engine;
 pub mod error;

@@ -48,6 +48,21 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Measure latency, index build throughput and memory on the knowledge folder and on large
+    /// synthetic corpora made from it.
+    Bench {
+        /// Synthetic corpus sizes, in passages.
+        #[arg(long, value_delimiter = ',', default_value = "10000,200000")]
+        sizes: Vec<usize>,
+        /// Golden file whose questions are timed.
+        #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/knowledge-ar.jsonl"))]
+        questions: PathBuf,
+        /// Times each question is asked per corpus.
+        #[arg(long, default_value_t = 20)]
+        rounds: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// Measure answer quality: a golden JSONL file, or a SQuAD-format data set with --squad.
     Eval {
         /// Golden file: one {"question": …, "expect": [...]} per line.
@@ -191,6 +206,44 @@ fn run(cli: Cli) -> Result<()> {
                 for r in &m.rejected {
                     writeln!(out, "rejected {r}")?;
                 }
+            }
+        }
+        Command::Bench {
+            sizes,
+            questions,
+            rounds,
+            json,
+        } => {
+            let qs: Vec<String> = eval::read_golden(questions)?
+                .into_iter()
+                .map(|c| c.question)
+                .collect();
+            let rows = isnad::bench::run(&cfg, sizes, &qs, *rounds)?;
+            let peak = isnad::bench::peak_rss_mb();
+            if *json {
+                serde_json::to_writer_pretty(
+                    &mut out,
+                    &serde_json::json!({"rows": rows, "peak_rss_mb": peak}),
+                )?;
+                writeln!(out)?;
+            } else {
+                writeln!(out, "| corpus | documents | passages | text MB | build s | build MB/s | query p50 ms | query p99 ms |")?;
+                writeln!(out, "|---|---|---|---|---|---|---|---|")?;
+                for r in &rows {
+                    writeln!(
+                        out,
+                        "| {} | {} | {} | {:.1} | {:.2} | {:.1} | {:.2} | {:.2} |",
+                        r.corpus,
+                        r.documents,
+                        r.passages,
+                        r.text_mb,
+                        r.build_s,
+                        r.build_mb_s,
+                        r.query_p50_ms,
+                        r.query_p99_ms
+                    )?;
+                }
+                writeln!(out, "\npeak resident memory: {peak:.0} MB ({} questions x {rounds} rounds per corpus)", qs.len())?;
             }
         }
         Command::Eval {
