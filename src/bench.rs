@@ -32,11 +32,7 @@ pub struct BenchRow {
 pub fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
@@ -58,36 +54,23 @@ impl SplitMix {
 /// A corpus of at least `passages` passages made of the knowledge folder's sentences, shuffled at
 /// sentence level into documents of 9 sentences (4 passages each). Deterministic for a seed.
 pub fn synthetic_corpus(source: &Knowledge, passages: usize, seed: u64) -> Knowledge {
-    let pool: Vec<&str> = source
-        .documents
-        .iter()
-        .flat_map(|d| sentences(&d.body).into_iter().map(move |r| &d.body[r]))
-        .collect();
+    let pool: Vec<&str> = source.documents.iter().flat_map(|d| sentences(&d.body).into_iter().map(move |r| &d.body[r])).collect();
     let mut rng = SplitMix(seed);
     let mut documents = Vec::new();
     let mut made = 0;
     while made < passages && !pool.is_empty() {
         let i = documents.len();
-        let body = (0..9)
-            .map(|_| pool[rng.below(pool.len())])
-            .collect::<Vec<_>>()
-            .join(" ");
+        let body = (0..9).map(|_| pool[rng.below(pool.len())]).collect::<Vec<_>>().join(" ");
         made += crate::index::passage::passages(&body).len();
         documents.push(Document {
             id: format!("synthetic/{i:07}.txt"),
             path: format!("synthetic/{i:07}.txt").into(),
-            meta: Meta {
-                title: format!("synthetic {i}"),
-                ..Meta::default()
-            },
+            meta: Meta { title: format!("synthetic {i}"), ..Meta::default() },
             body,
             hash: String::new(),
         });
     }
-    Knowledge {
-        documents,
-        rejected: Vec::new(),
-    }
+    Knowledge { documents, rejected: Vec::new() }
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -113,12 +96,7 @@ fn time_questions(engine: &Engine, questions: &[String], rounds: usize) -> Resul
 
 /// Runs the benchmark: the knowledge folder of `base`, then synthetic corpora of each size in
 /// `sizes`. `questions` are asked `rounds` times on each.
-pub fn run(
-    base: &Config,
-    sizes: &[usize],
-    questions: &[String],
-    rounds: usize,
-) -> Result<Vec<BenchRow>> {
+pub fn run(base: &Config, sizes: &[usize], questions: &[String], rounds: usize) -> Result<Vec<BenchRow>> {
     let mut rows = Vec::new();
     let source = knowledge::load_dir(&base.knowledge_dir)?;
     let tmp = tempfile::tempdir().map_err(Error::io(std::env::temp_dir()))?;
@@ -126,19 +104,13 @@ pub fn run(
     // the knowledge folder as served
     let mut cfg = base.clone();
     cfg.data_dir = tmp.path().join("seed");
+    cfg.dense = false;
     let t = Instant::now();
     let engine = Engine::open(cfg)?;
     let build_s = t.elapsed().as_secs_f64();
     let m = engine.manifest();
     let times = time_questions(&engine, questions, rounds)?;
-    rows.push(row(
-        "knowledge/",
-        m.documents.len(),
-        m.passages,
-        m.text_bytes,
-        build_s,
-        &times,
-    ));
+    rows.push(row("knowledge/", m.documents.len(), m.passages, m.text_bytes, build_s, &times));
     drop(engine);
 
     let analyzer = Analyzer::new(base.stemmer);
@@ -146,37 +118,19 @@ pub fn run(
         let corpus = synthetic_corpus(&source, size, 42);
         let dir = tmp.path().join(format!("synthetic-{size}"));
         let t = Instant::now();
-        let handle = index::build(&dir, &corpus, "synthetic", &analyzer, &|_, _| {})?;
+        let handle = index::build(&dir, &corpus, "synthetic", &analyzer, None, &|_, _| {})?;
         let build_s = t.elapsed().as_secs_f64();
-        let (passages, bytes, docs) = (
-            handle.manifest.passages,
-            handle.manifest.text_bytes,
-            corpus.documents.len(),
-        );
+        let (passages, bytes, docs) = (handle.manifest.passages, handle.manifest.text_bytes, corpus.documents.len());
         drop(handle);
         drop(corpus);
         let engine = Engine::from_index(base.clone(), &dir)?;
         let times = time_questions(&engine, questions, rounds)?;
-        rows.push(row(
-            &format!("synthetic {size}"),
-            docs,
-            passages,
-            bytes,
-            build_s,
-            &times,
-        ));
+        rows.push(row(&format!("synthetic {size}"), docs, passages, bytes, build_s, &times));
     }
     Ok(rows)
 }
 
-fn row(
-    corpus: &str,
-    documents: usize,
-    passages: u64,
-    bytes: u64,
-    build_s: f64,
-    times: &[f64],
-) -> BenchRow {
+fn row(corpus: &str, documents: usize, passages: u64, bytes: u64, build_s: f64, times: &[f64]) -> BenchRow {
     let text_mb = bytes as f64 / 1e6;
     BenchRow {
         corpus: corpus.to_owned(),

@@ -22,6 +22,8 @@ pub struct Config {
     pub policy: Policy,
     /// Passages retrieved per question before sentences are ranked.
     pub passages: usize,
+    /// Use dense (multilingual embedding) retrieval when the model is available.
+    pub dense: bool,
 }
 
 impl Config {
@@ -34,6 +36,7 @@ impl Config {
             stemmer: ArabicStemmer::default(),
             policy: Policy::default(),
             passages: 12,
+            dense: true,
         }
     }
 
@@ -41,23 +44,19 @@ impl Config {
     /// `ISNAD_MIN_COVERAGE`. Without `ISNAD_KNOWLEDGE_DIR`, `./knowledge` is used when it exists,
     /// else the `knowledge/` folder shipped with the source (the embedded default).
     pub fn from_env() -> Config {
-        let knowledge = std::env::var_os("ISNAD_KNOWLEDGE_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(default_knowledge_dir);
-        let data = std::env::var_os("ISNAD_DATA_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| default_data_dir(&knowledge));
+        let knowledge = std::env::var_os("ISNAD_KNOWLEDGE_DIR").map(PathBuf::from).unwrap_or_else(default_knowledge_dir);
+        let data = std::env::var_os("ISNAD_DATA_DIR").map(PathBuf::from).unwrap_or_else(|| default_data_dir(&knowledge));
         let mut c = Config::new(knowledge, data);
-        if let Some(s) = std::env::var("ISNAD_STEMMER")
-            .ok()
-            .and_then(|s| s.parse().ok())
-        {
+        if let Some(s) = std::env::var("ISNAD_STEMMER").ok().and_then(|s| s.parse().ok()) {
             c.stemmer = s;
         }
-        if let Some(v) = std::env::var("ISNAD_MIN_COVERAGE")
-            .ok()
-            .and_then(|s| s.parse().ok())
-        {
+        if std::env::var("ISNAD_DENSE").is_ok_and(|v| v == "0" || v == "false") {
+            c.dense = false;
+        }
+        if let Some(v) = std::env::var("ISNAD_MIN_COSINE").ok().and_then(|s| s.parse().ok()) {
+            c.policy.min_cosine = v;
+        }
+        if let Some(v) = std::env::var("ISNAD_MIN_COVERAGE").ok().and_then(|s| s.parse().ok()) {
             c.policy.min_coverage = v;
         }
         c
@@ -80,9 +79,5 @@ fn default_knowledge_dir() -> PathBuf {
 
 /// `.isnad/` beside the knowledge folder.
 fn default_data_dir(knowledge: &Path) -> PathBuf {
-    knowledge
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-        .join(".isnad")
+    knowledge.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).join(".isnad")
 }

@@ -11,6 +11,7 @@ use tracing::{info, warn};
 
 use crate::answer::{compose, Answer};
 use crate::config::{Config, MAX_QUESTION_CHARS};
+use crate::embed::Embedder;
 use crate::error::{Error, Result};
 use crate::index::{self, IndexHandle, Manifest, Progress};
 use crate::knowledge;
@@ -30,15 +31,14 @@ pub struct RefreshReport {
 pub struct Engine {
     config: Config,
     analyzer: Analyzer,
+    embedder: Option<Arc<Embedder>>,
     current: RwLock<Arc<IndexHandle>>,
     building: Mutex<()>,
 }
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine")
-            .field("config", &self.config)
-            .finish()
+        f.debug_struct("Engine").field("config", &self.config).finish()
     }
 }
 
@@ -52,39 +52,34 @@ impl Engine {
 
     pub fn open_with_progress(config: Config, progress: Progress) -> Result<Engine> {
         let analyzer = Analyzer::new(config.stemmer);
-        let handle = Self::fresh_handle(&config, &analyzer, false, progress)?;
-        Ok(Engine {
-            config,
-            analyzer,
-            current: RwLock::new(Arc::new(handle)),
-            building: Mutex::new(()),
-        })
+        let embedder = if config.dense { Embedder::load() } else { None };
+        let handle = Self::fresh_handle(&config, &analyzer, embedder.as_deref(), false, progress)?;
+        Ok(Engine { config, analyzer, embedder, current: RwLock::new(Arc::new(handle)), building: Mutex::new(()) })
     }
 
     /// Serves an index that was built elsewhere (benchmarks), without looking at a knowledge folder.
     pub fn from_index(config: Config, index_dir: &std::path::Path) -> Result<Engine> {
         let analyzer = Analyzer::new(config.stemmer);
-        let handle =
-            index::open_current(index_dir, &analyzer)?.ok_or_else(|| Error::DamagedIndex {
-                path: index_dir.to_owned(),
-                reason: "no index here".into(),
-            })?;
-        Ok(Engine {
-            config,
-            analyzer,
-            current: RwLock::new(Arc::new(handle)),
-            building: Mutex::new(()),
-        })
+        let handle = index::open_current(index_dir, &analyzer)?
+            .ok_or_else(|| Error::DamagedIndex { path: index_dir.to_owned(), reason: "no index here".into() })?;
+        Ok(Engine { config, analyzer, embedder: None, current: RwLock::new(Arc::new(handle)), building: Mutex::new(()) })
+    }
+
+    /// The knowledge folder's fingerprint under this engine's settings (dense or not).
+    fn fingerprint(config: &Config, analyzer: &Analyzer, embedder: Option<&Embedder>) -> Result<String> {
+        let lexical = index::fingerprint(&config.knowledge_dir, analyzer)?;
+        Ok(if embedder.is_some() { format!("{lexical}d") } else { lexical })
     }
 
     fn fresh_handle(
         config: &Config,
         analyzer: &Analyzer,
+        embedder: Option<&Embedder>,
         force: bool,
         progress: Progress,
     ) -> Result<IndexHandle> {
         let index_dir = config.index_dir();
-        let fingerprint = index::fingerprint(&config.knowledge_dir, analyzer)?;
+        let fingerprint = Self::fingerprint(config, analyzer, embedder)?;
         if !force {
             match index::open_current(&index_dir, analyzer) {
                 Ok(Some(h)) if h.manifest.fingerprint == fingerprint => return Ok(h),
@@ -94,7 +89,7 @@ impl Engine {
             }
         }
         let knowledge = knowledge::load_dir(&config.knowledge_dir)?;
-        index::build(&index_dir, &knowledge, &fingerprint, analyzer, progress)
+        index::build(&index_dir, &knowledge, &fingerprint, analyzer, embedder, progress)
     }
 
     pub fn config(&self) -> &Config {
@@ -107,10 +102,7 @@ impl Engine {
 
     /// The live index generation.
     pub fn handle(&self) -> Arc<IndexHandle> {
-        self.current
-            .read()
-            .map(|h| Arc::clone(&h))
-            .unwrap_or_else(|poisoned| Arc::clone(&poisoned.into_inner()))
+        self.current.read().map(|h| Arc::clone(&h)).unwrap_or_else(|poisoned| Arc::clone(&poisoned.into_inner()))
     }
 
     /// What the live index was built from.
@@ -123,19 +115,52 @@ impl Engine {
     pub fn refresh(&self, force: bool, progress: Progress) -> Result<RefreshReport> {
         let _one_build_at_a_time = self.building.lock().unwrap_or_else(|p| p.into_inner());
         let before = self.handle();
-        let fingerprint = index::fingerprint(&self.config.knowledge_dir, &self.analyzer)?;
+        let fingerprint = Self::fingerprint(&self.config, &self.analyzer, self.embedder.as_deref())?;
         let rebuilt = force || before.manifest.fingerprint != fingerprint || !before.dir.exists();
         if rebuilt {
-            let handle = Self::fresh_handle(&self.config, &self.analyzer, true, progress)?;
+            let handle = Self::fresh_handle(&self.config, &self.analyzer, self.embedder.as_deref(), true, progress)?;
             *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(handle);
         }
         let m = self.manifest();
-        Ok(RefreshReport {
-            rebuilt,
-            documents: m.documents.len(),
-            passages: m.passages,
-            rejected: m.rejected,
-        })
+        Ok(RefreshReport { rebuilt, documents: m.documents.len(), passages: m.passages, rejected: m.rejected })
+    }
+
+    /// Hybrid ranking: the union of the lexical and the dense top passages, scored
+    /// `m · bm25/max_bm25 + min-max(cosine)`, where `m` is the share of the question's term weight
+    /// that exists in the index at all. A question in another language than the documents has
+    /// m ≈ 0 and is ranked by meaning; a question whose names and numbers occur keeps their
+    /// lexical weight.
+    fn fuse(&self, handle: &IndexHandle, lexical: Vec<retrieve::Hit>, qv: &[f32], idf: &[f32]) -> Result<Vec<retrieve::Hit>> {
+        let Some(store) = &handle.dense else { return Ok(lexical) };
+        let n = handle.reader.searcher().num_docs() as f32;
+        let unseen = (1.0 + (n + 0.5) / 0.5).ln();
+        let total: f32 = idf.iter().sum();
+        let known: f32 = idf.iter().filter(|&&w| w < unseen - 1e-4).sum();
+        let m = if total > 0.0 { known / total } else { 0.0 };
+        let lex_max = lexical.first().map_or(1.0, |h| h.score).max(1e-6);
+        let mut pool: Vec<(f32, retrieve::Hit)> = lexical.into_iter().map(|h| (h.score / lex_max, h)).collect();
+        let searcher = handle.reader.searcher();
+        for (_, pid) in retrieve::dense_search(handle, qv, self.config.passages) {
+            if !pool.iter().any(|(_, h)| h.pid == pid) {
+                if let Some(&addr) = handle.addresses.get(pid) {
+                    pool.push((0.0, retrieve::fetch(handle, &searcher, addr, 0.0)?));
+                }
+            }
+        }
+        let cos: Vec<f32> = pool.iter().map(|(_, h)| store.passage(h.pid).map_or(0.0, |v| crate::embed::dot(qv, v))).collect();
+        let (lo, hi) = cos.iter().fold((f32::MAX, f32::MIN), |(lo, hi), &c| (lo.min(c), hi.max(c)));
+        let span = (hi - lo).max(1e-6);
+        let mut fused: Vec<retrieve::Hit> = pool
+            .into_iter()
+            .zip(cos)
+            .map(|((lex, mut h), c)| {
+                h.score = m * lex + (c - lo) / span;
+                h
+            })
+            .collect();
+        fused.sort_by(|a, b| b.score.total_cmp(&a.score));
+        fused.truncate(self.config.passages);
+        Ok(fused)
     }
 
     /// Checks a question before it is searched: not empty, not too long.
@@ -146,10 +171,7 @@ impl Engine {
         }
         let len = q.chars().count();
         if len > MAX_QUESTION_CHARS {
-            return Err(Error::QuestionTooLong {
-                len,
-                max: MAX_QUESTION_CHARS,
-            });
+            return Err(Error::QuestionTooLong { len, max: MAX_QUESTION_CHARS });
         }
         Ok(q)
     }
@@ -166,23 +188,20 @@ impl Engine {
         let handle = self.handle();
         let (kind, terms) = question_terms(&self.analyzer, q);
         let idf = retrieve::idf(&handle, &terms)?;
-        let hits = retrieve::search(&handle, &terms, self.config.passages)?;
-        let answer = compose(
-            q,
-            kind,
-            &self.analyzer,
-            &hits,
-            &terms,
-            &idf,
-            &self.config.policy,
-        );
-        tracing::debug!(
-            question = q,
-            answered = answer.answered,
-            citations = answer.citations.len(),
-            coverage = answer.coverage,
-            "asked"
-        );
+        let mut hits = retrieve::search(&handle, &terms, self.config.passages)?;
+        let query_vector = match (&self.embedder, &handle.dense) {
+            (Some(e), Some(_)) => e.embed(q, true),
+            _ => None,
+        };
+        if let Some(qv) = &query_vector {
+            hits = self.fuse(&handle, hits, qv, &idf)?;
+        }
+        let sentence_cos = |hit: &retrieve::Hit, i: usize| -> Option<f32> {
+            let (qv, store) = (query_vector.as_ref()?, handle.dense.as_ref()?);
+            Some(crate::embed::dot(qv, store.sentence(*hit.svec.get(i)?)?))
+        };
+        let answer = compose(q, kind, &self.analyzer, &hits, &terms, &idf, &self.config.policy, &sentence_cos);
+        tracing::debug!(question = q, answered = answer.answered, citations = answer.citations.len(), coverage = answer.coverage, "asked");
         Ok((answer, hits))
     }
 }

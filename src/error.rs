@@ -6,10 +6,7 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("{} is not a folder", .0.display())]
     NotADirectory(PathBuf),
     #[error("search index: {0}")]
@@ -21,11 +18,7 @@ pub enum Error {
     #[error("question is too long ({len} characters; the limit is {max})")]
     QuestionTooLong { len: usize, max: usize },
     #[error("{}: line {line}: {reason}", path.display())]
-    EvalFile {
-        path: PathBuf,
-        line: usize,
-        reason: String,
-    },
+    EvalFile { path: PathBuf, line: usize, reason: String },
     #[error("{}: {reason}", path.display())]
     Dataset { path: PathBuf, reason: String },
 }

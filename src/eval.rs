@@ -54,11 +54,7 @@ pub fn read_golden(path: &Path) -> Result<Vec<GoldenCase>> {
         if line.is_empty() || line.starts_with("//") {
             continue;
         }
-        let case = serde_json::from_str(line).map_err(|e| Error::EvalFile {
-            path: path.to_owned(),
-            line: i + 1,
-            reason: e.to_string(),
-        })?;
+        let case = serde_json::from_str(line).map_err(|e| Error::EvalFile { path: path.to_owned(), line: i + 1, reason: e.to_string() })?;
         out.push(case);
     }
     Ok(out)
@@ -87,22 +83,9 @@ pub fn golden(engine: &Engine, cases: &[GoldenCase]) -> Result<GoldenReport> {
     }
     let answerable: Vec<&CaseResult> = results.iter().filter(|r| r.should_answer).collect();
     let n = answerable.len().max(1) as f64;
-    let at = |k: usize| {
-        answerable
-            .iter()
-            .filter(|r| r.rank.is_some_and(|x| x <= k))
-            .count() as f64
-            / n
-    };
-    let mrr = answerable
-        .iter()
-        .map(|r| r.rank.map_or(0.0, |x| 1.0 / x as f64))
-        .sum::<f64>()
-        / n;
-    let correct = results
-        .iter()
-        .filter(|r| r.answered == r.should_answer)
-        .count() as f64;
+    let at = |k: usize| answerable.iter().filter(|r| r.rank.is_some_and(|x| x <= k)).count() as f64 / n;
+    let mrr = answerable.iter().map(|r| r.rank.map_or(0.0, |x| 1.0 / x as f64)).sum::<f64>() / n;
+    let correct = results.iter().filter(|r| r.answered == r.should_answer).count() as f64;
     Ok(GoldenReport {
         questions: results.len(),
         hit1: at(1),
@@ -144,10 +127,7 @@ struct SquadAnswer {
 
 fn read_squad(path: &Path) -> Result<Squad> {
     let raw = std::fs::read(path).map_err(Error::io(path))?;
-    serde_json::from_slice(&raw).map_err(|e| Error::Dataset {
-        path: path.to_owned(),
-        reason: format!("not SQuAD JSON: {e}"),
-    })
+    serde_json::from_slice(&raw).map_err(|e| Error::Dataset { path: path.to_owned(), reason: format!("not SQuAD JSON: {e}") })
 }
 
 /// Numbers of a SQuAD-format run; `--json` prints exactly these keys.
@@ -179,15 +159,9 @@ pub struct SquadOptions {
 pub fn squad(file: &Path, opts: &SquadOptions, base: &Config) -> Result<SquadReport> {
     let squad = read_squad(file)?;
     let parallel: Option<HashMap<String, String>> = match &opts.questions {
-        Some(p) => Some(
-            read_squad(p)?
-                .data
-                .into_iter()
-                .flat_map(|a| a.paragraphs)
-                .flat_map(|p| p.qas)
-                .map(|q| (q.id, q.question))
-                .collect(),
-        ),
+        Some(p) => {
+            Some(read_squad(p)?.data.into_iter().flat_map(|a| a.paragraphs).flat_map(|p| p.qas).map(|q| (q.id, q.question)).collect())
+        }
         None => None,
     };
     let tmp = tempfile::tempdir().map_err(Error::io(std::env::temp_dir()))?;
@@ -211,11 +185,7 @@ pub fn squad(file: &Path, opts: &SquadOptions, base: &Config) -> Result<SquadRep
                     },
                     None => qa.question.clone(),
                 };
-                cases.push((
-                    format!("knowledge/{name}"),
-                    question,
-                    qa.answers.iter().map(|a| a.text.clone()).collect(),
-                ));
+                cases.push((format!("knowledge/{name}"), question, qa.answers.iter().map(|a| a.text.clone()).collect()));
             }
         }
     }
@@ -228,8 +198,7 @@ pub fn squad(file: &Path, opts: &SquadOptions, base: &Config) -> Result<SquadRep
 
     let every = opts.every.max(1);
     let mut times = Vec::new();
-    let (mut r1, mut r5, mut rr, mut top1, mut abstained, mut asked) =
-        (0.0, 0.0, 0.0, 0.0, 0.0, 0usize);
+    let (mut r1, mut r5, mut rr, mut top1, mut abstained, mut asked) = (0.0, 0.0, 0.0, 0.0, 0.0, 0usize);
     for (doc, question, gold) in cases.iter().skip(opts.offset).step_by(every) {
         let t = Instant::now();
         let (answer, hits) = match engine.ask_traced(question) {
@@ -243,12 +212,7 @@ pub fn squad(file: &Path, opts: &SquadOptions, base: &Config) -> Result<SquadRep
             abstained += 1.0;
         }
         let mut ranking: Vec<&str> = Vec::new();
-        for d in answer
-            .citations
-            .iter()
-            .map(|c| c.document.as_str())
-            .chain(hits.iter().map(|h| h.doc.as_str()))
-        {
+        for d in answer.citations.iter().map(|c| c.document.as_str()).chain(hits.iter().map(|h| h.doc.as_str())) {
             if !ranking.contains(&d) {
                 ranking.push(d);
             }

@@ -10,6 +10,7 @@
 pub mod answer;
 pub mod bench;
 pub mod config;
+pub mod embed;
 pub mod engine;
 pub mod error;
 pub mod eval;

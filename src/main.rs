@@ -13,11 +13,7 @@ use isnad::text::ArabicStemmer;
 use isnad::{Config, Engine};
 
 #[derive(Parser)]
-#[command(
-    name = "isnad",
-    version,
-    about = "Answers questions about a folder of documents, citing the source text."
-)]
+#[command(name = "isnad", version, about = "Answers questions about a folder of documents, citing the source text.")]
 struct Cli {
     /// Folder of documents (default: ./knowledge, else the one shipped with isnad).
     #[arg(long, global = true, env = "ISNAD_KNOWLEDGE_DIR")]
@@ -87,18 +83,12 @@ enum Command {
 fn main() {
     let _ = dotenvy::dotenv();
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("ISNAD_LOG")
-                .unwrap_or_else(|_| "warn,isnad=info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("ISNAD_LOG").unwrap_or_else(|_| "warn,isnad=info".into()))
         .with_writer(std::io::stderr)
         .init();
     if let Err(err) = run(Cli::parse()) {
         // a closed pipe (`isnad ask … | head`) is not an error worth a message
-        if err.chain().any(|e| {
-            e.downcast_ref::<std::io::Error>()
-                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
-        }) {
+        if err.chain().any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)) {
             std::process::exit(0);
         }
         eprintln!("error: {err}");
@@ -114,11 +104,7 @@ fn config(cli: &Cli) -> Config {
     if let Some(k) = &cli.knowledge {
         c.knowledge_dir = k.clone();
         if cli.data.is_none() && std::env::var_os("ISNAD_DATA_DIR").is_none() {
-            c.data_dir = k
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(std::path::Path::new("."))
-                .join(".isnad");
+            c.data_dir = k.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new(".")).join(".isnad");
         }
     }
     if let Some(d) = &cli.data {
@@ -133,8 +119,7 @@ fn config(cli: &Cli) -> Config {
 fn progress_bar() -> ProgressBar {
     let bar = ProgressBar::new(0);
     bar.set_style(
-        ProgressStyle::with_template("indexing {bar:40} {pos}/{len} passages {elapsed}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template("indexing {bar:40} {pos}/{len} passages {elapsed}").unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar
 }
@@ -145,12 +130,7 @@ fn open(cfg: Config) -> Result<Engine> {
         bar.set_length(total);
         bar.set_position(done);
     })
-    .with_context(|| {
-        format!(
-            "opening the knowledge folder {}",
-            cfg.knowledge_dir.display()
-        )
-    })?;
+    .with_context(|| format!("opening the knowledge folder {}", cfg.knowledge_dir.display()))?;
     bar.finish_and_clear();
     Ok(engine)
 }
@@ -177,11 +157,7 @@ fn run(cli: Cli) -> Result<()> {
                 bar.set_position(done);
             })?;
             bar.finish_and_clear();
-            writeln!(
-                out,
-                "indexed {} documents, {} passages",
-                report.documents, report.passages
-            )?;
+            writeln!(out, "indexed {} documents, {} passages", report.documents, report.passages)?;
             for r in &report.rejected {
                 writeln!(out, "rejected {r}")?;
             }
@@ -190,41 +166,23 @@ fn run(cli: Cli) -> Result<()> {
             let engine = open(cfg)?;
             let m = engine.manifest();
             if *json {
-                serde_json::to_writer_pretty(
-                    &mut out,
-                    &serde_json::json!({"documents": m.documents, "rejected": m.rejected}),
-                )?;
+                serde_json::to_writer_pretty(&mut out, &serde_json::json!({"documents": m.documents, "rejected": m.rejected}))?;
                 writeln!(out)?;
             } else {
                 for d in &m.documents {
-                    writeln!(
-                        out,
-                        "{}  [{}] {} passages  {}",
-                        d.id, d.language, d.passages, d.title
-                    )?;
+                    writeln!(out, "{}  [{}] {} passages  {}", d.id, d.language, d.passages, d.title)?;
                 }
                 for r in &m.rejected {
                     writeln!(out, "rejected {r}")?;
                 }
             }
         }
-        Command::Bench {
-            sizes,
-            questions,
-            rounds,
-            json,
-        } => {
-            let qs: Vec<String> = eval::read_golden(questions)?
-                .into_iter()
-                .map(|c| c.question)
-                .collect();
+        Command::Bench { sizes, questions, rounds, json } => {
+            let qs: Vec<String> = eval::read_golden(questions)?.into_iter().map(|c| c.question).collect();
             let rows = isnad::bench::run(&cfg, sizes, &qs, *rounds)?;
             let peak = isnad::bench::peak_rss_mb();
             if *json {
-                serde_json::to_writer_pretty(
-                    &mut out,
-                    &serde_json::json!({"rows": rows, "peak_rss_mb": peak}),
-                )?;
+                serde_json::to_writer_pretty(&mut out, &serde_json::json!({"rows": rows, "peak_rss_mb": peak}))?;
                 writeln!(out)?;
             } else {
                 writeln!(out, "| corpus | documents | passages | text MB | build s | build MB/s | query p50 ms | query p99 ms |")?;
@@ -233,33 +191,15 @@ fn run(cli: Cli) -> Result<()> {
                     writeln!(
                         out,
                         "| {} | {} | {} | {:.1} | {:.2} | {:.1} | {:.2} | {:.2} |",
-                        r.corpus,
-                        r.documents,
-                        r.passages,
-                        r.text_mb,
-                        r.build_s,
-                        r.build_mb_s,
-                        r.query_p50_ms,
-                        r.query_p99_ms
+                        r.corpus, r.documents, r.passages, r.text_mb, r.build_s, r.build_mb_s, r.query_p50_ms, r.query_p99_ms
                     )?;
                 }
                 writeln!(out, "\npeak resident memory: {peak:.0} MB ({} questions x {rounds} rounds per corpus)", qs.len())?;
             }
         }
-        Command::Eval {
-            file,
-            squad,
-            questions,
-            every,
-            offset,
-            json,
-        } => {
+        Command::Eval { file, squad, questions, every, offset, json } => {
             if let Some(squad) = squad {
-                let opts = SquadOptions {
-                    questions: questions.clone(),
-                    every: *every,
-                    offset: *offset,
-                };
+                let opts = SquadOptions { questions: questions.clone(), every: *every, offset: *offset };
                 let r = eval::squad(squad, &opts, &cfg)?;
                 if *json {
                     serde_json::to_writer(&mut out, &r)?;
@@ -272,9 +212,7 @@ fn run(cli: Cli) -> Result<()> {
                     )?;
                 }
             } else {
-                let file = file
-                    .as_ref()
-                    .context("give a golden JSONL file, or --squad FILE")?;
+                let file = file.as_ref().context("give a golden JSONL file, or --squad FILE")?;
                 let cases = eval::read_golden(file)?;
                 let engine = open(cfg)?;
                 let r = eval::golden(&engine, &cases)?;
@@ -293,7 +231,11 @@ fn run(cli: Cli) -> Result<()> {
                         };
                         writeln!(out, "{verdict:>26}  {}", c.question)?;
                     }
-                    writeln!(out, "questions {}  hit@1 {:.3}  hit@3 {:.3}  MRR {:.3}  abstention accuracy {:.3}", r.questions, r.hit1, r.hit3, r.mrr, r.abstention_accuracy)?;
+                    writeln!(
+                        out,
+                        "questions {}  hit@1 {:.3}  hit@3 {:.3}  MRR {:.3}  abstention accuracy {:.3}",
+                        r.questions, r.hit1, r.hit3, r.mrr, r.abstention_accuracy
+                    )?;
                 }
             }
         }

@@ -10,51 +10,29 @@ use isnad::Error;
 #[test]
 fn golden_arabic_questions() {
     let (engine, _tmp) = common::shipped_engine();
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/knowledge-ar.jsonl");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/knowledge-ar.jsonl");
     let cases = eval::read_golden(&path).expect("golden file parses");
     let report = eval::golden(&engine, &cases).expect("golden run");
     for c in &report.cases {
         eprintln!("{:?} answered={} {}", c.rank, c.answered, c.question);
     }
     assert!(report.hit1 >= 0.8, "hit@1 {:.3} below 0.8", report.hit1);
-    assert!(
-        report.abstention_accuracy >= 0.9,
-        "abstention accuracy {:.3}",
-        report.abstention_accuracy
-    );
+    assert!(report.abstention_accuracy >= 0.9, "abstention accuracy {:.3}", report.abstention_accuracy);
     // every off-topic question must abstain
-    assert!(report
-        .cases
-        .iter()
-        .filter(|c| !c.should_answer)
-        .all(|c| !c.answered));
+    assert!(report.cases.iter().filter(|c| !c.should_answer).all(|c| !c.answered));
 }
 
 #[test]
 fn member_count_cites_both_numbers_and_flags_the_disagreement() {
     let (engine, _tmp) = common::shipped_engine();
-    let a = engine
-        .ask("كم عدد الدول الأعضاء في التحالف؟")
-        .expect("answer");
+    let a = engine.ask("كم عدد الدول الأعضاء في التحالف؟").expect("answer");
     assert!(a.answered);
     let quotes: Vec<String> = a.citations.iter().map(|c| fold_text(&c.quote)).collect();
-    assert!(
-        quotes.iter().any(|q| q.contains("39")),
-        "no quote with 39: {quotes:?}"
-    );
-    assert!(
-        quotes
-            .iter()
-            .any(|q| q.contains("41") || q.contains(&fold_text("إحدى وأربعين"))),
-        "no quote with 41: {quotes:?}"
-    );
+    assert!(quotes.iter().any(|q| q.contains("39")), "no quote with 39: {quotes:?}");
+    assert!(quotes.iter().any(|q| q.contains("41") || q.contains(&fold_text("إحدى وأربعين"))), "no quote with 41: {quotes:?}");
     assert!(a.sources_differ);
     let short = a.answer.expect("short answer");
-    assert!(
-        short.contains("39") && (short.contains("41") || short.contains("وأربعين")),
-        "{short}"
-    );
+    assert!(short.contains("39") && (short.contains("41") || short.contains("وأربعين")), "{short}");
 }
 
 #[test]
@@ -68,35 +46,26 @@ fn person_question_names_the_person() {
 #[test]
 fn quotes_are_exact_slices_of_the_documents() {
     let (engine, _tmp) = common::shipped_engine();
-    for q in [
-        "كم عدد الدول الأعضاء في التحالف؟",
-        "ما هي محاور استراتيجية التحالف لمكافحة الإرهاب؟",
-        "الحرب الدولية على التطرف",
-    ] {
+    for q in ["كم عدد الدول الأعضاء في التحالف؟", "ما هي محاور استراتيجية التحالف لمكافحة الإرهاب؟", "الحرب الدولية على التطرف"]
+    {
         let a = engine.ask(q).expect("answer");
         assert!(!a.citations.is_empty(), "{q}");
         for c in &a.citations {
             let file = common::knowledge_dir().join(c.document.trim_start_matches("knowledge/"));
             let text = std::fs::read_to_string(&file).expect("cited document exists");
-            assert!(
-                text.contains(&c.quote),
-                "quote not verbatim in {}: {}",
-                c.document,
-                c.quote
-            );
+            assert!(text.contains(&c.quote), "quote not verbatim in {}: {}", c.document, c.quote);
             // the stored offsets point at the same text (body = file minus front matter)
             let body_start = text.find(&c.quote).expect("found") - c.range.start;
-            assert_eq!(
-                &text[body_start + c.range.start..body_start + c.range.end],
-                c.quote
-            );
+            assert_eq!(&text[body_start + c.range.start..body_start + c.range.end], c.quote);
         }
     }
 }
 
 #[test]
-fn diacritics_in_the_question_do_not_matter() {
-    let (engine, _tmp) = common::shipped_engine();
+fn diacritics_in_the_question_do_not_matter_lexically() {
+    // the analyzer folds diacritics, so lexical answers are identical; the embedding of a
+    // question does move slightly with its diacritics, so this holds for the lexical path
+    let (engine, _tmp) = common::shipped_engine_lexical();
     let plain = engine.ask("الحرب الدولية على التطرف").expect("answer");
     let marked = engine.ask("الحرب الدَّولية على التطرّف").expect("answer");
     assert_eq!(plain.citations, marked.citations);
@@ -105,11 +74,7 @@ fn diacritics_in_the_question_do_not_matter() {
 #[test]
 fn off_topic_questions_abstain_with_no_citations() {
     let (engine, _tmp) = common::shipped_engine();
-    for q in [
-        "What is the capital of France?",
-        "ما هي عاصمة فرنسا؟",
-        "zzzz qqqq",
-    ] {
+    for q in ["What is the capital of France?", "ما هي عاصمة فرنسا؟", "zzzz qqqq"] {
         let a = engine.ask(q).expect("answer");
         assert!(!a.answered, "{q} answered: {:?}", a.citations);
         assert!(a.citations.is_empty() && a.answer.is_none());
@@ -121,19 +86,10 @@ fn hostile_questions_are_refused_or_answered_never_crash() {
     let (engine, _tmp) = common::shipped_engine();
     assert!(matches!(engine.ask(""), Err(Error::EmptyQuestion)));
     assert!(matches!(engine.ask("  ؟?! **"), Err(Error::EmptyQuestion)));
-    assert!(matches!(
-        engine.ask(&"كلمة ".repeat(2000)),
-        Err(Error::QuestionTooLong { .. })
-    ));
+    assert!(matches!(engine.ask(&"كلمة ".repeat(2000)), Err(Error::QuestionTooLong { .. })));
     // query syntax is just text
-    for q in [
-        "التحالف AND (",
-        "\"التحالف",
-        "التحالف*",
-        "التحالف~2",
-        "title:x OR 1=1",
-        "@everyone <@&123> **bold** [x](http://e.com)",
-    ] {
+    for q in ["التحالف AND (", "\"التحالف", "التحالف*", "التحالف~2", "title:x OR 1=1", "@everyone <@&123> **bold** [x](http://e.com)"]
+    {
         engine.ask(q).unwrap_or_else(|e| panic!("{q}: {e}"));
     }
 }
@@ -144,18 +100,10 @@ fn json_has_exactly_the_documented_shape() {
     let a = engine.ask("من هو القائد العسكري للتحالف؟").expect("answer");
     let v = serde_json::to_value(&a).expect("json");
     // serde_json's map is sorted, so compare sorted key lists
-    let keys: Vec<&str> = v
-        .as_object()
-        .expect("object")
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let keys: Vec<&str> = v.as_object().expect("object").keys().map(String::as_str).collect();
     assert_eq!(keys, ["answer", "answered", "citations", "question"]);
     let c = v["citations"][0].as_object().expect("citation");
     let keys: Vec<&str> = c.keys().map(String::as_str).collect();
     assert_eq!(keys, ["document", "passage", "quote", "score", "title"]);
-    assert!(v["citations"][0]["document"]
-        .as_str()
-        .expect("doc")
-        .starts_with("knowledge/"));
+    assert!(v["citations"][0]["document"].as_str().expect("doc").starts_with("knowledge/"));
 }

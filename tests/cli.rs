@@ -5,10 +5,7 @@ use std::process::Command;
 fn isnad(args: &[&str], data: &std::path::Path) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_isnad"))
         .args(args)
-        .env(
-            "ISNAD_KNOWLEDGE_DIR",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/knowledge"),
-        )
+        .env("ISNAD_KNOWLEDGE_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/knowledge"))
         .env("ISNAD_DATA_DIR", data)
         .env("ISNAD_LOG", "warn")
         .output()
@@ -18,22 +15,12 @@ fn isnad(args: &[&str], data: &std::path::Path) -> std::process::Output {
 #[test]
 fn ask_json_prints_one_answer_object() {
     let data = tempfile::tempdir().expect("tmp");
-    let out = isnad(
-        &["ask", "--json", "من هو القائد العسكري للتحالف؟"],
-        data.path(),
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = isnad(&["ask", "--json", "من هو القائد العسكري للتحالف؟"], data.path());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
     assert_eq!(v["answered"], true);
     assert_eq!(v["answer"], "راحيل شريف");
-    assert!(v["citations"][0]["quote"]
-        .as_str()
-        .expect("quote")
-        .contains("راحيل شريف"));
+    assert!(v["citations"][0]["quote"].as_str().expect("quote").contains("راحيل شريف"));
 }
 
 #[test]
@@ -55,21 +42,11 @@ fn empty_question_is_a_clear_error() {
 #[test]
 fn eval_reports_the_golden_metrics() {
     let data = tempfile::tempdir().expect("tmp");
-    let golden = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/golden/knowledge-ar.jsonl"
-    );
+    let golden = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/knowledge-ar.jsonl");
     let out = isnad(&["eval", golden], data.path());
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        text.contains("hit@1") && text.contains("abstention accuracy"),
-        "{text}"
-    );
+    assert!(text.contains("hit@1") && text.contains("abstention accuracy"), "{text}");
 }
 
 #[test]
@@ -80,7 +57,7 @@ fn sources_lists_documents_with_metadata() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     let docs = v["documents"].as_array().expect("documents");
     assert_eq!(docs.len(), 3);
-    assert!(docs.iter().all(|d| d["language"] == "ar"
-        && d["passages"].as_u64() > Some(0)
-        && !d["title"].as_str().unwrap_or("").is_empty()));
+    assert!(docs
+        .iter()
+        .all(|d| d["language"] == "ar" && d["passages"].as_u64() > Some(0) && !d["title"].as_str().unwrap_or("").is_empty()));
 }

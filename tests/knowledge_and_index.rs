@@ -13,10 +13,7 @@ fn malformed_files_are_reported_and_the_rest_loads() {
     let (root, config) = common::temp_knowledge(&[
         ("good.md", GOOD),
         ("plain.txt", "A plain text note about harbours.".as_bytes()),
-        (
-            "nested/deeper/also-good.md",
-            b"+++\ntitle = \"Deep\"\n+++\nDeep text.",
-        ),
+        ("nested/deeper/also-good.md", b"+++\ntitle = \"Deep\"\n+++\nDeep text."),
         ("bad-utf8.txt", b"caf\xe9 au lait"),
         ("bad-yaml.md", b"---\ntitle: [oops\n---\nbody"),
         ("unclosed.md", b"---\ntitle: x\nbody without a fence"),
@@ -28,35 +25,15 @@ fn malformed_files_are_reported_and_the_rest_loads() {
     let k = load_dir(&config.knowledge_dir).expect("folder loads");
     let mut ids: Vec<&str> = k.documents.iter().map(|d| d.id.as_str()).collect();
     ids.sort();
-    assert_eq!(
-        ids,
-        [
-            "knowledge/good.md",
-            "knowledge/nested/deeper/also-good.md",
-            "knowledge/plain.txt"
-        ]
-    );
+    assert_eq!(ids, ["knowledge/good.md", "knowledge/nested/deeper/also-good.md", "knowledge/plain.txt"]);
     let reasons: Vec<String> = k.rejected.iter().map(|r| r.to_string()).collect();
     assert_eq!(reasons.len(), 5, "{reasons:#?}");
-    for (file, why) in [
-        ("bad-utf8.txt", "UTF-8"),
-        ("bad-yaml.md", "YAML"),
-        ("unclosed.md", "not closed"),
-        ("empty.md", "empty"),
-        ("binary.txt", "binary"),
-    ] {
-        assert!(
-            reasons.iter().any(|r| r.contains(file) && r.contains(why)),
-            "{file}: {reasons:#?}"
-        );
+    for (file, why) in
+        [("bad-utf8.txt", "UTF-8"), ("bad-yaml.md", "YAML"), ("unclosed.md", "not closed"), ("empty.md", "empty"), ("binary.txt", "binary")]
+    {
+        assert!(reasons.iter().any(|r| r.contains(file) && r.contains(why)), "{file}: {reasons:#?}");
     }
-    assert_eq!(
-        k.documents
-            .iter()
-            .find(|d| d.id.ends_with("plain.txt"))
-            .map(|d| d.meta.title.as_str()),
-        Some("plain")
-    );
+    assert_eq!(k.documents.iter().find(|d| d.id.ends_with("plain.txt")).map(|d| d.meta.title.as_str()), Some("plain"));
     // the engine still serves the good files and lists the rejected ones
     let engine = Engine::open(config).expect("engine");
     assert_eq!(engine.manifest().rejected.len(), 5);
@@ -73,20 +50,13 @@ fn symlinks_are_not_followed() {
     std::os::unix::fs::symlink(&outside, config.knowledge_dir.join("link.md")).expect("symlink");
     let k = load_dir(&config.knowledge_dir).expect("loads");
     assert_eq!(k.documents.len(), 1);
-    assert!(k
-        .rejected
-        .iter()
-        .any(|r| r.path.ends_with("link.md") && r.reason.contains("link")));
+    assert!(k.rejected.iter().any(|r| r.path.ends_with("link.md") && r.reason.contains("link")));
 }
 
 #[test]
 fn missing_folder_is_an_error_naming_it() {
-    let err =
-        load_dir(std::path::Path::new("/nonexistent/isnad-knowledge")).expect_err("missing folder");
-    assert!(
-        err.to_string().contains("/nonexistent/isnad-knowledge"),
-        "{err}"
-    );
+    let err = load_dir(std::path::Path::new("/nonexistent/isnad-knowledge")).expect_err("missing folder");
+    assert!(err.to_string().contains("/nonexistent/isnad-knowledge"), "{err}");
 }
 
 #[test]
@@ -98,17 +68,10 @@ fn index_is_rebuilt_when_knowledge_changes_and_reused_when_not() {
 
     // unchanged: no rebuild, and a second process reuses the same generation
     assert!(!engine.refresh(false, &|_, _| {}).expect("refresh").rebuilt);
-    assert_eq!(
-        Engine::open(config.clone()).expect("reopen").handle().dir,
-        first
-    );
+    assert_eq!(Engine::open(config.clone()).expect("reopen").handle().dir, first);
 
     // changed: rebuilt, swapped, and the new text is found
-    std::fs::write(
-        config.knowledge_dir.join("lighthouse.md"),
-        "---\ntitle: المنارة\n---\nلون المنارة أحمر وأبيض.\n",
-    )
-    .expect("write");
+    std::fs::write(config.knowledge_dir.join("lighthouse.md"), "---\ntitle: المنارة\n---\nلون المنارة أحمر وأبيض.\n").expect("write");
     let before = engine.handle();
     let report = engine.refresh(false, &|_, _| {}).expect("refresh");
     assert!(report.rebuilt);
@@ -128,11 +91,7 @@ fn index_is_rebuilt_when_knowledge_changes_and_reused_when_not() {
 #[test]
 fn damaged_index_is_rebuilt_on_open() {
     let (_root, config) = common::temp_knowledge(&[("good.md", GOOD)]);
-    let dir = Engine::open(config.clone())
-        .expect("engine")
-        .handle()
-        .dir
-        .clone();
+    let dir = Engine::open(config.clone()).expect("engine").handle().dir.clone();
     std::fs::remove_file(dir.join("isnad-manifest.json")).expect("damage");
     let engine = Engine::open(config.clone()).expect("reopens");
     assert!(engine.ask("كم سفينة في الأسطول؟").expect("answer").answered);
@@ -147,8 +106,5 @@ fn spelled_out_numbers_answer_digit_questions() {
     let (_root, config) = common::temp_knowledge(&[("good.md", GOOD)]);
     let engine = Engine::open(config).expect("engine");
     let a = engine.ask("هل يضم الأسطول 12 سفينة؟").expect("answer");
-    assert!(
-        a.answered && a.citations[0].quote.contains("اثنتي عشرة"),
-        "{a:?}"
-    );
+    assert!(a.answered && a.citations[0].quote.contains("اثنتي عشرة"), "{a:?}");
 }

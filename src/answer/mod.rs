@@ -25,15 +25,14 @@ pub struct Policy {
     pub max_citations: usize,
     /// A further citation must score at least this fraction of the best one.
     pub relative_floor: f32,
+    /// With dense retrieval, a best sentence at least this close (cosine) to the question is
+    /// answered even when few of the question's words occur (another language).
+    pub min_cosine: f32,
 }
 
 impl Default for Policy {
     fn default() -> Self {
-        Policy {
-            min_coverage: 0.5,
-            max_citations: 4,
-            relative_floor: 0.6,
-        }
+        Policy { min_coverage: 0.5, max_citations: 4, relative_floor: 0.6, min_cosine: 0.85 }
     }
 }
 
@@ -108,14 +107,21 @@ struct Candidate<'h> {
     coverage: f32,
     score: f32,
     value: Option<ShortValue>,
+    /// Cosine between the question and the sentence (dense retrieval on).
+    cos: Option<f32>,
 }
 
 /// Bonus for a sentence that holds the kind of answer asked for (a number for "how many", a
 /// name after a title for "who").
 const ANSWER_TYPE_BONUS: f32 = 0.25;
+/// Weight of the scaled sentence cosine in the sentence score.
+const DENSE_SENTENCE_WEIGHT: f32 = 0.6;
 
 /// Composes the answer to `question` from retrieved `hits`. `terms`/`idf` are the question's
 /// analyzed terms and their weights (see [`crate::retrieve::idf`]).
+/// `sentence_cos(hit, i)` is the cosine between the question and the hit's i-th sentence when
+/// dense retrieval is on.
+#[allow(clippy::too_many_arguments)]
 pub fn compose(
     question: &str,
     kind: QuestionKind,
@@ -124,12 +130,9 @@ pub fn compose(
     terms: &[String],
     idf: &[f32],
     policy: &Policy,
+    sentence_cos: &dyn Fn(&Hit, usize) -> Option<f32>,
 ) -> Answer {
-    let weight: HashMap<&str, f32> = terms
-        .iter()
-        .map(String::as_str)
-        .zip(idf.iter().copied())
-        .collect();
+    let weight: HashMap<&str, f32> = terms.iter().map(String::as_str).zip(idf.iter().copied()).collect();
     let total: f32 = weight.values().sum();
     if hits.is_empty() || total <= 0.0 {
         return Answer::abstain(question, kind, 0.0);
@@ -142,7 +145,7 @@ pub fn compose(
     let mut candidates = Vec::new();
     for hit in hits {
         let passage_cov = coverage(analyzer, &hit.text, &weight, total);
-        for rel in &hit.sentences {
+        for (si, rel) in hit.sentences.iter().enumerate() {
             if !seen.insert((hit.doc.as_str(), hit.start + rel.start)) {
                 continue;
             }
@@ -150,26 +153,25 @@ pub fn compose(
             let cov = coverage(analyzer, sentence, &weight, total);
             let value = short::extract(kind, analyzer, sentence, &query_terms);
             // the sentence's own coverage decides; its passage's score and coverage break ties
-            let bonus = if value.is_some() {
-                ANSWER_TYPE_BONUS
-            } else {
-                0.0
-            };
+            let bonus = if value.is_some() { ANSWER_TYPE_BONUS } else { 0.0 };
             let score = 0.6 * cov + 0.2 * passage_cov + 0.2 * hit.score / top_score + bonus;
-            candidates.push(Candidate {
-                hit,
-                rel: rel.clone(),
-                coverage: cov.max(passage_cov * 0.75),
-                score,
-                value,
-            });
+            let cos = sentence_cos(hit, si);
+            candidates.push(Candidate { hit, rel: rel.clone(), coverage: cov.max(passage_cov * 0.75), score, value, cos });
+        }
+    }
+    // dense: the sentence's closeness in meaning, min-max scaled over the candidates
+    let (lo, hi) = candidates.iter().filter_map(|c| c.cos).fold((f32::MAX, f32::MIN), |(lo, hi), c| (lo.min(c), hi.max(c)));
+    for c in &mut candidates {
+        if let Some(cos) = c.cos {
+            c.score += DENSE_SENTENCE_WEIGHT * (cos - lo) / (hi - lo).max(1e-6);
         }
     }
     candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
     let Some(best) = candidates.first() else {
         return Answer::abstain(question, kind, 0.0);
     };
-    if best.coverage < policy.min_coverage {
+    let close_in_meaning = best.cos.is_some_and(|c| c >= policy.min_cosine);
+    if best.coverage < policy.min_coverage && !close_in_meaning {
         return Answer::abstain(question, kind, best.coverage);
     }
     let best_coverage = best.coverage;
@@ -201,64 +203,33 @@ pub fn compose(
             break;
         }
         if let Some(v) = &c.value {
-            let same_doc_listed = values
-                .iter()
-                .any(|(j, _)| citations[*j].document == c.document);
+            let same_doc_listed = values.iter().any(|(j, _)| citations[*j].document == c.document);
             if !values.iter().any(|(_, w)| w.key == v.key) && !same_doc_listed {
                 values.push((i, v));
             }
         }
     }
     let sources_differ = values.len() > 1;
-    let answer = (!values.is_empty()).then(|| {
-        values
-            .iter()
-            .map(|(_, v)| v.display.as_str())
-            .collect::<Vec<_>>()
-            .join(" / ")
-    });
+    let answer = (!values.is_empty()).then(|| values.iter().map(|(_, v)| v.display.as_str()).collect::<Vec<_>>().join(" / "));
     // when sources differ, their quotes come first, in the order of their values
     if sources_differ {
         let order: Vec<usize> = values.iter().map(|(i, _)| *i).collect();
         let mut reordered: Vec<Citation> = order.iter().map(|&i| citations[i].clone()).collect();
-        reordered.extend(
-            citations
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| !order.contains(i))
-                .map(|(_, c)| c.clone()),
-        );
+        reordered.extend(citations.iter().enumerate().filter(|(i, _)| !order.contains(i)).map(|(_, c)| c.clone()));
         citations = reordered;
     }
-    Answer {
-        question: question.to_owned(),
-        answered: true,
-        answer,
-        citations,
-        kind,
-        sources_differ,
-        coverage: best_coverage,
-    }
+    Answer { question: question.to_owned(), answered: true, answer, citations, kind, sources_differ, coverage: best_coverage }
 }
 
 /// Picks citations: the best sentence, each document's best value-bearing sentence, the best
 /// sentence of each other document above the floor, then further sentences above the floor;
 /// never two near-identical quotes.
-fn choose<'c, 'h>(
-    candidates: &'c [Candidate<'h>],
-    floor: f32,
-    max: usize,
-    analyzer: &Analyzer,
-) -> Vec<&'c Candidate<'h>> {
+fn choose<'c, 'h>(candidates: &'c [Candidate<'h>], floor: f32, max: usize, analyzer: &Analyzer) -> Vec<&'c Candidate<'h>> {
     let mut chosen: Vec<&Candidate> = Vec::new();
     let mut signatures: Vec<HashSet<String>> = Vec::new();
     let mut docs: HashSet<&str> = HashSet::new();
     let mut admit = |c: &'c Candidate<'h>, chosen: &mut Vec<&'c Candidate<'h>>| {
-        let sig: HashSet<String> = analyzer
-            .analyze(&c.hit.text[c.rel.clone()])
-            .into_iter()
-            .map(|t| t.text)
-            .collect();
+        let sig: HashSet<String> = analyzer.analyze(&c.hit.text[c.rel.clone()]).into_iter().map(|t| t.text).collect();
         let duplicate = signatures.iter().any(|s| jaccard(s, &sig) > 0.8);
         if !duplicate {
             signatures.push(sig);
@@ -277,9 +248,7 @@ fn choose<'c, 'h>(
         if chosen.len() >= max {
             break;
         }
-        let doc_has_value = chosen
-            .iter()
-            .any(|x| x.hit.doc == c.hit.doc && x.value.is_some());
+        let doc_has_value = chosen.iter().any(|x| x.hit.doc == c.hit.doc && x.value.is_some());
         if c.value.is_some() && !doc_has_value && !chosen.iter().any(|x| std::ptr::eq(*x, c)) {
             docs.insert(c.hit.doc.as_str());
             admit(c, &mut chosen);
@@ -316,10 +285,5 @@ fn jaccard(a: &HashSet<String>, b: &HashSet<String>) -> f32 {
 /// Share of the question's term weight present in `text`.
 fn coverage(analyzer: &Analyzer, text: &str, weight: &HashMap<&str, f32>, total: f32) -> f32 {
     let present: HashSet<String> = analyzer.analyze(text).into_iter().map(|t| t.text).collect();
-    weight
-        .iter()
-        .filter(|(t, _)| present.contains(**t))
-        .map(|(_, w)| w)
-        .sum::<f32>()
-        / total
+    weight.iter().filter(|(t, _)| present.contains(**t)).map(|(_, w)| w).sum::<f32>() / total
 }

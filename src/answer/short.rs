@@ -17,17 +17,9 @@ const NUMBER_WINDOW_AFTER: usize = 2;
 /// Longest name taken after a title.
 const MAX_NAME_WORDS: usize = 4;
 
-pub(super) fn extract(
-    kind: QuestionKind,
-    analyzer: &Analyzer,
-    quote: &str,
-    query_terms: &HashSet<&str>,
-) -> Option<ShortValue> {
+pub(super) fn extract(kind: QuestionKind, analyzer: &Analyzer, quote: &str, query_terms: &HashSet<&str>) -> Option<ShortValue> {
     let words = analyzer.words(quote);
-    let matches: Vec<bool> = words
-        .iter()
-        .map(|w| !w.stop && query_terms.contains(analyzer.stem(&w.norm).as_str()))
-        .collect();
+    let matches: Vec<bool> = words.iter().map(|w| !w.stop && query_terms.contains(analyzer.stem(&w.norm).as_str())).collect();
     match kind {
         QuestionKind::Count => count(quote, &words, &matches),
         QuestionKind::Person => person(quote, &words, &matches),
@@ -42,12 +34,7 @@ fn numbers(words: &[Word]) -> Vec<(u64, usize, usize)> {
     let mut i = 0;
     while i < words.len() {
         let digits: String = words[i].norm.chars().filter(char::is_ascii_digit).collect();
-        if words[i]
-            .norm
-            .chars()
-            .all(|c| c.is_ascii_digit() || c == ',' || c == '.')
-            && !digits.is_empty()
-        {
+        if words[i].norm.chars().all(|c| c.is_ascii_digit() || c == ',' || c == '.') && !digits.is_empty() {
             if let Ok(v) = digits.parse() {
                 out.push((v, i, 1));
             }
@@ -68,9 +55,7 @@ fn count(quote: &str, words: &[Word], matches: &[bool]) -> Option<ShortValue> {
     for &(value, at, used) in &found {
         let lo = at.saturating_sub(NUMBER_WINDOW_BEFORE);
         let hi = (at + used + NUMBER_WINDOW_AFTER).min(words.len());
-        let near: Vec<usize> = (lo..hi)
-            .filter(|&j| (j < at || j >= at + used) && matches[j])
-            .collect();
+        let near: Vec<usize> = (lo..hi).filter(|&j| (j < at || j >= at + used) && matches[j]).collect();
         if near.is_empty() {
             continue;
         }
@@ -86,10 +71,7 @@ fn count(quote: &str, words: &[Word], matches: &[bool]) -> Option<ShortValue> {
         best = Some((0, at, (at + used).min(words.len() - 1), value));
     }
     let (_, from, to, value) = best?;
-    Some(ShortValue {
-        key: value.to_string(),
-        display: quote[words[from].from..words[to].to].to_owned(),
-    })
+    Some(ShortValue { key: value.to_string(), display: quote[words[from].from..words[to].to].to_owned() })
 }
 
 fn titles() -> &'static Vec<Vec<String>> {
@@ -109,14 +91,7 @@ fn titles() -> &'static Vec<Vec<String>> {
 
 /// Length in words of the title starting at word `i`, if any.
 fn title_at(words: &[Word], i: usize) -> Option<usize> {
-    titles()
-        .iter()
-        .find(|t| {
-            t.iter()
-                .enumerate()
-                .all(|(k, tw)| words.get(i + k).is_some_and(|w| &w.norm == tw))
-        })
-        .map(Vec::len)
+    titles().iter().find(|t| t.iter().enumerate().all(|(k, tw)| words.get(i + k).is_some_and(|w| &w.norm == tw))).map(Vec::len)
 }
 
 fn person(quote: &str, words: &[Word], matches: &[bool]) -> Option<ShortValue> {
@@ -156,15 +131,8 @@ fn person(quote: &str, words: &[Word], matches: &[bool]) -> Option<ShortValue> {
         i = end.max(i + 1);
     }
     let (_, from, to) = best?;
-    let key = words[from..=to]
-        .iter()
-        .map(|w| w.norm.as_str())
-        .collect::<Vec<_>>()
-        .join(" ");
-    Some(ShortValue {
-        key,
-        display: quote[words[from].from..words[to].to].to_owned(),
-    })
+    let key = words[from..=to].iter().map(|w| w.norm.as_str()).collect::<Vec<_>>().join(" ");
+    Some(ShortValue { key, display: quote[words[from].from..words[to].to].to_owned() })
 }
 
 #[cfg(test)]
@@ -181,53 +149,25 @@ mod tests {
     #[test]
     fn count_takes_the_number_with_the_questions_noun() {
         let q = "كم عدد الدول الأعضاء؟";
-        assert_eq!(
-            short(QuestionKind::Count, q, "يضم 41 دولةً عضوًا، تعمل معًا").as_deref(),
-            Some("41 دولةً")
-        );
-        assert_eq!(
-            short(QuestionKind::Count, q, "يضم إحدى وأربعين دولة عضوا").as_deref(),
-            Some("إحدى وأربعين دولة")
-        );
-        assert_eq!(
-            short(
-                QuestionKind::Count,
-                "how many ships?",
-                "the fleet had 12 ships and 3 ports"
-            )
-            .as_deref(),
-            Some("12 ships")
-        );
+        assert_eq!(short(QuestionKind::Count, q, "يضم 41 دولةً عضوًا، تعمل معًا").as_deref(), Some("41 دولةً"));
+        assert_eq!(short(QuestionKind::Count, q, "يضم إحدى وأربعين دولة عضوا").as_deref(), Some("إحدى وأربعين دولة"));
+        assert_eq!(short(QuestionKind::Count, "how many ships?", "the fleet had 12 ships and 3 ports").as_deref(), Some("12 ships"));
     }
 
     #[test]
     fn count_without_a_number_gives_nothing() {
-        assert_eq!(
-            short(QuestionKind::Count, "كم عدد الدول؟", "الدول الأعضاء تتعاون"),
-            None
-        );
+        assert_eq!(short(QuestionKind::Count, "كم عدد الدول؟", "الدول الأعضاء تتعاون"), None);
     }
 
     #[test]
     fn person_takes_the_name_after_a_rank() {
         let q = "من هو القائد العسكري؟";
         let quote = "وأشار القائد العسكري للتحالف العميد سالم حمدان، بحضور الأمين العام";
-        assert_eq!(
-            short(QuestionKind::Person, q, quote).as_deref(),
-            Some("سالم حمدان")
-        );
+        assert_eq!(short(QuestionKind::Person, q, quote).as_deref(), Some("سالم حمدان"));
         let chain = "قال المدير المكلف اللواء الطيار الركن خالد بن عمر الزيدي: إن";
+        assert_eq!(short(QuestionKind::Person, "من هو المدير؟", chain).as_deref(), Some("خالد بن عمر الزيدي"));
         assert_eq!(
-            short(QuestionKind::Person, "من هو المدير؟", chain).as_deref(),
-            Some("خالد بن عمر الزيدي")
-        );
-        assert_eq!(
-            short(
-                QuestionKind::Person,
-                "who leads the fleet?",
-                "The fleet is led by Admiral Jane Doe since May."
-            )
-            .as_deref(),
+            short(QuestionKind::Person, "who leads the fleet?", "The fleet is led by Admiral Jane Doe since May.").as_deref(),
             Some("Jane Doe")
         );
     }

@@ -11,25 +11,27 @@
 //! folder (every file's path and content hash, plus the analyzer settings); an index whose
 //! fingerprint differs from the folder's is stale and is rebuilt.
 
+pub mod dense;
 pub mod passage;
 
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
-use tantivy::schema::{
-    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, STORED, STRING,
-};
-use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy};
+use tantivy::schema::Value;
+use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, STORED, STRING};
+use tantivy::{doc, DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument};
 use tracing::{info, warn};
 
+use crate::embed::Embedder;
 use crate::error::{Error, Result};
 use crate::knowledge::{self, Knowledge, Rejected};
 use crate::text::{Analyzer, ArabicStemmer, IsnadTokenizer};
+use dense::{DenseStore, EmbeddingCache, VECTORS};
 use passage::{encode_ranges, passages};
 
 /// Bumped whenever analysis or passage building changes meaning, so old indexes are rebuilt.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 const MANIFEST: &str = "isnad-manifest.json";
 const CURRENT: &str = "CURRENT";
 
@@ -65,14 +67,16 @@ pub struct Fields {
     pub ordinal: Field,
     pub start: Field,
     pub sentences: Field,
+    /// Passage number in build order: its row in the vector file.
+    pub pid: Field,
+    /// Rows of the passage's sentences in the vector file, `i j k`.
+    pub svec: Field,
 }
 
 fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let analyzed = TextOptions::default().set_stored().set_indexing_options(
-        TextFieldIndexing::default()
-            .set_tokenizer(Analyzer::TOKENIZER)
-            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        TextFieldIndexing::default().set_tokenizer(Analyzer::TOKENIZER).set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
     let fields = Fields {
         doc: b.add_text_field("doc", STRING | STORED),
@@ -81,6 +85,8 @@ fn schema() -> (Schema, Fields) {
         ordinal: b.add_u64_field("ordinal", STORED),
         start: b.add_u64_field("start", STORED),
         sentences: b.add_text_field("sentences", STORED),
+        pid: b.add_u64_field("pid", STORED),
+        svec: b.add_text_field("svec", STORED),
     };
     (b.build(), fields)
 }
@@ -93,14 +99,15 @@ pub struct IndexHandle {
     pub manifest: Manifest,
     pub dir: PathBuf,
     pub analyzer: Analyzer,
+    /// Passage and sentence vectors, when the generation was built with the embedding model.
+    pub dense: Option<DenseStore>,
+    /// Where each passage (by pid) lives in the tantivy index; filled when `dense` is.
+    pub addresses: Vec<DocAddress>,
 }
 
 impl std::fmt::Debug for IndexHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IndexHandle")
-            .field("dir", &self.dir)
-            .field("passages", &self.manifest.passages)
-            .finish()
+        f.debug_struct("IndexHandle").field("dir", &self.dir).field("passages", &self.manifest.passages).finish()
     }
 }
 
@@ -109,13 +116,7 @@ impl std::fmt::Debug for IndexHandle {
 pub fn fingerprint(knowledge_dir: &Path, analyzer: &Analyzer) -> Result<String> {
     let (candidates, rejected) = knowledge::discover(knowledge_dir)?;
     let mut h = blake3::Hasher::new();
-    h.update(
-        format!(
-            "format {FORMAT_VERSION} stemmer {:?}\n",
-            analyzer.arabic_stemmer()
-        )
-        .as_bytes(),
-    );
+    h.update(format!("format {FORMAT_VERSION} stemmer {:?}\n", analyzer.arabic_stemmer()).as_bytes());
     for c in candidates {
         let content = match std::fs::File::open(&c.path) {
             // hash the file streaming, so a huge file costs no memory here
@@ -137,27 +138,25 @@ pub fn fingerprint(knowledge_dir: &Path, analyzer: &Analyzer) -> Result<String> 
 }
 
 fn register(index: &Index, analyzer: &Analyzer) {
-    index
-        .tokenizers()
-        .register(Analyzer::TOKENIZER, IsnadTokenizer::new(analyzer.clone()));
+    index.tokenizers().register(Analyzer::TOKENIZER, IsnadTokenizer::new(analyzer.clone()));
 }
 
 /// Progress callback: (done, total) passages.
 pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Sync);
 
 /// Builds a new generation from `knowledge` under `index_root` and makes it current.
+/// With an `embedder`, every passage and sentence is also embedded (cached by content hash in
+/// `embeddings.bin` beside `index_root`).
 pub fn build(
     index_root: &Path,
     knowledge: &Knowledge,
     fingerprint: &str,
     analyzer: &Analyzer,
+    embedder: Option<&Embedder>,
     progress: Progress,
 ) -> Result<IndexHandle> {
     std::fs::create_dir_all(index_root).map_err(Error::io(index_root))?;
-    let stamp = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
+    let stamp = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
     let name = format!("gen-{fingerprint}-{stamp}-{}", std::process::id());
     let dir = index_root.join(&name);
     std::fs::create_dir_all(&dir).map_err(Error::io(&dir))?;
@@ -165,24 +164,34 @@ pub fn build(
     let (schema, fields) = schema();
     let index = Index::create_in_dir(&dir, schema)?;
     register(&index, analyzer);
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 8);
-    let mut writer: IndexWriter =
-        index.writer_with_num_threads(threads, 64 * 1024 * 1024 * threads)?;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+    let mut writer: IndexWriter = index.writer_with_num_threads(threads, 64 * 1024 * 1024 * threads)?;
 
-    let split: Vec<_> = knowledge
-        .documents
-        .iter()
-        .map(|d| passages(&d.body))
-        .collect();
+    let split: Vec<_> = knowledge.documents.iter().map(|d| passages(&d.body)).collect();
     let total: u64 = split.iter().map(|p| p.len() as u64).sum();
     let mut done = 0u64;
     let mut text_bytes = 0u64;
     let mut documents = Vec::with_capacity(knowledge.documents.len());
+    let mut passage_texts: Vec<&str> = Vec::new();
+    let mut sentence_texts: Vec<&str> = Vec::new();
+    let mut pid = 0u64;
     for (d, ps) in knowledge.documents.iter().zip(&split) {
         text_bytes += d.body.len() as u64;
+        let mut sid_of: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
         for p in ps {
+            passage_texts.push(&d.body[p.range.clone()]);
+            let svec: Vec<String> = p
+                .sentences
+                .iter()
+                .map(|r| {
+                    let abs = p.range.start + r.start..p.range.start + r.end;
+                    let sid = *sid_of.entry(abs.start).or_insert_with(|| {
+                        sentence_texts.push(&d.body[abs.clone()]);
+                        sentence_texts.len() - 1
+                    });
+                    sid.to_string()
+                })
+                .collect();
             writer.add_document(doc!(
                 fields.doc => d.id.as_str(),
                 fields.title => d.meta.title.as_str(),
@@ -190,7 +199,10 @@ pub fn build(
                 fields.ordinal => u64::from(p.ordinal),
                 fields.start => p.range.start as u64,
                 fields.sentences => encode_ranges(&p.sentences),
+                fields.pid => pid,
+                fields.svec => svec.join(" "),
             ))?;
+            pid += 1;
             done += 1;
             if done % 1024 == 0 {
                 progress(done, total);
@@ -208,6 +220,17 @@ pub fn build(
     writer.commit()?;
     writer.wait_merging_threads()?;
     progress(total, total);
+    if let Some(embedder) = embedder {
+        let mut cache = EmbeddingCache::open(&index_root.join("embeddings.bin"));
+        let texts: Vec<&str> = passage_texts.iter().chain(&sentence_texts).copied().collect();
+        let vectors = cache.embed_all(embedder, &texts, progress);
+        if let Err(e) = cache.save() {
+            warn!(error = %e, "could not save the embedding cache");
+        }
+        let (p, s) = vectors.split_at(passage_texts.len());
+        let store = DenseStore { passages: p.concat(), sentences: s.concat() };
+        store.write(&dir.join(VECTORS))?;
+    }
 
     let manifest = Manifest {
         format: FORMAT_VERSION,
@@ -218,10 +241,7 @@ pub fn build(
         passages: total,
         text_bytes,
     };
-    write_atomically(
-        &dir.join(MANIFEST),
-        &serde_json::to_vec_pretty(&manifest).unwrap_or_default(),
-    )?;
+    write_atomically(&dir.join(MANIFEST), &serde_json::to_vec_pretty(&manifest).unwrap_or_default())?;
     // the swap: readers following CURRENT see the old generation or the new one, never a mix
     write_atomically(&index_root.join(CURRENT), name.as_bytes())?;
     info!(generation = %name, passages = total, documents = manifest.documents.len(), rejected = manifest.rejected.len(), "index built");
@@ -233,9 +253,7 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
     let mut f = std::fs::File::create(&tmp).map_err(Error::io(&tmp))?;
-    f.write_all(bytes)
-        .and_then(|_| f.sync_all())
-        .map_err(Error::io(&tmp))?;
+    f.write_all(bytes).and_then(|_| f.sync_all()).map_err(Error::io(&tmp))?;
     std::fs::rename(&tmp, path).map_err(Error::io(path))
 }
 
@@ -261,52 +279,52 @@ pub fn open_current(index_root: &Path, analyzer: &Analyzer) -> Result<Option<Ind
     let name = match std::fs::read_to_string(&pointer) {
         Ok(n) => n.trim().to_owned(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => {
-            return Err(Error::Io {
-                path: pointer,
-                source: e,
-            })
-        }
+        Err(e) => return Err(Error::Io { path: pointer, source: e }),
     };
     if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
-        return Err(Error::DamagedIndex {
-            path: pointer,
-            reason: "CURRENT does not name a generation".into(),
-        });
+        return Err(Error::DamagedIndex { path: pointer, reason: "CURRENT does not name a generation".into() });
     }
     open_generation(&index_root.join(name), analyzer).map(Some)
 }
 
 /// Opens one generation folder and checks that it matches its manifest.
 pub fn open_generation(dir: &Path, analyzer: &Analyzer) -> Result<IndexHandle> {
-    let damaged = |reason: String| Error::DamagedIndex {
-        path: dir.to_owned(),
-        reason,
-    };
+    let damaged = |reason: String| Error::DamagedIndex { path: dir.to_owned(), reason };
     let raw = std::fs::read(dir.join(MANIFEST)).map_err(|e| damaged(format!("manifest: {e}")))?;
-    let manifest: Manifest =
-        serde_json::from_slice(&raw).map_err(|e| damaged(format!("manifest: {e}")))?;
+    let manifest: Manifest = serde_json::from_slice(&raw).map_err(|e| damaged(format!("manifest: {e}")))?;
     let index = Index::open_in_dir(dir).map_err(|e| damaged(e.to_string()))?;
     register(&index, analyzer);
     let (_, fields) = schema();
-    let reader = index
-        .reader_builder()
-        .reload_policy(ReloadPolicy::Manual)
-        .try_into()
-        .map_err(|e: tantivy::TantivyError| damaged(e.to_string()))?;
+    let reader =
+        index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(|e: tantivy::TantivyError| damaged(e.to_string()))?;
     let found = reader.searcher().num_docs();
     if found != manifest.passages {
-        return Err(damaged(format!(
-            "holds {found} passages, manifest says {}",
-            manifest.passages
-        )));
+        return Err(damaged(format!("holds {found} passages, manifest says {}", manifest.passages)));
     }
-    Ok(IndexHandle {
-        index,
-        reader,
-        fields,
-        manifest,
-        dir: dir.to_owned(),
-        analyzer: analyzer.clone(),
-    })
+    let (dense, addresses) = if dir.join(VECTORS).is_file() {
+        let store = DenseStore::read(&dir.join(VECTORS))?;
+        let addresses = passage_addresses(&reader, fields.pid, store.passage_count())?;
+        (Some(store), addresses)
+    } else {
+        (None, Vec::new())
+    };
+    Ok(IndexHandle { index, reader, fields, manifest, dir: dir.to_owned(), analyzer: analyzer.clone(), dense, addresses })
+}
+
+/// Maps every passage's pid to its address in the index (one pass over the stored documents).
+fn passage_addresses(reader: &IndexReader, pid_field: Field, count: usize) -> Result<Vec<DocAddress>> {
+    let searcher = reader.searcher();
+    let mut addr = vec![DocAddress::new(0, 0); count];
+    for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+        for doc in 0..segment.max_doc() {
+            let a = DocAddress::new(ord as u32, doc);
+            let d: TantivyDocument = searcher.doc(a)?;
+            if let Some(pid) = d.get_first(pid_field).and_then(|v| v.as_u64()) {
+                if let Some(slot) = addr.get_mut(pid as usize) {
+                    *slot = a;
+                }
+            }
+        }
+    }
+    Ok(addr)
 }

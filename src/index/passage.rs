@@ -31,15 +31,8 @@ pub fn passages(body: &str) -> Vec<Passage> {
     while first < sents.len() {
         let last = (first + PASSAGE_SENTENCES).min(sents.len());
         let range = sents[first].start..sents[last - 1].end;
-        let rel = sents[first..last]
-            .iter()
-            .map(|s| s.start - range.start..s.end - range.start)
-            .collect();
-        out.push(Passage {
-            ordinal: out.len() as u32,
-            range,
-            sentences: rel,
-        });
+        let rel = sents[first..last].iter().map(|s| s.start - range.start..s.end - range.start).collect();
+        out.push(Passage { ordinal: out.len() as u32, range, sentences: rel });
         if last == sents.len() {
             break;
         }
@@ -50,11 +43,7 @@ pub fn passages(body: &str) -> Vec<Passage> {
 
 /// Encodes sentence ranges for the index's stored field: `start-end start-end …`.
 pub fn encode_ranges(ranges: &[Range<usize>]) -> String {
-    ranges
-        .iter()
-        .map(|r| format!("{}-{}", r.start, r.end))
-        .collect::<Vec<_>>()
-        .join(" ")
+    ranges.iter().map(|r| format!("{}-{}", r.start, r.end)).collect::<Vec<_>>().join(" ")
 }
 
 /// Decodes [`encode_ranges`]; ranges that do not parse or fall outside `len` bytes are dropped.

@@ -72,20 +72,13 @@ pub struct Candidate {
 }
 
 fn is_hidden(entry: &walkdir::DirEntry) -> bool {
-    entry.depth() > 0
-        && entry
-            .file_name()
-            .to_str()
-            .is_some_and(|s| s.starts_with('.'))
+    entry.depth() > 0 && entry.file_name().to_str().is_some_and(|s| s.starts_with('.'))
 }
 
 /// The document files under `root` (recursively, sorted, links not followed), plus the entries
 /// that were skipped for a reason worth reporting (unreadable folders, links).
 pub fn discover(root: &Path) -> Result<(Vec<Candidate>, Vec<Rejected>), Error> {
-    let meta = std::fs::metadata(root).map_err(|source| Error::Io {
-        path: root.to_owned(),
-        source,
-    })?;
+    let meta = std::fs::metadata(root).map_err(|source| Error::Io { path: root.to_owned(), source })?;
     if !meta.is_dir() {
         return Err(Error::NotADirectory(root.to_owned()));
     }
@@ -96,52 +89,30 @@ pub fn discover(root: &Path) -> Result<(Vec<Candidate>, Vec<Rejected>), Error> {
         .unwrap_or_else(|| "knowledge".to_owned());
     let mut found = Vec::new();
     let mut rejected = Vec::new();
-    let walker = walkdir::WalkDir::new(root)
-        .follow_links(false)
-        .sort_by_file_name()
-        .into_iter();
+    let walker = walkdir::WalkDir::new(root).follow_links(false).sort_by_file_name().into_iter();
     for entry in walker.filter_entry(|e| !is_hidden(e)) {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                let path = e
-                    .path()
-                    .map(Path::to_owned)
-                    .unwrap_or_else(|| root.to_owned());
-                rejected.push(Rejected {
-                    path,
-                    reason: format!("cannot read: {e}"),
-                });
+                let path = e.path().map(Path::to_owned).unwrap_or_else(|| root.to_owned());
+                rejected.push(Rejected { path, reason: format!("cannot read: {e}") });
                 continue;
             }
         };
-        let ext = entry
-            .path()
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase);
+        let ext = entry.path().extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
         if !matches!(ext.as_deref(), Some("md" | "txt")) {
             continue;
         }
         if entry.path_is_symlink() {
-            rejected.push(Rejected {
-                path: entry.path().to_owned(),
-                reason: "symbolic link not followed".into(),
-            });
+            rejected.push(Rejected { path: entry.path().to_owned(), reason: "symbolic link not followed".into() });
             continue;
         }
         if !entry.file_type().is_file() {
             continue;
         }
         let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
-        let rel: Vec<String> = rel
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            .collect();
-        found.push(Candidate {
-            path: entry.path().to_owned(),
-            id: format!("{prefix}/{}", rel.join("/")),
-        });
+        let rel: Vec<String> = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+        found.push(Candidate { path: entry.path().to_owned(), id: format!("{prefix}/{}", rel.join("/")) });
     }
     Ok((found, rejected))
 }
@@ -156,37 +127,23 @@ pub fn load_dir(root: &Path) -> Result<Knowledge, Error> {
             Ok(doc) => documents.push(doc),
             Err(reason) => {
                 warn!(path = %c.path.display(), %reason, "knowledge file rejected");
-                rejected.push(Rejected {
-                    path: c.path,
-                    reason,
-                });
+                rejected.push(Rejected { path: c.path, reason });
             }
         }
     }
     debug!(documents = documents.len(), rejected = rejected.len(), root = %root.display(), "knowledge loaded");
-    Ok(Knowledge {
-        documents,
-        rejected,
-    })
+    Ok(Knowledge { documents, rejected })
 }
 
 /// Reads and parses one file. The error is a human-readable reason (the caller adds the path).
 pub fn load_file(path: &Path, id: &str) -> Result<Document, String> {
-    let size = std::fs::metadata(path)
-        .map_err(|e| format!("cannot read: {e}"))?
-        .len();
+    let size = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?.len();
     if size > MAX_FILE_BYTES {
         return Err(format!("too large: {size} bytes (limit {MAX_FILE_BYTES})"));
     }
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
     let hash = blake3::hash(&bytes).to_hex().to_string();
-    parse_document(path, id, &bytes).map(|(meta, body)| Document {
-        id: id.to_owned(),
-        path: path.to_owned(),
-        meta,
-        body,
-        hash,
-    })
+    parse_document(path, id, &bytes).map(|(meta, body)| Document { id: id.to_owned(), path: path.to_owned(), meta, body, hash })
 }
 
 /// Parses a document's bytes: checks they are text, splits front matter, fills metadata.
@@ -194,17 +151,10 @@ pub fn parse_document(path: &Path, id: &str, bytes: &[u8]) -> Result<(Meta, Stri
     if bytes.contains(&0) {
         return Err("binary file (contains NUL bytes)".into());
     }
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| format!("not valid UTF-8 (at byte {})", e.valid_up_to()))?;
+    let text = std::str::from_utf8(bytes).map_err(|e| format!("not valid UTF-8 (at byte {})", e.valid_up_to()))?;
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
-    let is_markdown = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("md"));
-    let (mut meta, body) = if is_markdown {
-        split_front_matter(text)?
-    } else {
-        (Meta::default(), text.to_owned())
-    };
+    let is_markdown = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("md"));
+    let (mut meta, body) = if is_markdown { split_front_matter(text)? } else { (Meta::default(), text.to_owned()) };
     if !body.chars().any(char::is_alphanumeric) {
         return Err("empty document (no text after front matter)".into());
     }
@@ -216,12 +166,7 @@ pub fn parse_document(path: &Path, id: &str, bytes: &[u8]) -> Result<(Meta, Stri
 
 fn title_from_file_name(path: &Path, id: &str) -> String {
     path.file_stem()
-        .map(|s| {
-            s.to_string_lossy()
-                .replace(['_', '-'], " ")
-                .trim()
-                .to_owned()
-        })
+        .map(|s| s.to_string_lossy().replace(['_', '-'], " ").trim().to_owned())
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| id.to_owned())
 }
@@ -232,14 +177,10 @@ fn split_front_matter(text: &str) -> Result<(Meta, String), String> {
         let Some(rest) = text.strip_prefix(fence) else {
             continue;
         };
-        let Some(rest) = rest
-            .strip_prefix('\n')
-            .or_else(|| rest.strip_prefix("\r\n"))
-        else {
+        let Some(rest) = rest.strip_prefix('\n').or_else(|| rest.strip_prefix("\r\n")) else {
             continue;
         };
-        let close = find_closing_fence(rest, fence)
-            .ok_or_else(|| format!("{kind} front matter is not closed by a `{fence}` line"))?;
+        let close = find_closing_fence(rest, fence).ok_or_else(|| format!("{kind} front matter is not closed by a `{fence}` line"))?;
         let (header, after) = (&rest[..close.0], &rest[close.1..]);
         let meta: Meta = if kind == "YAML" {
             serde_yaml::from_str(header).map_err(|e| format!("bad YAML front matter: {e}"))?
@@ -273,8 +214,7 @@ mod tests {
 
     #[test]
     fn yaml_front_matter() {
-        let (meta, body) =
-            parse("a.md", "---\ntitle: عنوان\nlanguage: ar\n---\nنص الوثيقة.").unwrap();
+        let (meta, body) = parse("a.md", "---\ntitle: عنوان\nlanguage: ar\n---\nنص الوثيقة.").unwrap();
         assert_eq!(meta.title, "عنوان");
         assert_eq!(meta.language, "ar");
         assert_eq!(meta.date, "");
@@ -283,12 +223,8 @@ mod tests {
 
     #[test]
     fn toml_front_matter() {
-        let (meta, body) =
-            parse("a.md", "+++\ntitle = \"T\"\nsource = \"x.txt\"\n+++\nBody.").unwrap();
-        assert_eq!(
-            (meta.title.as_str(), meta.source.as_str(), body.as_str()),
-            ("T", "x.txt", "Body.")
-        );
+        let (meta, body) = parse("a.md", "+++\ntitle = \"T\"\nsource = \"x.txt\"\n+++\nBody.").unwrap();
+        assert_eq!((meta.title.as_str(), meta.source.as_str(), body.as_str()), ("T", "x.txt", "Body."));
     }
 
     #[test]
@@ -299,20 +235,10 @@ mod tests {
 
     #[test]
     fn malformed_files_say_why() {
-        assert!(parse("a.md", "---\ntitle: [unclosed\n---\ntext")
-            .unwrap_err()
-            .contains("bad YAML"));
-        assert!(parse("a.md", "---\ntitle: x\nno closing fence")
-            .unwrap_err()
-            .contains("not closed"));
-        assert!(parse("a.md", "---\ntitle: x\n---\n  \n")
-            .unwrap_err()
-            .contains("empty"));
-        assert!(parse_document(Path::new("a.txt"), "a", b"ok\0bin")
-            .unwrap_err()
-            .contains("binary"));
-        assert!(parse_document(Path::new("a.txt"), "a", b"ok \xff\xfe")
-            .unwrap_err()
-            .contains("UTF-8"));
+        assert!(parse("a.md", "---\ntitle: [unclosed\n---\ntext").unwrap_err().contains("bad YAML"));
+        assert!(parse("a.md", "---\ntitle: x\nno closing fence").unwrap_err().contains("not closed"));
+        assert!(parse("a.md", "---\ntitle: x\n---\n  \n").unwrap_err().contains("empty"));
+        assert!(parse_document(Path::new("a.txt"), "a", b"ok\0bin").unwrap_err().contains("binary"));
+        assert!(parse_document(Path::new("a.txt"), "a", b"ok \xff\xfe").unwrap_err().contains("UTF-8"));
     }
 }

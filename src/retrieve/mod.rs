@@ -9,7 +9,9 @@ use std::ops::Range;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::{TantivyDocument, Term};
+use tantivy::{DocAddress, TantivyDocument, Term};
+
+use crate::embed::dot;
 
 use crate::error::Result;
 use crate::index::passage::decode_ranges;
@@ -33,6 +35,10 @@ pub struct Hit {
     pub start: usize,
     /// Sentence ranges relative to `text`.
     pub sentences: Vec<Range<usize>>,
+    /// Row of the passage in the vector file.
+    pub pid: usize,
+    /// Rows of its sentences in the vector file, parallel to `sentences`.
+    pub svec: Vec<usize>,
 }
 
 /// Inverse document frequency of each query term over passages, BM25's formula
@@ -59,48 +65,48 @@ pub fn search(handle: &IndexHandle, terms: &[String], k: usize) -> Result<Vec<Hi
     let f = handle.fields;
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(terms.len() * 2);
     for t in terms {
-        let body = TermQuery::new(
-            Term::from_field_text(f.body, t),
-            IndexRecordOption::WithFreqs,
-        );
-        let title = TermQuery::new(
-            Term::from_field_text(f.title, t),
-            IndexRecordOption::WithFreqs,
-        );
+        let body = TermQuery::new(Term::from_field_text(f.body, t), IndexRecordOption::WithFreqs);
+        let title = TermQuery::new(Term::from_field_text(f.title, t), IndexRecordOption::WithFreqs);
         clauses.push((Occur::Should, Box::new(body)));
-        clauses.push((
-            Occur::Should,
-            Box::new(BoostQuery::new(Box::new(title), TITLE_BOOST)),
-        ));
+        clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(title), TITLE_BOOST))));
     }
     let query = BooleanQuery::new(clauses);
     let searcher = handle.reader.searcher();
     let top = searcher.search(&query, &TopDocs::with_limit(k).order_by_score())?;
-    let mut hits = Vec::with_capacity(top.len());
-    for (score, addr) in top {
-        let d: TantivyDocument = searcher.doc(addr)?;
-        let text_of = |field| {
-            d.get_first(field)
-                .and_then(|v| v.as_str())
-                .unwrap_or_default()
-                .to_owned()
-        };
-        let num_of = |field| {
-            d.get_first(field)
-                .and_then(|v| v.as_u64())
-                .unwrap_or_default()
-        };
-        let text = text_of(f.body);
-        let sentences = decode_ranges(&text_of(f.sentences), text.len());
-        hits.push(Hit {
-            doc: text_of(f.doc),
-            title: text_of(f.title),
-            ordinal: num_of(f.ordinal) as u32,
-            score,
-            start: num_of(f.start) as usize,
-            sentences,
-            text,
-        });
+    top.into_iter().map(|(score, addr)| fetch(handle, &searcher, addr, score)).collect()
+}
+
+/// Reads one passage from the index.
+pub fn fetch(handle: &IndexHandle, searcher: &tantivy::Searcher, addr: DocAddress, score: f32) -> Result<Hit> {
+    let f = handle.fields;
+    let d: TantivyDocument = searcher.doc(addr)?;
+    let text_of = |field| d.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+    let num_of = |field| d.get_first(field).and_then(|v| v.as_u64()).unwrap_or_default();
+    let text = text_of(f.body);
+    let sentences = decode_ranges(&text_of(f.sentences), text.len());
+    Ok(Hit {
+        doc: text_of(f.doc),
+        title: text_of(f.title),
+        ordinal: num_of(f.ordinal) as u32,
+        score,
+        start: num_of(f.start) as usize,
+        sentences,
+        text,
+        pid: num_of(f.pid) as usize,
+        svec: text_of(f.svec).split_whitespace().filter_map(|x| x.parse().ok()).collect(),
+    })
+}
+
+/// The `k` passages whose vectors are closest to the query vector: (cosine, pid), best first.
+pub fn dense_search(handle: &IndexHandle, query: &[f32], k: usize) -> Vec<(f32, usize)> {
+    let Some(store) = &handle.dense else { return Vec::new() };
+    let mut scored: Vec<(f32, usize)> = (0..store.passage_count()).filter_map(|pid| Some((dot(query, store.passage(pid)?), pid))).collect();
+    let k = k.min(scored.len());
+    if k == 0 {
+        return Vec::new();
     }
-    Ok(hits)
+    scored.select_nth_unstable_by(k - 1, |a, b| b.0.total_cmp(&a.0));
+    scored.truncate(k);
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    scored
 }

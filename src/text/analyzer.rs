@@ -55,18 +55,12 @@ struct Inner {
 
 impl std::fmt::Debug for Analyzer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Analyzer")
-            .field("arabic", &self.inner.arabic)
-            .finish()
+        f.debug_struct("Analyzer").field("arabic", &self.inner.arabic).finish()
     }
 }
 
 fn parse_stop_list(data: &str) -> HashSet<String> {
-    data.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(normalize_word)
-        .collect()
+    data.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(normalize_word).collect()
 }
 
 impl Default for Analyzer {
@@ -109,12 +103,7 @@ impl Analyzer {
             .map(|r| {
                 let norm = normalize_word(&text[r.clone()]);
                 let stop = self.is_stop(&norm);
-                Word {
-                    from: r.start,
-                    to: r.end,
-                    norm,
-                    stop,
-                }
+                Word { from: r.start, to: r.end, norm, stop }
             })
             .filter(|w| !w.norm.is_empty())
             .collect()
@@ -145,12 +134,7 @@ impl Analyzer {
         for (position, word) in words.iter().enumerate() {
             if let Some((value, used)) = read_number(&norms[position..]) {
                 let last = &words[position + used - 1];
-                terms.push(Term {
-                    text: value.to_string(),
-                    from: word.from,
-                    to: last.to,
-                    position,
-                });
+                terms.push(Term { text: value.to_string(), from: word.from, to: last.to, position });
             }
             if word.stop {
                 continue;
@@ -159,12 +143,7 @@ impl Analyzer {
             if stem.is_empty() || stem.len() > MAX_TERM_BYTES {
                 continue;
             }
-            terms.push(Term {
-                text: stem,
-                from: word.from,
-                to: word.to,
-                position,
-            });
+            terms.push(Term { text: stem, from: word.from, to: word.to, position });
         }
         terms
     }
@@ -172,11 +151,7 @@ impl Analyzer {
     /// Distinct terms of a query, in order of first appearance.
     pub fn query_terms(&self, text: &str) -> Vec<String> {
         let mut seen = HashSet::new();
-        self.analyze(text)
-            .into_iter()
-            .map(|t| t.text)
-            .filter(|t| seen.insert(t.clone()))
-            .collect()
+        self.analyze(text).into_iter().map(|t| t.text).filter(|t| seen.insert(t.clone())).collect()
     }
 }
 
@@ -201,10 +176,7 @@ impl Tokenizer for IsnadTokenizer {
     type TokenStream<'a> = TermStream;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> TermStream {
-        TermStream {
-            terms: self.analyzer.analyze(text).into_iter(),
-            token: Token::default(),
-        }
+        TermStream { terms: self.analyzer.analyze(text).into_iter(), token: Token::default() }
     }
 }
 
@@ -212,13 +184,7 @@ impl TokenStream for TermStream {
     fn advance(&mut self) -> bool {
         match self.terms.next() {
             Some(t) => {
-                self.token = Token {
-                    offset_from: t.from,
-                    offset_to: t.to,
-                    position: t.position,
-                    text: t.text,
-                    position_length: 1,
-                };
+                self.token = Token { offset_from: t.from, offset_to: t.to, position: t.position, text: t.text, position_length: 1 };
                 true
             }
             None => false,
@@ -239,11 +205,7 @@ mod tests {
     use super::*;
 
     fn terms(text: &str) -> Vec<String> {
-        Analyzer::default()
-            .analyze(text)
-            .into_iter()
-            .map(|t| t.text)
-            .collect()
+        Analyzer::default().analyze(text).into_iter().map(|t| t.text).collect()
     }
 
     #[test]

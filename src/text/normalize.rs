@@ -30,10 +30,7 @@ pub fn is_invisible_format(c: char) -> bool {
 
 /// True for characters that belong inside a word without being letters themselves.
 pub fn is_word_joiner(c: char) -> bool {
-    is_arabic_mark(c)
-        || c == TATWEEL
-        || is_invisible_format(c)
-        || unicode_normalization::char::is_combining_mark(c)
+    is_arabic_mark(c) || c == TATWEEL || is_invisible_format(c) || unicode_normalization::char::is_combining_mark(c)
 }
 
 /// True for characters of the Arabic script blocks (letters, marks, digits).

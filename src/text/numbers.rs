@@ -12,9 +12,7 @@ fn word_value(w: &str) -> Option<u32> {
     Some(match w {
         // Arabic, normalized (alef folded, teh marbuta as heh, alef maqsura as yeh)
         "واحد" | "واحده" | "احد" | "احدي" => 1,
-        "اثنان" | "اثنين" | "اثنتان" | "اثنتين" | "اثنا" | "اثني" | "اثنتا" | "اثنتي" => {
-            2
-        }
+        "اثنان" | "اثنين" | "اثنتان" | "اثنتين" | "اثنا" | "اثني" | "اثنتا" | "اثنتي" => 2,
         "ثلاث" | "ثلاثه" => 3,
         "اربع" | "اربعه" => 4,
         "خمس" | "خمسه" => 5,
@@ -85,11 +83,7 @@ pub fn read_number(words: &[&str]) -> Option<(u32, usize)> {
                 return Some((first + ten, 2));
             }
             if w == "و" {
-                if let Some(ten) = words
-                    .get(2)
-                    .and_then(|t| word_value(t))
-                    .filter(|v| (20..=90).contains(v) && v % 10 == 0)
-                {
+                if let Some(ten) = words.get(2).and_then(|t| word_value(t)).filter(|v| (20..=90).contains(v) && v % 10 == 0) {
                     return Some((first + ten, 3));
                 }
             }

@@ -23,10 +23,7 @@ pub fn question_kind(words: &[Word]) -> QuestionKind {
     let has = |s: &str| w.contains(&s);
     let pair = |a: &str, b: &str| w.windows(2).any(|p| p[0] == a && p[1] == b);
     // English
-    if pair("how", "many")
-        || pair("how", "much")
-        || pair("number", "of") && (has("what") || has("the"))
-    {
+    if pair("how", "many") || pair("how", "much") || pair("number", "of") && (has("what") || has("the")) {
         return QuestionKind::Count;
     }
     if has("who") || has("whom") || has("whose") {
@@ -42,21 +39,13 @@ pub fn question_kind(words: &[Word]) -> QuestionKind {
     // it as "who" only at the head of the question (after an optional conjunction) or before a
     // pronoun (من هو / من هي / من هم).
     let first = w.first().copied().unwrap_or("");
-    if has("كم") || pair("ما", "عدد") || pair("ما", "هو") && has("عدد") || first == "عدد"
-    {
+    if has("كم") || pair("ما", "عدد") || pair("ما", "هو") && has("عدد") || first == "عدد" {
         return QuestionKind::Count;
     }
-    if first == "من"
-        || first == "ومن"
-        || pair("من", "هو")
-        || pair("من", "هي")
-        || pair("من", "هم")
-        || has("لمن")
-    {
+    if first == "من" || first == "ومن" || pair("من", "هو") || pair("من", "هي") || pair("من", "هم") || has("لمن") {
         return QuestionKind::Person;
     }
-    if has("متي") || pair("في", "اي") && has("عام") || pair("اي", "عام") || pair("اي", "سنه")
-    {
+    if has("متي") || pair("في", "اي") && has("عام") || pair("اي", "عام") || pair("اي", "سنه") {
         return QuestionKind::Time;
     }
     if has("اين") {
@@ -78,15 +67,8 @@ fn frame_words(kind: QuestionKind) -> &'static [&'static str] {
 /// The question's kind and its search terms (analyzed, distinct, frame words removed).
 pub fn question_terms(analyzer: &Analyzer, question: &str) -> (QuestionKind, Vec<String>) {
     let kind = question_kind(&analyzer.words(question));
-    let frame: Vec<String> = frame_words(kind)
-        .iter()
-        .map(|w| analyzer.stem(&normalize_word(w)))
-        .collect();
-    let terms = analyzer
-        .query_terms(question)
-        .into_iter()
-        .filter(|t| !frame.contains(t))
-        .collect();
+    let frame: Vec<String> = frame_words(kind).iter().map(|w| analyzer.stem(&normalize_word(w))).collect();
+    let terms = analyzer.query_terms(question).into_iter().filter(|t| !frame.contains(t)).collect();
     (kind, terms)
 }
 
@@ -101,10 +83,7 @@ mod tests {
 
     #[test]
     fn english_interrogatives() {
-        assert_eq!(
-            kind("How many member countries are there?"),
-            QuestionKind::Count
-        );
+        assert_eq!(kind("How many member countries are there?"), QuestionKind::Count);
         assert_eq!(kind("Who leads it?"), QuestionKind::Person);
         assert_eq!(kind("When was it founded?"), QuestionKind::Time);
         assert_eq!(kind("Where is the headquarters?"), QuestionKind::Place);

@@ -43,16 +43,10 @@ pub fn sentences(text: &str) -> Vec<Range<usize>> {
                 j += 1;
             }
             let run_is_dots = j > i && chars[i..=j].iter().all(|&(_, c)| c == '.');
-            let between_digits = c == '.'
-                && j == i
-                && i > 0
-                && chars[i - 1].1.is_numeric()
-                && chars.get(i + 1).is_some_and(|&(_, n)| n.is_numeric());
-            let initial = c == '.'
-                && j == i
-                && i > 0
-                && chars[i - 1].1.is_ascii_uppercase()
-                && (i < 2 || !chars[i - 2].1.is_alphanumeric());
+            let between_digits =
+                c == '.' && j == i && i > 0 && chars[i - 1].1.is_numeric() && chars.get(i + 1).is_some_and(|&(_, n)| n.is_numeric());
+            let initial =
+                c == '.' && j == i && i > 0 && chars[i - 1].1.is_ascii_uppercase() && (i < 2 || !chars[i - 2].1.is_alphanumeric());
             // closing quotes/brackets belong to the sentence
             let mut k = j;
             while k + 1 < chars.len() && is_closer(chars[k + 1].1) {
@@ -90,11 +84,8 @@ fn split_long(text: &str, range: Range<usize>) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut r = range;
     while r.len() > MAX_SENTENCE_BYTES {
-        let window =
-            &text[r.start..r.start + floor_char_boundary(&text[r.clone()], MAX_SENTENCE_BYTES)];
-        let cut = window
-            .rfind(['،', ','])
-            .map(|i| i + window[i..].chars().next().map_or(1, char::len_utf8));
+        let window = &text[r.start..r.start + floor_char_boundary(&text[r.clone()], MAX_SENTENCE_BYTES)];
+        let cut = window.rfind(['،', ',']).map(|i| i + window[i..].chars().next().map_or(1, char::len_utf8));
         let cut = match cut {
             Some(c) if c > MAX_SENTENCE_BYTES / 4 => c,
             // no comma: cut at the last space before the limit, or give up splitting
@@ -132,23 +123,14 @@ mod tests {
 
     #[test]
     fn arabic_and_latin_terminators() {
-        assert_eq!(
-            split("كم عدد الدول؟ إنها 41. Really! Yes"),
-            vec!["كم عدد الدول؟", "إنها 41.", "Really!", "Yes"]
-        );
+        assert_eq!(split("كم عدد الدول؟ إنها 41. Really! Yes"), vec!["كم عدد الدول؟", "إنها 41.", "Really!", "Yes"]);
         assert_eq!(split("أولا؛ ثانيا"), vec!["أولا؛", "ثانيا"]);
     }
 
     #[test]
     fn double_dots_and_decimals_do_not_end_sentences() {
-        assert_eq!(
-            split("مكافحة الإرهاب.. مالياً وأمنياً. التالي"),
-            vec!["مكافحة الإرهاب.. مالياً وأمنياً.", "التالي"]
-        );
-        assert_eq!(
-            split("It grew 3.5 percent. Then"),
-            vec!["It grew 3.5 percent.", "Then"]
-        );
+        assert_eq!(split("مكافحة الإرهاب.. مالياً وأمنياً. التالي"), vec!["مكافحة الإرهاب.. مالياً وأمنياً.", "التالي"]);
+        assert_eq!(split("It grew 3.5 percent. Then"), vec!["It grew 3.5 percent.", "Then"]);
     }
 
     #[test]
@@ -158,10 +140,7 @@ mod tests {
 
     #[test]
     fn line_breaks_end_sentences_and_blank_lines_vanish() {
-        assert_eq!(
-            split("عنوان\n\nنص أول.\n*** \nنص"),
-            vec!["عنوان", "نص أول.", "نص"]
-        );
+        assert_eq!(split("عنوان\n\nنص أول.\n*** \nنص"), vec!["عنوان", "نص أول.", "نص"]);
     }
 
     #[test]
@@ -177,8 +156,6 @@ mod tests {
         let text = "أ. ب؟ ج! د";
         let ranges = sentences(text);
         assert!(ranges.windows(2).all(|w| w[0].end <= w[1].start));
-        assert!(ranges
-            .iter()
-            .all(|r| r.end <= text.len() && text.is_char_boundary(r.start)));
+        assert!(ranges.iter().all(|r| r.end <= text.len() && text.is_char_boundary(r.start)));
     }
 }

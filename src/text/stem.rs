@@ -29,9 +29,7 @@ impl std::str::FromStr for ArabicStemmer {
             "light" => Ok(Self::Light),
             "snowball" => Ok(Self::Snowball),
             "none" => Ok(Self::None),
-            other => Err(format!(
-                "unknown Arabic stemmer {other:?} (light, snowball, none)"
-            )),
+            other => Err(format!("unknown Arabic stemmer {other:?} (light, snowball, none)")),
         }
     }
 }

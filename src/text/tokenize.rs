@@ -46,10 +46,7 @@ pub fn words(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
                 chars.next();
             } else if prev_digit && is_number_separator(c) {
                 // keep `3.5` whole, but not the full stop after `41.`
-                let next_is_digit = text[i + c.len_utf8()..]
-                    .chars()
-                    .next()
-                    .is_some_and(|n| n.is_numeric());
+                let next_is_digit = text[i + c.len_utf8()..].chars().next().is_some_and(|n| n.is_numeric());
                 if !next_is_digit {
                     break;
                 }

@@ -31,3 +31,11 @@ pub fn temp_knowledge(files: &[(&str, &[u8])]) -> (TempDir, Config) {
     let config = Config::new(&k, root.path().join("data"));
     (root, config)
 }
+
+/// The same, with dense retrieval off: the lexical path alone.
+pub fn shipped_engine_lexical() -> (Engine, TempDir) {
+    let data = TempDir::new().expect("temp dir");
+    let mut config = Config::new(knowledge_dir(), data.path());
+    config.dense = false;
+    (Engine::open(config).expect("engine opens"), data)
+}

