@@ -75,6 +75,9 @@ enum Command {
         /// Start of the split.
         #[arg(long, default_value_t = 0)]
         offset: usize,
+        /// Lexical retrieval only (no embedding model).
+        #[arg(long)]
+        lexical_only: bool,
         #[arg(long)]
         json: bool,
     },
@@ -197,7 +200,11 @@ fn run(cli: Cli) -> Result<()> {
                 writeln!(out, "\npeak resident memory: {peak:.0} MB ({} questions x {rounds} rounds per corpus)", qs.len())?;
             }
         }
-        Command::Eval { file, squad, questions, every, offset, json } => {
+        Command::Eval { file, squad, questions, every, offset, lexical_only, json } => {
+            let mut cfg = cfg.clone();
+            if *lexical_only {
+                cfg.dense = false;
+            }
             if let Some(squad) = squad {
                 let opts = SquadOptions { questions: questions.clone(), every: *every, offset: *offset };
                 let r = eval::squad(squad, &opts, &cfg)?;
