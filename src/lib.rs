@@ -4,12 +4,13 @@
 //! The story of the crate is its module list:
 //! [`knowledge`] → [`text`] → [`index`] → [`retrieve`] → [`answer`], held together by
 //! [`engine::Engine`] and configured by [`config`]. [`eval`] measures it. The command line
-//! (`src/main.rs`) and the Discord adapter are thin doors onto the engine; nothing in the core
+//! (`src/main.rs`) and the Discord adapter ([`discord`]) are thin doors onto the engine; nothing in the core
 //! knows about Discord, and nothing in the code knows about any corpus.
 
 pub mod answer;
 pub mod bench;
 pub mod config;
+pub mod discord;
 pub mod embed;
 pub mod engine;
 pub mod error;

@@ -37,6 +37,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run the Discord bot (settings from the environment and .env; see .env.example).
+    Serve,
     /// Rebuild the index now (it is otherwise rebuilt on first use after a change).
     Index,
     /// List the documents in the index and the files that were rejected.
@@ -151,6 +153,15 @@ fn run(cli: Cli) -> Result<()> {
             } else {
                 write!(out, "{}", render(&answer))?;
             }
+        }
+        Command::Serve => {
+            // the configuration is checked before the (possibly long) first index build
+            let bot = isnad::config::BotConfig::from_env()?;
+            let engine = std::sync::Arc::new(open(cfg)?);
+            let m = engine.manifest();
+            tracing::info!(documents = m.documents.len(), passages = m.passages, rejected = m.rejected.len(), "knowledge loaded");
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
+            runtime.block_on(isnad::discord::serve(engine, bot))?;
         }
         Command::Index => {
             let engine = open(cfg)?;

@@ -1,0 +1,535 @@
+//! poise/serenity glue: commands, events, buttons, the knowledge watcher and shutdown.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use poise::serenity_prelude as serenity;
+use serenity::{
+    ButtonStyle, ComponentInteraction, CreateActionRow, CreateAllowedMentions, CreateButton, CreateEmbed, CreateEmbedFooter,
+    CreateInteractionResponse, CreateInteractionResponseFollowup, CreateInteractionResponseMessage, CreateMessage, FullEvent,
+    GatewayIntents, Interaction, Message, ReactionType,
+};
+use tracing::{debug, error, info, warn};
+
+use super::records::{Kind, Record, Records};
+use super::render::{self, buttons, Card};
+use crate::answer::Answer;
+use crate::config::BotConfig;
+use crate::engine::{Engine, RefreshReport};
+use crate::error::Error as CoreError;
+
+/// Why `isnad serve` stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("Discord client: {0}")]
+    Discord(#[from] serenity::Error),
+    #[error("records: {0}")]
+    Records(#[from] CoreError),
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+type Context<'a> = poise::Context<'a, Data, BoxError>;
+
+/// State shared by every handler.
+pub struct Data {
+    engine: Arc<Engine>,
+    records: Arc<Records>,
+    config: BotConfig,
+    /// Per-user cooldown for questions asked by mention or DM (slash commands use poise's own).
+    mention_cooldowns: Mutex<poise::CooldownTracker>,
+}
+
+/// Runs the bot until Ctrl-C / SIGTERM or a fatal gateway error.
+pub async fn serve(engine: Arc<Engine>, config: BotConfig) -> Result<(), ServeError> {
+    let records = Arc::new(Records::open(engine.config().data_dir.join("records.jsonl"))?);
+    let mut intents = GatewayIntents::GUILDS | GatewayIntents::GUILD_MESSAGES | GatewayIntents::DIRECT_MESSAGES;
+    if config.message_content {
+        intents |= GatewayIntents::MESSAGE_CONTENT;
+    }
+    let cooldown = Duration::from_secs(config.cooldown_secs);
+    let mut commands = vec![ask(), sources(), about(), report(), reindex()];
+    for c in &mut commands {
+        if c.name == "ask" {
+            let mut cfg = c.cooldown_config.write().unwrap_or_else(|p| p.into_inner());
+            cfg.user = (!cooldown.is_zero()).then_some(cooldown);
+        }
+    }
+    let guild_id = config.guild_id;
+    let data =
+        Data { engine: Arc::clone(&engine), records, config: config.clone(), mention_cooldowns: Mutex::new(poise::CooldownTracker::new()) };
+    let framework = poise::Framework::builder()
+        .options(poise::FrameworkOptions {
+            commands,
+            on_error: |e| Box::pin(on_error(e)),
+            event_handler: |framework, event| Box::pin(on_event(framework, event)),
+            allowed_mentions: Some(no_mentions()),
+            initialize_owners: false,
+            ..Default::default()
+        })
+        .setup(move |ctx, ready, framework| {
+            Box::pin(async move {
+                info!(user = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord");
+                match guild_id {
+                    Some(g) => poise::builtins::register_in_guild(ctx, &framework.options().commands, g.into()).await?,
+                    None => poise::builtins::register_globally(ctx, &framework.options().commands).await?,
+                }
+                info!(scope = if guild_id.is_some() { "guild" } else { "global" }, "slash commands registered");
+                Ok(data)
+            })
+        })
+        .build();
+
+    let mut http = serenity::HttpBuilder::new(config.token.expose());
+    if let Some(proxy) = &config.proxy {
+        // behind a proxy the proxy owns rate limiting (serenity skips the proxy otherwise)
+        http = http.proxy(proxy.as_str()).ratelimiter_disabled(true);
+    }
+    let mut client = serenity::ClientBuilder::new_with_http(http.build(), intents).framework(framework).await?;
+
+    let _watcher = if config.watch { watch_knowledge(Arc::clone(&engine)) } else { None };
+
+    let shards = client.shard_manager.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        info!("shutting down");
+        shards.shutdown_all().await;
+    });
+    match config.shards {
+        Some((first, last, total)) => client.start_shard_range(first..last, total).await?,
+        None => client.start_autosharded().await?,
+    }
+    info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(e) => {
+                warn!(error = %e, "cannot listen for SIGTERM");
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+fn no_mentions() -> CreateAllowedMentions {
+    CreateAllowedMentions::new().replied_user(false)
+}
+
+fn embed(card: &Card) -> CreateEmbed {
+    let mut e = CreateEmbed::new().title(&card.title).colour(card.color);
+    if !card.description.is_empty() {
+        e = e.description(&card.description);
+    }
+    for (name, value) in &card.fields {
+        e = e.field(name, value, false);
+    }
+    if !card.footer.is_empty() {
+        e = e.footer(CreateEmbedFooter::new(&card.footer));
+    }
+    e
+}
+
+fn components(card: &Card) -> Vec<CreateActionRow> {
+    let b = card.buttons;
+    let mut row = Vec::new();
+    if b.more {
+        row.push(CreateButton::new(buttons::MORE).label("More sources").style(ButtonStyle::Secondary));
+    }
+    if b.pin {
+        row.push(CreateButton::new(buttons::PIN).label("Pin").emoji(ReactionType::Unicode("📌".into())).style(ButtonStyle::Secondary));
+    }
+    if b.feedback {
+        row.push(CreateButton::new(buttons::UP).emoji(ReactionType::Unicode("👍".into())).style(ButtonStyle::Secondary));
+        row.push(CreateButton::new(buttons::DOWN).emoji(ReactionType::Unicode("👎".into())).style(ButtonStyle::Secondary));
+    }
+    if row.is_empty() {
+        Vec::new()
+    } else {
+        vec![CreateActionRow::Buttons(row)]
+    }
+}
+
+fn reply(card: &Card, ephemeral: bool) -> poise::CreateReply {
+    poise::CreateReply::default().embed(embed(card)).components(components(card)).ephemeral(ephemeral).allowed_mentions(no_mentions())
+}
+
+fn text_reply(text: &str) -> poise::CreateReply {
+    poise::CreateReply::default().content(render::truncate(text, render::limits::CONTENT)).ephemeral(true).allowed_mentions(no_mentions())
+}
+
+/// Runs the engine on the blocking pool.
+async fn answer(engine: &Arc<Engine>, question: &str) -> Result<Answer, CoreError> {
+    let engine = Arc::clone(engine);
+    let question = question.to_owned();
+    match tokio::task::spawn_blocking(move || engine.ask(&question)).await {
+        Ok(result) => result,
+        Err(join) => {
+            error!(error = %join, "question task failed");
+            Err(CoreError::Io { path: "<question task>".into(), source: std::io::Error::other(join.to_string()) })
+        }
+    }
+}
+
+/// What a user is told when a question cannot be asked at all.
+fn refusal(e: &CoreError) -> String {
+    match e {
+        CoreError::EmptyQuestion => "Please write a question, for example `/ask question: how many members are there?`".into(),
+        CoreError::QuestionTooLong { len, max } => {
+            format!("That question is {len} characters long; please keep it under {max}.")
+        }
+        other => {
+            error!(error = %other, "answering failed");
+            "Something went wrong while searching the documents; the error was logged.".into()
+        }
+    }
+}
+
+fn record_unanswered(data: &Data, answer: &Answer, guild: Option<u64>, channel: u64) {
+    if answer.answered {
+        return;
+    }
+    if let Err(e) = data.records.append(&Record::now(Kind::Unanswered, guild, channel, &answer.question, Vec::new())) {
+        warn!(error = %e, "could not record an unanswered question");
+    }
+}
+
+/// Ask a question about the documents.
+#[poise::command(slash_command, user_cooldown = 5)]
+async fn ask(
+    ctx: Context<'_>,
+    #[description = "Your question, in English or Arabic"]
+    #[max_length = 1000]
+    question: String,
+    #[description = "Only you see the answer"] private: Option<bool>,
+) -> Result<(), BoxError> {
+    let private = private.unwrap_or(false);
+    if let Err(e) = Engine::validate(&question) {
+        ctx.send(text_reply(&refusal(&e))).await?;
+        return Ok(());
+    }
+    if private {
+        ctx.defer_ephemeral().await?;
+    } else {
+        ctx.defer().await?;
+    }
+    match answer(&ctx.data().engine, &question).await {
+        Ok(a) => {
+            debug!(answered = a.answered, citations = a.citations.len(), "slash question");
+            record_unanswered(ctx.data(), &a, ctx.guild_id().map(|g| g.get()), ctx.channel_id().get());
+            ctx.send(reply(&render::answer_card(&a, private), private)).await?;
+        }
+        Err(e) => {
+            ctx.send(text_reply(&refusal(&e))).await?;
+        }
+    }
+    Ok(())
+}
+
+/// List the documents I answer from.
+#[poise::command(slash_command)]
+async fn sources(ctx: Context<'_>) -> Result<(), BoxError> {
+    let card = render::sources_card(&ctx.data().engine.manifest());
+    ctx.send(reply(&card, true)).await?;
+    Ok(())
+}
+
+/// What this bot is and how it answers.
+#[poise::command(slash_command)]
+async fn about(ctx: Context<'_>) -> Result<(), BoxError> {
+    let card = render::about_card(&ctx.data().engine.manifest());
+    ctx.send(reply(&card, true)).await?;
+    Ok(())
+}
+
+/// Unanswered questions and feedback (Manage Server).
+#[poise::command(slash_command, guild_only, required_permissions = "MANAGE_GUILD", default_member_permissions = "MANAGE_GUILD")]
+async fn report(ctx: Context<'_>) -> Result<(), BoxError> {
+    let records = Arc::clone(&ctx.data().records);
+    let report = tokio::task::spawn_blocking(move || records.report(10)).await??;
+    ctx.send(reply(&render::report_card(&report), true)).await?;
+    Ok(())
+}
+
+/// Rebuild the index from the knowledge folder now (Manage Server).
+#[poise::command(slash_command, guild_only, required_permissions = "MANAGE_GUILD", default_member_permissions = "MANAGE_GUILD")]
+async fn reindex(ctx: Context<'_>) -> Result<(), BoxError> {
+    ctx.defer_ephemeral().await?;
+    let engine = Arc::clone(&ctx.data().engine);
+    match tokio::task::spawn_blocking(move || engine.refresh(true, &|_, _| {})).await? {
+        Ok(report) => {
+            log_refresh(&report);
+            ctx.send(reply(&render::reindex_card(&report), true)).await?;
+        }
+        Err(e) => {
+            error!(error = %e, "reindex failed; the previous index stays live");
+            ctx.send(text_reply(&format!("Reindex failed, the previous index is still answering: {}", render::escape(&e.to_string()))))
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+fn log_refresh(report: &RefreshReport) {
+    info!(rebuilt = report.rebuilt, documents = report.documents, passages = report.passages, "index refreshed");
+    for r in &report.rejected {
+        warn!(file = %r.path.display(), reason = %r.reason, "knowledge file rejected");
+    }
+}
+
+async fn on_error(e: poise::FrameworkError<'_, Data, BoxError>) {
+    use poise::FrameworkError as F;
+    let (ctx, text) = match e {
+        F::CooldownHit { remaining_cooldown, ctx, .. } => {
+            (ctx, format!("⏳ One moment — you can ask again in {} s.", remaining_cooldown.as_secs().max(1)))
+        }
+        F::MissingUserPermissions { ctx, .. } => (ctx, "Only members with the Manage Server permission can do that.".to_owned()),
+        F::GuildOnly { ctx, .. } => (ctx, "This command works in a server, not in direct messages.".to_owned()),
+        F::Command { error, ctx, .. } => {
+            error!(command = %ctx.command().name, error = %error, "command failed");
+            (ctx, "Something went wrong; the error was logged.".to_owned())
+        }
+        other => {
+            if let Err(e) = poise::builtins::on_error(other).await {
+                error!(error = %e, "error while handling an error");
+            }
+            return;
+        }
+    };
+    if let Err(e) = ctx.send(text_reply(&text)).await {
+        warn!(error = %e, "could not tell the user about an error");
+    }
+}
+
+async fn on_event(framework: poise::FrameworkContext<'_, Data, BoxError>, event: &FullEvent) -> Result<(), BoxError> {
+    let (ctx, data) = (framework.serenity_context, framework.user_data);
+    match event {
+        FullEvent::Message { new_message } => on_message(ctx, new_message, framework.bot_id(), data).await,
+        FullEvent::InteractionCreate { interaction: Interaction::Component(c) } => on_button(ctx, c, data).await,
+        FullEvent::Resume { .. } => {
+            info!("gateway session resumed");
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The question in a message addressed to the bot, or `None` when the message is not for it:
+/// a direct message, a message mentioning the bot, or a reply to one of its messages.
+fn question_in(msg: &Message, bot: serenity::UserId) -> Option<String> {
+    if msg.author.bot || msg.author.id == bot {
+        return None;
+    }
+    let direct = msg.guild_id.is_none();
+    let mentioned = msg.mentions.iter().any(|u| u.id == bot);
+    let reply_to_bot = msg.referenced_message.as_ref().is_some_and(|m| m.author.id == bot);
+    if !(direct || mentioned || reply_to_bot) {
+        return None;
+    }
+    let q = msg.content.replace(&format!("<@{bot}>"), " ").replace(&format!("<@!{bot}>"), " ");
+    Some(q.trim().to_owned())
+}
+
+async fn on_message(ctx: &serenity::Context, msg: &Message, bot: serenity::UserId, data: &Data) -> Result<(), BoxError> {
+    if !data.config.answer_mentions {
+        return Ok(());
+    }
+    let Some(question) = question_in(msg, bot) else { return Ok(()) };
+    let send = |message: CreateMessage| async move {
+        msg.channel_id.send_message(&ctx.http, message.reference_message(msg).allowed_mentions(no_mentions())).await
+    };
+    if data.config.cooldown_secs > 0 {
+        let cooldown_ctx = poise::CooldownContext { user_id: msg.author.id, guild_id: msg.guild_id, channel_id: msg.channel_id };
+        let config = poise::CooldownConfig { user: Some(Duration::from_secs(data.config.cooldown_secs)), ..Default::default() };
+        let wait = {
+            let mut tracker = data.mention_cooldowns.lock().unwrap_or_else(|p| p.into_inner());
+            let wait = tracker.remaining_cooldown(cooldown_ctx.clone(), &config);
+            if wait.is_none() {
+                tracker.start_cooldown(cooldown_ctx);
+            }
+            wait
+        };
+        if let Some(wait) = wait {
+            send(CreateMessage::new().content(format!("⏳ One moment — you can ask again in {} s.", wait.as_secs().max(1)))).await?;
+            return Ok(());
+        }
+    }
+    if let Err(e) = Engine::validate(&question) {
+        send(CreateMessage::new().content(refusal(&e))).await?;
+        return Ok(());
+    }
+    let a = match answer(&data.engine, &question).await {
+        Ok(a) => a,
+        Err(e) => {
+            send(CreateMessage::new().content(refusal(&e))).await?;
+            return Ok(());
+        }
+    };
+    debug!(answered = a.answered, citations = a.citations.len(), "message question");
+    record_unanswered(data, &a, msg.guild_id.map(|g| g.get()), msg.channel_id.get());
+    let card = render::answer_card(&a, false);
+    send(CreateMessage::new().embed(embed(&card)).components(components(&card))).await?;
+    Ok(())
+}
+
+fn ephemeral(text: &str) -> CreateInteractionResponse {
+    CreateInteractionResponse::Message(
+        CreateInteractionResponseMessage::new()
+            .content(render::truncate(text, render::limits::CONTENT))
+            .ephemeral(true)
+            .allowed_mentions(no_mentions()),
+    )
+}
+
+async fn on_button(ctx: &serenity::Context, c: &ComponentInteraction, data: &Data) -> Result<(), BoxError> {
+    let id = c.data.custom_id.as_str();
+    if ![buttons::MORE, buttons::PIN, buttons::UP, buttons::DOWN].contains(&id) {
+        return Ok(());
+    }
+    let question =
+        c.message.embeds.first().and_then(|e| e.footer.as_ref()).and_then(|f| render::question_from_footer(&f.text)).map(str::to_owned);
+    let Some(question) = question else {
+        c.create_response(&ctx.http, ephemeral("This message is not an answer I can act on.")).await?;
+        return Ok(());
+    };
+    match id {
+        buttons::PIN => {
+            let allowed = c.member.as_ref().and_then(|m| m.permissions).is_some_and(|p| p.manage_messages());
+            if !allowed {
+                c.create_response(&ctx.http, ephemeral("Only members with the Manage Messages permission can pin answers.")).await?;
+                return Ok(());
+            }
+            let text = match c.channel_id.pin(&ctx.http, c.message.id).await {
+                Ok(()) => "📌 Pinned.".to_owned(),
+                Err(e) => {
+                    warn!(error = %e, "pin failed");
+                    "I could not pin this message (I may lack the Manage Messages permission here).".to_owned()
+                }
+            };
+            c.create_response(&ctx.http, ephemeral(&text)).await?;
+        }
+        buttons::MORE => {
+            c.create_response(&ctx.http, CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(true))).await?;
+            let followup = match answer(&data.engine, &question).await {
+                Ok(a) => {
+                    let card = render::more_sources_card(&a);
+                    CreateInteractionResponseFollowup::new().embed(embed(&card))
+                }
+                Err(e) => CreateInteractionResponseFollowup::new().content(refusal(&e)),
+            };
+            c.create_followup(&ctx.http, followup.ephemeral(true).allowed_mentions(no_mentions())).await?;
+        }
+        _ => {
+            let kind = if id == buttons::UP { Kind::Up } else { Kind::Down };
+            let documents = match answer(&data.engine, &question).await {
+                Ok(a) => {
+                    let mut d: Vec<String> = a.citations.into_iter().map(|c| c.document).collect();
+                    d.dedup();
+                    d
+                }
+                Err(_) => Vec::new(),
+            };
+            let record = Record::now(kind, c.guild_id.map(|g| g.get()), c.channel_id.get(), &question, documents);
+            let records = Arc::clone(&data.records);
+            let text = match tokio::task::spawn_blocking(move || records.append(&record)).await? {
+                Ok(()) => "Thanks — your feedback was recorded.",
+                Err(e) => {
+                    warn!(error = %e, "could not record feedback");
+                    "Sorry, I could not record that just now."
+                }
+            };
+            c.create_response(&ctx.http, ephemeral(text)).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Watches the knowledge folder and refreshes the engine after changes settle (1 s). The
+/// returned guard stops watching when dropped.
+fn watch_knowledge(engine: Arc<Engine>) -> Option<notify_debouncer_mini::Debouncer<notify_debouncer_mini::notify::RecommendedWatcher>> {
+    use notify_debouncer_mini::notify::RecursiveMode;
+    let dir = engine.config().knowledge_dir.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut debouncer = match notify_debouncer_mini::new_debouncer(Duration::from_secs(1), tx) {
+        Ok(d) => d,
+        Err(e) => {
+            warn!(error = %e, "cannot watch the knowledge folder; use /reindex after changes");
+            return None;
+        }
+    };
+    if let Err(e) = debouncer.watcher().watch(&dir, RecursiveMode::Recursive) {
+        warn!(error = %e, dir = %dir.display(), "cannot watch the knowledge folder; use /reindex after changes");
+        return None;
+    }
+    std::thread::Builder::new()
+        .name("isnad-watch".into())
+        .spawn(move || {
+            for events in rx {
+                match events {
+                    Ok(events) if !events.is_empty() => {
+                        info!(changes = events.len(), "knowledge folder changed");
+                        match engine.refresh(false, &|_, _| {}) {
+                            Ok(report) => log_refresh(&report),
+                            Err(e) => error!(error = %e, "reindex after a change failed; the previous index stays live"),
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => warn!(error = %e, "watch error"),
+                }
+            }
+        })
+        .map_err(|e| warn!(error = %e, "cannot start the watcher thread"))
+        .ok()?;
+    info!(dir = %dir.display(), "watching the knowledge folder");
+    Some(debouncer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(json: serde_json::Value) -> Message {
+        serde_json::from_value(json).expect("fixture is a valid message")
+    }
+
+    fn fixture(content: &str, guild: bool, mentions: &[u64], reply_author: Option<u64>) -> Message {
+        let user = |id: u64| serde_json::json!({"id": id.to_string(), "username": format!("u{id}"), "discriminator": "0", "avatar": null});
+        let mut m = serde_json::json!({
+            "id": "10", "channel_id": "20", "author": user(5), "content": content,
+            "timestamp": "2026-11-25T10:00:00.000000+00:00", "edited_timestamp": null, "tts": false,
+            "mention_everyone": false, "mentions": mentions.iter().map(|&id| user(id)).collect::<Vec<_>>(),
+            "mention_roles": [], "attachments": [], "embeds": [], "pinned": false, "type": 0
+        });
+        if guild {
+            m["guild_id"] = "30".into();
+        }
+        if let Some(a) = reply_author {
+            let mut r = m.clone();
+            r["author"] = user(a);
+            m["referenced_message"] = r;
+            m["type"] = 19.into();
+        }
+        message(m)
+    }
+
+    #[test]
+    fn which_messages_are_questions() {
+        let bot = serenity::UserId::new(99);
+        assert_eq!(question_in(&fixture("<@99> how many?", true, &[99], None), bot).as_deref(), Some("how many?"));
+        assert_eq!(question_in(&fixture("how many? <@!99>", true, &[99], None), bot).as_deref(), Some("how many?"));
+        assert_eq!(question_in(&fixture("how many?", false, &[], None), bot).as_deref(), Some("how many?"));
+        assert_eq!(question_in(&fixture("and who leads it?", true, &[], Some(99)), bot).as_deref(), Some("and who leads it?"));
+        assert_eq!(question_in(&fixture("chatting", true, &[], None), bot), None);
+        assert_eq!(question_in(&fixture("reply to a person", true, &[], Some(7)), bot), None);
+    }
+}

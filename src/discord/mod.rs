@@ -1,0 +1,16 @@
+//! The Discord adapter: `isnad serve`. Everything Discord-specific lives here and only here; the
+//! core (`engine` and below) never sees a serenity type.
+//!
+//! - [`render`]: answers and other replies as plain cards that fit Discord's limits (pure).
+//! - [`records`]: the durable feedback / unanswered-question log behind `/report` (pure).
+//! - `bot`: poise commands, mention and DM handling, buttons, the knowledge watcher, shutdown.
+//!
+//! Invariants: every message the bot sends carries an empty `allowed_mentions` (quoted text
+//! never pings); the engine runs on the blocking pool, never on a gateway task; a question
+//! is answered from one index generation even while a reindex swaps in the next.
+
+mod bot;
+pub mod records;
+pub mod render;
+
+pub use bot::{serve, ServeError};

@@ -1,0 +1,495 @@
+//! What the bot shows, as plain data: an [`Answer`] (and the other replies) turned into an embed
+//! that fits Discord's limits, with user text escaped and right-to-left quotes kept readable.
+//! No serenity type here, so the layout is unit- and snapshot-tested; `bot` converts a
+//! [`Card`] into serenity's builders.
+//!
+//! Invariants: every string fits its Discord limit (trimmed with `…`, never rejected); text that
+//! came from a user or a document is escaped, so it renders literally (no Markdown, no links, no
+//! mention syntax); a quote keeps its exact wording (escapes are invisible once rendered).
+
+use crate::answer::{Answer, Citation};
+use crate::engine::RefreshReport;
+use crate::index::Manifest;
+
+use super::records::Report;
+
+/// Discord's limits (developer docs, "Embed Limits" and "Create Message").
+pub mod limits {
+    pub const CONTENT: usize = 2000;
+    pub const TITLE: usize = 256;
+    pub const DESCRIPTION: usize = 4096;
+    pub const FIELDS: usize = 25;
+    pub const FIELD_NAME: usize = 256;
+    pub const FIELD_VALUE: usize = 1024;
+    pub const FOOTER: usize = 2048;
+    /// Title, description, field names and values and footer of all embeds of one message.
+    pub const EMBED_TOTAL: usize = 6000;
+}
+
+/// Button ids. The answer message itself carries what a button needs (the question is in the
+/// footer), so buttons keep working after a restart.
+pub mod buttons {
+    pub const MORE: &str = "isnad:more";
+    pub const PIN: &str = "isnad:pin";
+    pub const UP: &str = "isnad:up";
+    pub const DOWN: &str = "isnad:down";
+}
+
+/// Footer prefix that marks the question an answer card replies to.
+pub const QUESTION_MARK: &str = "❓ ";
+
+pub const COLOR_ANSWER: u32 = 0x2E7D32;
+pub const COLOR_DIFFER: u32 = 0xF9A825;
+pub const COLOR_NONE: u32 = 0x757575;
+pub const COLOR_INFO: u32 = 0x1565C0;
+
+/// One embed and its buttons.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Card {
+    pub title: String,
+    pub description: String,
+    pub fields: Vec<(String, String)>,
+    pub footer: String,
+    pub color: u32,
+    pub buttons: Buttons,
+}
+
+/// Which buttons a card carries.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Buttons {
+    pub more: bool,
+    pub pin: bool,
+    pub feedback: bool,
+}
+
+/// How many citations the answer card shows: the first, or every quote that gives its own value
+/// when the sources differ. The rest are behind "More sources".
+pub fn shown_citations(answer: &Answer) -> usize {
+    if !answer.sources_differ {
+        return answer.citations.len().min(1);
+    }
+    let mut keys: Vec<&str> = Vec::new();
+    for c in &answer.citations {
+        match &c.value {
+            Some(v) if !keys.contains(&v.key.as_str()) => keys.push(&v.key),
+            _ => break,
+        }
+    }
+    keys.len().max(1)
+}
+
+/// The reply card for an answer. `private`: the reply is ephemeral (no Pin button: an ephemeral
+/// message cannot be pinned).
+pub fn answer_card(answer: &Answer, private: bool) -> Card {
+    let footer = question_footer(&answer.question);
+    if !answer.answered {
+        return Card {
+            title: "Not in the documents".into(),
+            description: "The documents don't cover this, so I won't guess. Try other words, or see `/sources` for what I know.".into(),
+            fields: Vec::new(),
+            footer,
+            color: COLOR_NONE,
+            buttons: Buttons { more: false, pin: false, feedback: true },
+        }
+        .fit();
+    }
+    let shown = shown_citations(answer);
+    let title = match &answer.answer {
+        Some(short) => with_direction(&plain(short)),
+        None => "From the documents".to_owned(),
+    };
+    let documents = {
+        let mut d: Vec<&str> = answer.citations.iter().map(|c| c.document.as_str()).collect();
+        d.dedup();
+        d.len()
+    };
+    let mut description = String::new();
+    if answer.sources_differ {
+        description.push_str("⚠️ **Sources differ**\n");
+        for c in answer.citations.iter().take(shown) {
+            if let Some(v) = &c.value {
+                description.push_str(&format!("• {} — {}\n", isolate(&escape(&v.display)), isolate(&escape(&c.title))));
+            }
+        }
+    } else {
+        let more = answer.citations.len() - shown;
+        description.push_str(&match more {
+            0 => "Quoted from the source:".to_owned(),
+            n => format!("Quoted from the source ({n} more with **More sources**; {documents} document(s) in all):"),
+        });
+    }
+    let fields = answer.citations.iter().take(shown).enumerate().map(|(i, c)| citation_field(i + 1, c)).collect();
+    Card {
+        title,
+        description,
+        fields,
+        footer,
+        color: if answer.sources_differ { COLOR_DIFFER } else { COLOR_ANSWER },
+        buttons: Buttons { more: answer.citations.len() > shown, pin: !private, feedback: true },
+    }
+    .fit()
+}
+
+/// The ephemeral "More sources" card: the citations after the ones the answer card shows.
+pub fn more_sources_card(answer: &Answer) -> Card {
+    let skip = shown_citations(answer);
+    let rest: Vec<(String, String)> = answer.citations.iter().enumerate().skip(skip).map(|(i, c)| citation_field(i + 1, c)).collect();
+    let description = if rest.is_empty() { "No other passage answers this question.".to_owned() } else { String::new() };
+    Card {
+        title: "More sources".into(),
+        description,
+        fields: rest,
+        footer: question_footer(&answer.question),
+        color: COLOR_INFO,
+        buttons: Buttons::default(),
+    }
+    .fit()
+}
+
+fn citation_field(n: usize, c: &Citation) -> (String, String) {
+    let name = format!("[{n}] {} · passage {}", isolate(&plain(&c.title)), c.passage);
+    (name, with_direction(&escape(&c.quote)))
+}
+
+/// `/sources`: every document with its language and passage count, and the rejected files.
+pub fn sources_card(manifest: &Manifest) -> Card {
+    let mut description = String::new();
+    for d in &manifest.documents {
+        description.push_str(&format!("• {} — {}, {} passages\n", isolate(&escape(&d.title)), escape(&d.language), d.passages));
+    }
+    if manifest.documents.is_empty() {
+        description.push_str("No documents are loaded.\n");
+    }
+    if !manifest.rejected.is_empty() {
+        description.push_str(&format!("\n{} file(s) could not be loaded:\n", manifest.rejected.len()));
+        for r in &manifest.rejected {
+            description.push_str(&format!("• {}\n", escape(&r.to_string())));
+        }
+    }
+    Card {
+        title: format!("{} document(s), {} passages", manifest.documents.len(), manifest.passages),
+        description,
+        fields: Vec::new(),
+        footer: String::new(),
+        color: COLOR_INFO,
+        buttons: Buttons::default(),
+    }
+    .fit()
+}
+
+/// `/about`.
+pub fn about_card(manifest: &Manifest) -> Card {
+    Card {
+        title: "isnad — answers with their chain of citation".into(),
+        description: format!(
+            "I answer questions from {} document(s) ({} passages) that this server's moderators chose, \
+             in English or Arabic. I don't write answers: I find the sentence that answers and quote it \
+             exactly, with its document and passage, and I say when documents disagree or when they \
+             don't cover a question.\n\nAsk with `/ask`, by mentioning me, or in a direct message. \
+             `/sources` lists the documents. Everything runs offline on this bot's host; no question \
+             leaves it.",
+            manifest.documents.len(),
+            manifest.passages
+        ),
+        fields: Vec::new(),
+        footer: String::new(),
+        color: COLOR_INFO,
+        buttons: Buttons::default(),
+    }
+    .fit()
+}
+
+/// `/reindex` and watcher outcome.
+pub fn reindex_card(report: &RefreshReport) -> Card {
+    let mut description = format!(
+        "{} — {} document(s), {} passages.",
+        if report.rebuilt { "Index rebuilt" } else { "Index already up to date" },
+        report.documents,
+        report.passages
+    );
+    if !report.rejected.is_empty() {
+        description.push_str(&format!("\n\n{} file(s) rejected:\n", report.rejected.len()));
+        for r in &report.rejected {
+            description.push_str(&format!("• {}\n", escape(&r.to_string())));
+        }
+    }
+    Card {
+        title: "Reindex".into(),
+        description,
+        fields: Vec::new(),
+        footer: String::new(),
+        color: if report.rejected.is_empty() { COLOR_ANSWER } else { COLOR_DIFFER },
+        buttons: Buttons::default(),
+    }
+    .fit()
+}
+
+/// `/report`: the questions the bot could not answer, most asked first, and the feedback tally.
+pub fn report_card(report: &Report) -> Card {
+    let mut description = format!("👍 {}   👎 {}\n", report.up, report.down);
+    if report.unanswered.is_empty() {
+        description.push_str("\nEvery question so far was answered.");
+    } else {
+        description.push_str("\n**Not answered** (times asked):\n");
+        for (question, n) in &report.unanswered {
+            description.push_str(&format!("• {n}× {}\n", isolate(&escape(&truncate(question, 200)))));
+        }
+    }
+    if !report.downvoted.is_empty() {
+        description.push_str("\n**Marked unhelpful**:\n");
+        for (question, n) in &report.downvoted {
+            description.push_str(&format!("• {n}× {}\n", isolate(&escape(&truncate(question, 200)))));
+        }
+    }
+    Card {
+        title: "Questions and feedback".into(),
+        description,
+        fields: Vec::new(),
+        footer: String::new(),
+        color: COLOR_INFO,
+        buttons: Buttons::default(),
+    }
+    .fit()
+}
+
+/// The footer that carries the question (plain text: footers render no Markdown and no mentions).
+pub fn question_footer(question: &str) -> String {
+    format!("{QUESTION_MARK}{}", plain(question))
+}
+
+/// The question an answer card was for, read back from its footer.
+pub fn question_from_footer(footer: &str) -> Option<&str> {
+    footer.strip_prefix(QUESTION_MARK).map(str::trim).filter(|q| !q.is_empty())
+}
+
+impl Card {
+    /// Trims every part to Discord's limits, then the whole to the per-message total (fields
+    /// are dropped from the end first, then the description is shortened).
+    pub fn fit(mut self) -> Card {
+        self.title = truncate(&self.title, limits::TITLE);
+        self.description = truncate(&self.description, limits::DESCRIPTION);
+        self.footer = truncate(&self.footer, limits::FOOTER);
+        self.fields.truncate(limits::FIELDS);
+        for (name, value) in &mut self.fields {
+            *name = truncate(name, limits::FIELD_NAME);
+            *value = truncate(value, limits::FIELD_VALUE);
+            if value.is_empty() {
+                *value = "\u{200B}".into();
+            }
+        }
+        while self.total() > limits::EMBED_TOTAL && !self.fields.is_empty() {
+            self.fields.pop();
+        }
+        let over = self.total().saturating_sub(limits::EMBED_TOTAL);
+        if over > 0 {
+            let keep = len16(&self.description).saturating_sub(over);
+            self.description = truncate(&self.description, keep);
+        }
+        self
+    }
+
+    /// Characters counted against the 6,000 total (UTF-16 units, as Discord counts).
+    pub fn total(&self) -> usize {
+        len16(&self.title)
+            + len16(&self.description)
+            + len16(&self.footer)
+            + self.fields.iter().map(|(n, v)| len16(n) + len16(v)).sum::<usize>()
+    }
+}
+
+fn len16(s: &str) -> usize {
+    s.encode_utf16().count()
+}
+
+/// `s` cut to at most `max` UTF-16 units, ending with `…` when it was cut.
+pub fn truncate(s: &str, max: usize) -> String {
+    if len16(s) <= max {
+        return s.to_owned();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for ch in s.chars() {
+        if used + ch.len_utf16() > max.saturating_sub(1) {
+            break;
+        }
+        used += ch.len_utf16();
+        out.push(ch);
+    }
+    // never leave a dangling escape that would swallow the ellipsis
+    if out.ends_with('\\') && !out.ends_with("\\\\") {
+        out.pop();
+    }
+    if max > 0 {
+        out.push('…');
+    }
+    out
+}
+
+/// Text as one plain line: control characters, line breaks and bidi overrides removed (they
+/// could fake a layout or reverse our text), whitespace collapsed.
+pub fn plain(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for word in s.split(|c: char| c.is_whitespace() || c.is_control()) {
+        let word: String = word.chars().filter(|&c| !is_bidi_control(c)).collect();
+        if !word.is_empty() {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(&word);
+        }
+    }
+    out
+}
+
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
+/// [`plain`], then every character Discord's Markdown gives a meaning to is backslash-escaped,
+/// so the text renders literally: no bold, spoilers, code, headings, quotes, masked links,
+/// autolinks (`https\://`), or mention/emoji/timestamp syntax (`\<@…>`).
+pub fn escape(s: &str) -> String {
+    let s = plain(s);
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if matches!(c, '\\' | '*' | '_' | '~' | '`' | '|' | '>' | '<' | '#' | '-' | '[' | ']' | '(' | ')' | ':' | '@') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Wraps `s` in first-strong isolates (U+2068 … U+2069) so that an Arabic title inside an
+/// English line (or the reverse) is laid out on its own and does not reorder its neighbours.
+pub fn isolate(s: &str) -> String {
+    format!("\u{2068}{s}\u{2069}")
+}
+
+/// Prefixes a right-to-left mark when `s` is mostly right-to-left, so a quote that begins with
+/// a digit or a Latin name is still laid out right to left.
+pub fn with_direction(s: &str) -> String {
+    let (mut rtl, mut ltr) = (0usize, 0usize);
+    for c in s.chars() {
+        if is_rtl(c) {
+            rtl += 1;
+        } else if c.is_alphabetic() {
+            ltr += 1;
+        }
+    }
+    if rtl > ltr {
+        format!("\u{200F}{s}")
+    } else {
+        s.to_owned()
+    }
+}
+
+fn is_rtl(c: char) -> bool {
+    matches!(c, '\u{0590}'..='\u{08FF}' | '\u{FB1D}'..='\u{FDFF}' | '\u{FE70}'..='\u{FEFF}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::answer::ShortValue;
+    use crate::text::QuestionKind;
+
+    fn citation(doc: &str, quote: &str, value: Option<&str>) -> Citation {
+        Citation {
+            document: doc.into(),
+            title: format!("عنوان {doc}"),
+            passage: 2,
+            quote: quote.into(),
+            score: 1.0,
+            range: 0..quote.len(),
+            value: value.map(|v| ShortValue { key: v.into(), display: format!("{v} بلدا") }),
+        }
+    }
+
+    fn answer(citations: Vec<Citation>, differ: bool) -> Answer {
+        Answer {
+            question: "how many **members**? @everyone".into(),
+            answered: true,
+            answer: citations.first().and_then(|c| c.value.as_ref()).map(|v| v.display.clone()),
+            citations,
+            kind: QuestionKind::Count,
+            sources_differ: differ,
+            coverage: 1.0,
+        }
+    }
+
+    #[test]
+    fn escaping_neutralizes_markdown_links_and_mentions() {
+        let e = escape("**bold** [x](https://evil.example) <@&123> @everyone `code` > quote\n# head");
+        for raw in ["**", "](", "https://", "<@", "\n"] {
+            assert!(!e.contains(raw), "{raw} survived in {e}");
+        }
+        assert!(e.contains("\\@everyone"));
+        // escapes are invisible: removing them gives back the text
+        assert_eq!(e.replace('\\', ""), "**bold** [x](https://evil.example) <@&123> @everyone `code` > quote # head");
+    }
+
+    #[test]
+    fn bidi_overrides_are_removed_and_rtl_quotes_get_a_mark() {
+        assert_eq!(plain("a\u{202E}b\u{2066}c\n\td"), "abc d");
+        assert!(with_direction("41 دولة عضوا في التحالف").starts_with('\u{200F}'));
+        assert!(!with_direction("41 member states").starts_with('\u{200F}'));
+    }
+
+    #[test]
+    fn truncation_counts_utf16_and_marks_the_cut() {
+        assert_eq!(truncate("abcdef", 4), "abc…");
+        assert_eq!(truncate("abc", 3), "abc");
+        let t = truncate(&"😀".repeat(10), 5);
+        assert!(len16(&t) <= 5 && t.ends_with('…'), "{t}");
+        assert_eq!(truncate("ab\\*cd", 4), "ab…");
+    }
+
+    #[test]
+    fn differing_sources_show_both_quotes_and_a_note() {
+        let a = answer(
+            vec![
+                citation("a", "في التحالف 41 بلدا.", Some("41")),
+                citation("b", "يضم 39 بلدا.", Some("39")),
+                citation("a", "جملة أخرى.", None),
+            ],
+            true,
+        );
+        let card = answer_card(&a, false);
+        assert_eq!(shown_citations(&a), 2);
+        assert_eq!(card.fields.len(), 2);
+        assert!(
+            card.description.contains("Sources differ") && card.description.contains("41 بلدا") && card.description.contains("39 بلدا")
+        );
+        assert!(card.buttons.more && card.buttons.pin && card.buttons.feedback);
+        assert_eq!(card.color, COLOR_DIFFER);
+        assert_eq!(question_from_footer(&card.footer), Some("how many **members**? @everyone"));
+        let more = more_sources_card(&a);
+        assert_eq!(more.fields.len(), 1);
+        assert!(more.fields[0].0.starts_with("[3]"));
+    }
+
+    #[test]
+    fn private_answers_have_no_pin_and_abstentions_no_quotes() {
+        let a = answer(vec![citation("a", "نص.", None)], false);
+        let card = answer_card(&a, true);
+        assert!(!card.buttons.pin && !card.buttons.more);
+        let none = answer_card(&Answer::abstain("what is the moon made of?", QuestionKind::Other, 0.1), false);
+        assert!(none.fields.is_empty() && !none.buttons.pin && none.title.contains("Not in the documents"));
+    }
+
+    #[test]
+    fn huge_answers_fit_every_limit() {
+        let long = "كلمة ".repeat(3000);
+        let mut cs: Vec<Citation> = (0..40).map(|i| citation(&format!("d{i}"), &long, Some(&i.to_string()))).collect();
+        cs[0].title = "T".repeat(500);
+        let mut a = answer(cs, true);
+        a.question = "س".repeat(5000);
+        for card in [answer_card(&a, false), more_sources_card(&a)] {
+            assert!(card.total() <= limits::EMBED_TOTAL, "{}", card.total());
+            assert!(card.fields.len() <= limits::FIELDS);
+            assert!(len16(&card.title) <= limits::TITLE && len16(&card.description) <= limits::DESCRIPTION);
+            assert!(card.fields.iter().all(|(n, v)| len16(n) <= limits::FIELD_NAME && len16(v) <= limits::FIELD_VALUE));
+        }
+    }
+}
