@@ -336,8 +336,40 @@ fn question_in(msg: &Message, bot: serenity::UserId) -> Option<String> {
     if !(direct || mentioned || reply_to_bot) {
         return None;
     }
-    let q = msg.content.replace(&format!("<@{bot}>"), " ").replace(&format!("<@!{bot}>"), " ");
-    Some(q.trim().to_owned())
+    Some(strip_mentions(&msg.content))
+}
+
+/// The text without Discord's mention syntax (`<@id>`, `<@!id>`, `<@&role>`, `<#channel>`,
+/// `@everyone`, `@here`): it addresses people, it is not part of the question.
+fn strip_mentions(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix('<') {
+            let body = after
+                .strip_prefix("@&")
+                .or_else(|| after.strip_prefix("@!"))
+                .or_else(|| after.strip_prefix('@'))
+                .or_else(|| after.strip_prefix('#'));
+            if let Some(body) = body {
+                let digits = body.bytes().take_while(u8::is_ascii_digit).count();
+                if digits > 0 && body[digits..].starts_with('>') {
+                    out.push(' ');
+                    rest = &body[digits + 1..];
+                    continue;
+                }
+            }
+        }
+        if let Some(after) = rest.strip_prefix("@everyone").or_else(|| rest.strip_prefix("@here")) {
+            out.push(' ');
+            rest = after;
+            continue;
+        }
+        let ch = rest.chars().next().unwrap_or(' ');
+        out.push(ch);
+        rest = &rest[ch.len_utf8()..];
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 async fn on_message(ctx: &serenity::Context, msg: &Message, bot: serenity::UserId, data: &Data) -> Result<(), BoxError> {
@@ -530,6 +562,10 @@ mod tests {
         assert_eq!(question_in(&fixture("how many?", false, &[], None), bot).as_deref(), Some("how many?"));
         assert_eq!(question_in(&fixture("and who leads it?", true, &[], Some(99)), bot).as_deref(), Some("and who leads it?"));
         assert_eq!(question_in(&fixture("chatting", true, &[], None), bot), None);
+        assert_eq!(
+            question_in(&fixture("<@99> @everyone <@&12> <#34> @here how many? <@x>", true, &[99], None), bot).as_deref(),
+            Some("how many? <@x>")
+        );
         assert_eq!(question_in(&fixture("reply to a person", true, &[], Some(7)), bot), None);
     }
 }

@@ -1,0 +1,401 @@
+//! End-to-end tests of `isnad serve` against the fake Discord in `tests/fake_discord`: the real
+//! binary, real gateway frames and REST payloads (validated against Discord's OpenAPI spec), no
+//! token and no network.
+
+mod fake_discord;
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use fake_discord::*;
+use serde_json::{json, Value};
+
+/// Liveness bound for one step (not a timing assertion: a healthy run takes milliseconds to a
+/// few seconds; only a hang reaches it).
+const STEP: Duration = Duration::from_secs(90);
+
+/// A folder with `knowledge/` (the shipped documents) and `data/` (their index, built once per
+/// test run); every bot gets a private copy.
+fn base() -> &'static Path {
+    static BASE: OnceLock<PathBuf> = OnceLock::new();
+    BASE.get_or_init(|| {
+        let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("bot-base-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge"), &root.join("knowledge"));
+        isnad::Engine::open(isnad::Config::new(root.join("knowledge"), root.join("data"))).expect("base index builds");
+        root
+    })
+}
+
+fn dense() -> bool {
+    static DENSE: OnceLock<bool> = OnceLock::new();
+    *DENSE.get_or_init(|| isnad::embed::Embedder::load().is_some())
+}
+
+/// The shipped documents' text, to check that quotes are verbatim.
+fn knowledge_text() -> String {
+    let mut all = String::new();
+    for e in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge")).unwrap() {
+        all.push_str(&std::fs::read_to_string(e.unwrap().path()).unwrap());
+    }
+    all
+}
+
+/// Removes the Markdown escapes and direction marks the renderer adds.
+fn unescape(s: &str) -> String {
+    let mut out = String::new();
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.extend(chars.next()),
+            '\u{200F}' | '\u{2068}' | '\u{2069}' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+async fn start(env: &[(&str, &str)]) -> (FakeDiscord, Bot, Request) {
+    let base = base();
+    let fake = FakeDiscord::start().await;
+    let bot = Bot::start(&fake, base, env);
+    let registration = fake
+        .wait_for(0, STEP, |r| r.method == "PUT" && r.path.ends_with("/commands"))
+        .await
+        .unwrap_or_else(|| panic!("no slash-command registration; bot log:\n{}", bot.log_text()));
+    (fake, bot, registration)
+}
+
+/// No request body Discord would reject, and the token never in the bot's log.
+fn assert_clean(fake: &FakeDiscord, bot: &Bot) {
+    let v = fake.violations();
+    assert!(v.is_empty(), "requests Discord would reject:\n{}", v.join("\n"));
+    let log = bot.log_text();
+    assert!(!log.contains(TOKEN) && !log.contains("t0ken"), "token leaked into the log");
+    assert!(!log.contains("panicked"), "a task panicked:\n{log}");
+}
+
+fn assert_no_pings(body: &Value) {
+    let am = &body["allowed_mentions"];
+    assert!(am.is_object(), "allowed_mentions missing: {body}");
+    assert_eq!(am["parse"], json!([]), "{body}");
+    assert!(am["users"].as_array().is_none_or(Vec::is_empty) && am["roles"].as_array().is_none_or(Vec::is_empty), "{body}");
+    assert_ne!(am["replied_user"], json!(true), "{body}");
+}
+
+fn embed(body: &Value) -> &Value {
+    &body["embeds"][0]
+}
+
+/// Every quoted field value is verbatim text of a shipped document.
+fn assert_quotes_verbatim(e: &Value) {
+    let text = knowledge_text();
+    let fields = e["fields"].as_array().unwrap_or_else(|| panic!("no fields in {e}"));
+    assert!(!fields.is_empty(), "no quote in {e}");
+    for f in fields {
+        let quote = unescape(f["value"].as_str().unwrap());
+        assert!(text.contains(quote.trim_end_matches('…')), "not verbatim: {quote}");
+    }
+}
+
+async fn ask_slash(fake: &FakeDiscord, question: &str, private: bool) -> (Request, Request) {
+    let id = fake.next_id();
+    let after = fake.requests().len();
+    let mut options = vec![("question", 3u8, json!(question))];
+    if private {
+        options.push(("private", 5, json!(true)));
+    }
+    fake.dispatch("INTERACTION_CREATE", slash_command(id, MEMBER_ID, MEMBER_PERMS, "ask", &options));
+    let token = format!("itoken-{id}");
+    let deferred = fake
+        .wait_for(after, STEP, |r| r.method == "POST" && r.path == format!("/interactions/{id}/{token}/callback"))
+        .await
+        .expect("interaction response");
+    let followup = fake
+        .wait_for(after, STEP, |r| r.path.starts_with(&format!("/webhooks/{BOT_ID}/{token}")))
+        .await
+        .expect("follow-up with the answer");
+    (deferred, followup)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ready_leads_to_slash_command_registration() {
+    let (fake, bot, registration) = start(&[]).await;
+    assert!(registration.path.starts_with(&format!("/applications/{BOT_ID}/commands")), "global by default: {}", registration.path);
+    let names: Vec<&str> = registration.body.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["ask", "sources", "about", "report", "reindex"]);
+    let ask = &registration.body[0];
+    assert_eq!(ask["options"][0]["name"], "question");
+    assert_eq!(ask["options"][0]["required"], true);
+    assert_eq!(ask["options"][0]["max_length"], 1000);
+    assert_eq!(registration.body[3]["default_member_permissions"], "32", "report is for Manage Server");
+    assert_eq!(fake.identifies(), 1);
+    assert_clean(&fake, &bot);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guild_id_registers_in_that_guild() {
+    let (fake, bot, registration) = start(&[("DISCORD_GUILD_ID", "2000")]).await;
+    assert_eq!(registration.path, format!("/applications/{BOT_ID}/guilds/{GUILD_ID}/commands"));
+    assert_clean(&fake, &bot);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slash_ask_defers_then_follows_up_with_the_quote() {
+    let (fake, bot, _) = start(&[]).await;
+    // Arabic
+    let (deferred, followup) = ask_slash(&fake, "كم عدد الدول الأعضاء في التحالف؟", false).await;
+    assert_eq!(deferred.body["type"], 5, "deferred first: {}", deferred.body);
+    assert_no_pings(&followup.body);
+    let e = embed(&followup.body);
+    assert_quotes_verbatim(e);
+    assert!(unescape(e["title"].as_str().unwrap()).chars().any(|c| c.is_ascii_digit()), "a count as the short answer: {e}");
+    assert!(e["footer"]["text"].as_str().unwrap().contains("كم عدد الدول"));
+    let custom_ids: Vec<&str> =
+        followup.body["components"][0]["components"].as_array().unwrap().iter().map(|b| b["custom_id"].as_str().unwrap()).collect();
+    assert!(custom_ids.contains(&"isnad:pin") && custom_ids.contains(&"isnad:up") && custom_ids.contains(&"isnad:down"));
+
+    // English (needs the embedding model; without it the bot answers lexically and abstains)
+    let (deferred, followup) = ask_slash(&fake, "How many member states does the coalition have?", false).await;
+    assert_eq!(deferred.body["type"], 5);
+    let e = embed(&followup.body);
+    if dense() {
+        assert_quotes_verbatim(e);
+    } else {
+        assert_eq!(e["title"], "Not in the documents");
+    }
+
+    // private: ephemeral defer and follow-up, no Pin button
+    let (deferred, followup) = ask_slash(&fake, "كم عدد الدول الأعضاء؟", true).await;
+    assert_eq!(deferred.body["data"]["flags"], 64, "{}", deferred.body);
+    assert_eq!(followup.body["flags"].as_u64().unwrap_or(0) & 64, 64, "{}", followup.body);
+    let buttons = followup.body["components"][0]["components"].as_array().unwrap();
+    assert!(buttons.iter().all(|b| b["custom_id"] != "isnad:pin"));
+    assert_clean(&fake, &bot);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mentions_and_dms_are_answered_without_pinging_anyone() {
+    let (fake, bot, _) = start(&[]).await;
+    let mention = user(BOT_ID, "isnad", true);
+    // a question that tries to ping everyone and a role
+    let id = fake.next_id();
+    let after = fake.requests().len();
+    fake.dispatch(
+        "MESSAGE_CREATE",
+        guild_message(id, MEMBER_ID, &format!("<@{BOT_ID}> @everyone <@&777> كم عدد الدول الأعضاء؟"), &[mention.clone()], None),
+    );
+    let reply = fake.wait_for(after, STEP, |r| r.method == "POST" && r.path == format!("/channels/{CHANNEL_ID}/messages")).await;
+    let reply = reply.expect("reply to the mention");
+    assert_no_pings(&reply.body);
+    assert_eq!(reply.body["message_reference"]["message_id"], id.to_string());
+    assert_quotes_verbatim(embed(&reply.body));
+    let footer = embed(&reply.body)["footer"]["text"].as_str().unwrap().to_owned();
+    assert!(footer.contains("كم عدد الدول") && !footer.contains("@everyone") && !footer.contains("<@"), "{footer}");
+
+    // a reply to the bot's answer is a follow-up question, even without a mention
+    let mut referenced = guild_message(fake.next_id(), BOT_ID, "", &[], None);
+    referenced["author"] = user(BOT_ID, "isnad", true);
+    let after = fake.requests().len();
+    let follow = fake.next_id();
+    fake.dispatch("MESSAGE_CREATE", guild_message(follow, MEMBER_ID, "متى عقد الاجتماع؟", &[], Some(referenced)));
+    let reply = fake
+        .wait_for(after, STEP, |r| r.path.ends_with("/messages") && r.body["message_reference"]["message_id"] == follow.to_string())
+        .await
+        .expect("reply to the follow-up");
+    assert_no_pings(&reply.body);
+
+    // a plain message not addressed to the bot is ignored; a DM is answered
+    let after = fake.requests().len();
+    fake.dispatch("MESSAGE_CREATE", guild_message(fake.next_id(), MEMBER_ID, "just chatting about the coalition", &[], None));
+    let dm = fake.next_id();
+    fake.dispatch("MESSAGE_CREATE", direct_message(dm, MEMBER_ID, 6000, "كم عدد الدول الأعضاء؟"));
+    let reply = fake.wait_for(after, STEP, |r| r.path == "/channels/6000/messages").await.expect("DM answered");
+    assert_no_pings(&reply.body);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let replies_after = fake.requests().iter().skip(after).filter(|r| r.path.ends_with("/messages")).count();
+    assert_eq!(replies_after, 1, "only the DM got a reply");
+
+    // hostile input: too long, empty
+    let after = fake.requests().len();
+    let long = format!("<@{BOT_ID}> {}", "سؤال ".repeat(400));
+    fake.dispatch("MESSAGE_CREATE", guild_message(fake.next_id(), MEMBER_ID, &long, &[mention.clone()], None));
+    let reply = fake.wait_for(after, STEP, |r| r.path.ends_with("/messages")).await.expect("refusal");
+    assert!(reply.body["content"].as_str().unwrap().contains("keep it under"), "{}", reply.body);
+    assert_no_pings(&reply.body);
+    assert_clean(&fake, &bot);
+}
+
+/// Posts a mention question and returns the bot's answer message as Discord would store it.
+async fn answer_message(fake: &FakeDiscord, question: &str) -> Value {
+    let after = fake.requests().len();
+    let id = fake.next_id();
+    fake.dispatch("MESSAGE_CREATE", guild_message(id, MEMBER_ID, &format!("<@{BOT_ID}> {question}"), &[user(BOT_ID, "isnad", true)], None));
+    fake.wait_for(after, STEP, |r| r.body["message_reference"]["message_id"] == id.to_string()).await.expect("answer");
+    // the fake stored the message it returned; find the newest one with our question
+    let deadline = std::time::Instant::now() + STEP;
+    loop {
+        for n in (0..fake.next_id()).rev().take(64) {
+            if let Some(m) = fake.message(n) {
+                if m["embeds"][0]["footer"]["text"].as_str().is_some_and(|f| f.contains(question)) {
+                    return m;
+                }
+            }
+        }
+        assert!(std::time::Instant::now() < deadline, "answer message not stored");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn click(fake: &FakeDiscord, user_id: u64, perms: u64, custom_id: &str, message: &Value) -> (u64, usize) {
+    let id = fake.next_id();
+    let after = fake.requests().len();
+    fake.dispatch("INTERACTION_CREATE", button_click(id, user_id, perms, custom_id, message.clone()));
+    (id, after)
+}
+
+async fn callback(fake: &FakeDiscord, id: u64, after: usize) -> Request {
+    fake.wait_for(after, STEP, |r| r.path.starts_with(&format!("/interactions/{id}/"))).await.expect("interaction response")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pin_needs_manage_messages() {
+    let (fake, bot, _) = start(&[]).await;
+    let m = answer_message(&fake, "كم عدد الدول الأعضاء؟").await;
+    let mid = m["id"].as_str().unwrap().to_owned();
+
+    let (id, after) = click(&fake, MEMBER_ID, MEMBER_PERMS, "isnad:pin", &m).await;
+    let refused = callback(&fake, id, after).await;
+    assert_eq!(refused.body["data"]["flags"], 64);
+    assert!(refused.body["data"]["content"].as_str().unwrap().contains("Manage Messages"));
+    assert!(!fake.requests().iter().any(|r| r.path.contains("/pins/")), "a member without the permission pinned");
+
+    let (id, after) = click(&fake, MODERATOR_ID, MODERATOR_PERMS, "isnad:pin", &m).await;
+    let pin = fake.wait_for(after, STEP, |r| r.method == "PUT" && r.path.contains("/pins/")).await.expect("pin request");
+    assert!(pin.path.ends_with(&format!("/{mid}")) && pin.path.starts_with(&format!("/channels/{CHANNEL_ID}/")), "{}", pin.path);
+    let ok = callback(&fake, id, after).await;
+    assert!(ok.body["data"]["content"].as_str().unwrap().contains("Pinned"));
+    assert_clean(&fake, &bot);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn more_sources_feedback_and_report() {
+    let (fake, bot, _) = start(&[]).await;
+    let m = answer_message(&fake, "كم عدد الدول الأعضاء؟").await;
+
+    // More sources: ephemeral, further citations (or a plain "no other passage")
+    let (id, after) = click(&fake, MEMBER_ID, MEMBER_PERMS, "isnad:more", &m).await;
+    let deferred = callback(&fake, id, after).await;
+    assert_eq!((deferred.body["type"].as_u64(), deferred.body["data"]["flags"].as_u64()), (Some(5), Some(64)));
+    let more = fake.wait_for(after, STEP, |r| r.path.starts_with(&format!("/webhooks/{BOT_ID}/itoken-{id}"))).await.expect("more");
+    assert_eq!(embed(&more.body)["title"], "More sources");
+    assert_eq!(more.body["flags"].as_u64().unwrap_or(0) & 64, 64);
+    assert_no_pings(&more.body);
+
+    // feedback
+    for (verdict, user_id) in [("isnad:up", MEMBER_ID), ("isnad:down", MODERATOR_ID)] {
+        let (id, after) = click(&fake, user_id, MEMBER_PERMS, verdict, &m).await;
+        let r = callback(&fake, id, after).await;
+        assert!(r.body["data"]["content"].as_str().unwrap().contains("recorded"), "{}", r.body);
+    }
+    // an unanswered question, asked twice
+    for _ in 0..2 {
+        let m = answer_message(&fake, "What is the airspeed velocity of an unladen swallow?").await;
+        assert_eq!(m["embeds"][0]["title"], "Not in the documents");
+    }
+    let records = std::fs::read_to_string(bot.data.join("records.jsonl")).expect("records file");
+    assert!(!records.contains(TOKEN));
+
+    // /report: refused to a member, shown to a moderator
+    let id = fake.next_id();
+    let after = fake.requests().len();
+    fake.dispatch("INTERACTION_CREATE", slash_command(id, MEMBER_ID, MEMBER_PERMS, "report", &[]));
+    let refused = callback(&fake, id, after).await;
+    assert!(refused.body["data"]["content"].as_str().unwrap_or("").contains("Manage Server"), "{}", refused.body);
+
+    let id = fake.next_id();
+    let after = fake.requests().len();
+    fake.dispatch("INTERACTION_CREATE", slash_command(id, MODERATOR_ID, MODERATOR_PERMS, "report", &[]));
+    let r = callback(&fake, id, after).await;
+    let description = unescape(r.body["data"]["embeds"][0]["description"].as_str().unwrap());
+    assert!(description.contains("👍 1") && description.contains("👎 1"), "{description}");
+    assert!(description.contains("2× What is the airspeed velocity"), "{description}");
+    assert_clean(&fake, &bot);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reindex_while_questions_are_in_flight_loses_none() {
+    let (fake, bot, _) = start(&[]).await;
+    // a new document arrives
+    std::fs::write(
+        bot.knowledge.join("extra.md"),
+        "---\ntitle: وثيقة إضافية\nlanguage: ar\n---\nتأسست الجمعية الفلكية في عام 1990 وتضم سبعة فروع.\n",
+    )
+    .unwrap();
+    std::fs::write(bot.knowledge.join("broken.md"), b"---\ntitle: [unclosed\n---\nbody\n").unwrap();
+    let mention = user(BOT_ID, "isnad", true);
+    let after = fake.requests().len();
+    let mut asked = Vec::new();
+    let ask = |asked: &mut Vec<u64>| {
+        let id = fake.next_id();
+        fake.dispatch(
+            "MESSAGE_CREATE",
+            guild_message(id, MEMBER_ID, &format!("<@{BOT_ID}> كم عدد الدول الأعضاء؟"), &[mention.clone()], None),
+        );
+        asked.push(id);
+    };
+    for _ in 0..15 {
+        ask(&mut asked);
+    }
+    let rid = fake.next_id();
+    fake.dispatch("INTERACTION_CREATE", slash_command(rid, MODERATOR_ID, MODERATOR_PERMS, "reindex", &[]));
+    for _ in 0..15 {
+        ask(&mut asked);
+    }
+    let report =
+        fake.wait_for(after, STEP, |r| r.path.starts_with(&format!("/webhooks/{BOT_ID}/itoken-{rid}"))).await.expect("reindex reply");
+    let description = unescape(embed(&report.body)["description"].as_str().unwrap());
+    assert!(description.contains("4 document(s)"), "{description}");
+    assert!(description.contains("broken.md"), "the rejected file is named: {description}");
+    // every question answered exactly once
+    assert!(
+        fake.wait_until(STEP, |f| f.requests().iter().filter(|r| r.path == format!("/channels/{CHANNEL_ID}/messages")).count()
+            >= asked.len())
+            .await,
+        "not every question was answered"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for id in &asked {
+        let n = fake.requests().iter().filter(|r| r.body["message_reference"]["message_id"] == id.to_string()).count();
+        assert_eq!(n, 1, "question {id} answered {n} times");
+    }
+    // the new document is searchable
+    let m = answer_message(&fake, "متى تأسست الجمعية الفلكية؟").await;
+    assert!(unescape(&m["embeds"][0].to_string()).contains("1990"), "{}", m["embeds"][0]);
+    assert_clean(&fake, &bot);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gateway_close_then_the_bot_comes_back_and_answers() {
+    let (fake, bot, _) = start(&[]).await;
+    let mention = user(BOT_ID, "isnad", true);
+    for (round, code) in [4000u16, 1000].into_iter().enumerate() {
+        fake.close(code);
+        assert!(
+            fake.wait_until(STEP, |f| f.connected() && f.resumes() + f.identifies() >= round + 2).await,
+            "no reconnect after close {code}; log:\n{}",
+            bot.log_text()
+        );
+        let id = fake.next_id();
+        let after = fake.requests().len();
+        fake.dispatch(
+            "MESSAGE_CREATE",
+            guild_message(id, MEMBER_ID, &format!("<@{BOT_ID}> كم عدد الدول الأعضاء؟"), &[mention.clone()], None),
+        );
+        fake.wait_for(after, STEP, |r| r.body["message_reference"]["message_id"] == id.to_string())
+            .await
+            .unwrap_or_else(|| panic!("no answer after close {code}; log:\n{}", bot.log_text()));
+    }
+    assert_clean(&fake, &bot);
+}

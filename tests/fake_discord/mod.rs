@@ -1,0 +1,535 @@
+//! A small fake Discord on 127.0.0.1 for end-to-end tests of `isnad serve`: a gateway on a
+//! WebSocket (HELLO, IDENTIFY → READY, heartbeats, RESUME with replay of missed dispatches) and
+//! the REST endpoints the bot uses. Every REST body is validated against Discord's OpenAPI
+//! description; violations are collected and fail the test.
+//!
+//! Fixtures follow Discord's gateway and HTTP docs (`../shared/eval-data/discord-api-docs`).
+
+#![allow(dead_code)]
+
+pub mod openapi;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use serde_json::{json, Value};
+use tokio::sync::mpsc;
+
+pub const BOT_ID: u64 = 1000;
+pub const GUILD_ID: u64 = 2000;
+pub const CHANNEL_ID: u64 = 3000;
+pub const MEMBER_ID: u64 = 4001;
+pub const MODERATOR_ID: u64 = 4002;
+
+/// VIEW_CHANNEL | SEND_MESSAGES | READ_MESSAGE_HISTORY
+pub const MEMBER_PERMS: u64 = (1 << 10) | (1 << 11) | (1 << 16);
+/// … plus MANAGE_MESSAGES and MANAGE_GUILD
+pub const MODERATOR_PERMS: u64 = MEMBER_PERMS | (1 << 13) | (1 << 5);
+
+/// One REST request the bot made.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: String,
+    /// Path without the `/api/v10` prefix.
+    pub path: String,
+    pub body: Value,
+}
+
+/// What the test wants the current gateway connection to do.
+enum Control {
+    Frame(String),
+    Close(u16),
+    /// Drop the TCP connection without a close frame.
+    Drop,
+}
+
+#[derive(Default)]
+struct Gateway {
+    conn: Option<mpsc::UnboundedSender<Control>>,
+    session: String,
+    seq: u64,
+    /// Dispatches of the current session, for RESUME.
+    log: Vec<(u64, String)>,
+    identifies: usize,
+    resumes: usize,
+}
+
+struct Shared {
+    spec: openapi::Spec,
+    requests: Mutex<Vec<Request>>,
+    violations: Mutex<Vec<String>>,
+    messages: Mutex<HashMap<u64, Value>>,
+    gateway: Mutex<Gateway>,
+    next_id: AtomicU64,
+    gateway_url: Mutex<String>,
+}
+
+pub struct FakeDiscord {
+    pub rest: SocketAddr,
+    pub gateway: SocketAddr,
+    shared: Arc<Shared>,
+}
+
+impl FakeDiscord {
+    pub async fn start() -> FakeDiscord {
+        let shared = Arc::new(Shared {
+            spec: openapi::Spec::load(),
+            requests: Mutex::new(Vec::new()),
+            violations: Mutex::new(Vec::new()),
+            messages: Mutex::new(HashMap::new()),
+            gateway: Mutex::new(Gateway::default()),
+            next_id: AtomicU64::new(900_000_000_000_000_000),
+            gateway_url: Mutex::new(String::new()),
+        });
+        let gw_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind gateway");
+        let rest_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind rest");
+        let gateway = gw_listener.local_addr().unwrap();
+        let rest = rest_listener.local_addr().unwrap();
+        *shared.gateway_url.lock().unwrap() = format!("ws://{gateway}");
+        let gw_app = Router::new().fallback(ws_handler).with_state(Arc::clone(&shared));
+        let rest_app = Router::new().fallback(rest_handler).with_state(Arc::clone(&shared));
+        tokio::spawn(async move { axum::serve(gw_listener, gw_app).await });
+        tokio::spawn(async move { axum::serve(rest_listener, rest_app).await });
+        FakeDiscord { rest, gateway, shared }
+    }
+
+    pub fn requests(&self) -> Vec<Request> {
+        self.shared.requests.lock().unwrap().clone()
+    }
+
+    /// Request bodies Discord's schema rejects, as readable strings.
+    pub fn violations(&self) -> Vec<String> {
+        self.shared.violations.lock().unwrap().clone()
+    }
+
+    pub fn message(&self, id: u64) -> Option<Value> {
+        self.shared.messages.lock().unwrap().get(&id).cloned()
+    }
+
+    pub fn identifies(&self) -> usize {
+        self.shared.gateway.lock().unwrap().identifies
+    }
+
+    pub fn resumes(&self) -> usize {
+        self.shared.gateway.lock().unwrap().resumes
+    }
+
+    pub fn connected(&self) -> bool {
+        self.shared.gateway.lock().unwrap().conn.as_ref().is_some_and(|c| !c.is_closed())
+    }
+
+    /// Waits (up to `within`) for a request matching `pred` that is not among the first `after`
+    /// requests; returns it.
+    pub async fn wait_for(&self, after: usize, within: Duration, pred: impl Fn(&Request) -> bool) -> Option<Request> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            if let Some(r) = self.shared.requests.lock().unwrap().iter().skip(after).find(|r| pred(r)).cloned() {
+                return Some(r);
+            }
+            if tokio::time::Instant::now() > deadline {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Waits until `cond` holds (up to `within`).
+    pub async fn wait_until(&self, within: Duration, cond: impl Fn(&FakeDiscord) -> bool) -> bool {
+        let deadline = tokio::time::Instant::now() + within;
+        while !cond(self) {
+            if tokio::time::Instant::now() > deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        true
+    }
+
+    /// Sends a dispatch (op 0) on the current session; it is logged for RESUME replay.
+    pub fn dispatch(&self, t: &str, d: Value) {
+        let mut g = self.shared.gateway.lock().unwrap();
+        g.seq += 1;
+        let frame = json!({"op": 0, "t": t, "s": g.seq, "d": d}).to_string();
+        let seq = g.seq;
+        g.log.push((seq, frame.clone()));
+        if let Some(c) = &g.conn {
+            let _ = c.send(Control::Frame(frame));
+        }
+    }
+
+    /// Closes the gateway connection with a close frame `code`.
+    pub fn close(&self, code: u16) {
+        if let Some(c) = self.shared.gateway.lock().unwrap().conn.take() {
+            let _ = c.send(Control::Close(code));
+        }
+    }
+
+    /// Drops the gateway TCP connection without a close frame.
+    pub fn drop_connection(&self) {
+        if let Some(c) = self.shared.gateway.lock().unwrap().conn.take() {
+            let _ = c.send(Control::Drop);
+        }
+    }
+
+    pub fn next_id(&self) -> u64 {
+        self.shared.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// gateway
+
+async fn ws_handler(ws: WebSocketUpgrade, State(shared): State<Arc<Shared>>) -> Response {
+    ws.on_upgrade(move |socket| gateway_session(socket, shared))
+}
+
+async fn gateway_session(mut socket: WebSocket, shared: Arc<Shared>) {
+    let hello = json!({"op": 10, "d": {"heartbeat_interval": 41250}, "s": null, "t": null}).to_string();
+    if socket.send(WsMessage::Text(hello.into())).await.is_err() {
+        return;
+    }
+    let (tx, mut rx) = mpsc::unbounded_channel::<Control>();
+    loop {
+        tokio::select! {
+            incoming = socket.recv() => {
+                let Some(Ok(msg)) = incoming else { break };
+                let WsMessage::Text(text) = msg else {
+                    if matches!(msg, WsMessage::Close(_)) { break }
+                    continue;
+                };
+                let Ok(v) = serde_json::from_str::<Value>(&text) else { continue };
+                let replies = on_gateway_op(&shared, &v, &tx);
+                for r in replies {
+                    if socket.send(WsMessage::Text(r.into())).await.is_err() {
+                        return;
+                    }
+                }
+            }
+            control = rx.recv() => match control {
+                Some(Control::Frame(f)) => {
+                    if socket.send(WsMessage::Text(f.into())).await.is_err() { break }
+                }
+                Some(Control::Close(code)) => {
+                    let _ = socket.send(WsMessage::Close(Some(CloseFrame { code, reason: "fake close".into() }))).await;
+                    break;
+                }
+                Some(Control::Drop) | None => return,
+            }
+        }
+    }
+}
+
+/// Handles one client opcode; returns frames to send back at once.
+fn on_gateway_op(shared: &Shared, v: &Value, tx: &mpsc::UnboundedSender<Control>) -> Vec<String> {
+    let url = shared.gateway_url.lock().unwrap().clone();
+    let mut g = shared.gateway.lock().unwrap();
+    match v["op"].as_u64() {
+        // heartbeat → ACK
+        Some(1) => vec![json!({"op": 11, "d": null, "s": null, "t": null}).to_string()],
+        // IDENTIFY → READY on a new session
+        Some(2) => {
+            g.identifies += 1;
+            g.session = format!("session-{}", g.identifies);
+            g.seq = 1;
+            g.log.clear();
+            g.conn = Some(tx.clone());
+            let shard = v["d"]["shard"].clone();
+            let ready = json!({
+                "op": 0, "t": "READY", "s": 1,
+                "d": {
+                    "v": 10,
+                    "user": {"id": BOT_ID.to_string(), "username": "isnad", "discriminator": "0", "global_name": null,
+                             "avatar": null, "bot": true, "verified": true, "mfa_enabled": false, "flags": 0},
+                    "guilds": [{"id": GUILD_ID.to_string(), "unavailable": true}],
+                    "session_id": g.session,
+                    "resume_gateway_url": url,
+                    "shard": if shard.is_null() { json!([0, 1]) } else { shard },
+                    "application": {"id": BOT_ID.to_string(), "flags": 0}
+                }
+            });
+            vec![ready.to_string()]
+        }
+        // RESUME → replay what the client missed, then RESUMED; unknown session → op 9
+        Some(6) => {
+            let session = v["d"]["session_id"].as_str().unwrap_or_default();
+            if session != g.session {
+                return vec![json!({"op": 9, "d": false, "s": null, "t": null}).to_string()];
+            }
+            g.resumes += 1;
+            g.conn = Some(tx.clone());
+            let last = v["d"]["seq"].as_u64().unwrap_or(0);
+            let mut out: Vec<String> = g.log.iter().filter(|(s, _)| *s > last).map(|(_, f)| f.clone()).collect();
+            g.seq += 1;
+            out.push(json!({"op": 0, "t": "RESUMED", "s": g.seq, "d": {}}).to_string());
+            out
+        }
+        _ => Vec::new(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// REST
+
+async fn rest_handler(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let path = uri.path().strip_prefix("/api/v10").unwrap_or(uri.path()).to_owned();
+    let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let body_json = parse_body(&content_type, &body);
+    if !headers.get("authorization").and_then(|v| v.to_str().ok()).is_some_and(|a| a.starts_with("Bot ")) {
+        shared.violations.lock().unwrap().push(format!("{method} {path}: no `Authorization: Bot …` header"));
+    }
+    match shared.spec.operation(method.as_str(), &path) {
+        Some(template) => {
+            if let Err(errors) = shared.spec.validate(method.as_str(), &template, &body_json) {
+                shared.violations.lock().unwrap().push(format!("{method} {path} ({template}): {}\nbody: {body_json}", errors.join("; ")));
+            }
+        }
+        None => shared.violations.lock().unwrap().push(format!("{method} {path}: no such operation in Discord's API")),
+    }
+    let response = respond(&shared, &method, &path, &body_json);
+    shared.requests.lock().unwrap().push(Request { method: method.to_string(), path, body: body_json });
+    response
+}
+
+fn parse_body(content_type: &str, body: &[u8]) -> Value {
+    if body.is_empty() {
+        return Value::Null;
+    }
+    if content_type.starts_with("multipart/form-data") {
+        // the JSON part is named payload_json
+        let text = String::from_utf8_lossy(body);
+        if let Some(start) = text.find("name=\"payload_json\"") {
+            let rest = &text[start..];
+            if let Some(begin) = rest.find("\r\n\r\n") {
+                let json_part = &rest[begin + 4..];
+                let end = json_part.find("\r\n--").unwrap_or(json_part.len());
+                return serde_json::from_str(&json_part[..end]).unwrap_or(Value::Null);
+            }
+        }
+        return Value::Null;
+    }
+    serde_json::from_slice(body).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into_owned()))
+}
+
+fn respond(shared: &Shared, method: &Method, path: &str, body: &Value) -> Response {
+    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let id = || shared.next_id.fetch_add(1, Ordering::Relaxed);
+    let url = shared.gateway_url.lock().unwrap().clone();
+    match (method.as_str(), segs.as_slice()) {
+        ("GET", ["gateway"]) => axum::Json(json!({"url": url})).into_response(),
+        ("GET", ["gateway", "bot"]) => axum::Json(json!({
+            "url": url, "shards": 1,
+            "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
+        }))
+        .into_response(),
+        ("GET", ["users", "@me"]) => axum::Json(user(BOT_ID, "isnad", true)).into_response(),
+        ("PUT", ["applications", _, "commands"]) | ("PUT", ["applications", _, "guilds", _, "commands"]) => {
+            let guild = if segs.len() == 5 { Value::String(segs[3].into()) } else { Value::Null };
+            let commands: Vec<Value> = body
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|mut c| {
+                    c["id"] = id().to_string().into();
+                    c["application_id"] = BOT_ID.to_string().into();
+                    c["guild_id"] = guild.clone();
+                    c["version"] = id().to_string().into();
+                    if c.get("type").is_none() {
+                        c["type"] = 1.into();
+                    }
+                    if c.get("description").is_none() {
+                        c["description"] = "".into();
+                    }
+                    c
+                })
+                .collect();
+            axum::Json(Value::Array(commands)).into_response()
+        }
+        ("POST", ["interactions", _, _, "callback"]) => StatusCode::NO_CONTENT.into_response(),
+        ("POST", ["webhooks", _, _]) | ("PATCH", ["webhooks", _, _, "messages", _]) => {
+            let m = message_from(shared, id(), CHANNEL_ID, body);
+            axum::Json(m).into_response()
+        }
+        ("POST", ["channels", channel, "messages"]) => {
+            let m = message_from(shared, id(), channel.parse().unwrap_or(CHANNEL_ID), body);
+            axum::Json(m).into_response()
+        }
+        ("PUT", ["channels", _, "pins", _]) | ("PUT", ["channels", _, "messages", "pins", _]) => StatusCode::NO_CONTENT.into_response(),
+        _ => (StatusCode::NOT_FOUND, axum::Json(json!({"message": "404: Not Found", "code": 0}))).into_response(),
+    }
+}
+
+/// The message object Discord returns for a created message, stored for later lookups.
+fn message_from(shared: &Shared, id: u64, channel: u64, body: &Value) -> Value {
+    let embeds: Vec<Value> = body["embeds"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|mut e| {
+            e["type"] = "rich".into();
+            e
+        })
+        .collect();
+    let m = json!({
+        "id": id.to_string(), "channel_id": channel.to_string(), "author": user(BOT_ID, "isnad", true),
+        "content": body["content"].as_str().unwrap_or(""), "timestamp": "2026-11-25T10:00:00.000000+00:00",
+        "edited_timestamp": null, "tts": false, "mention_everyone": false, "mentions": [], "mention_roles": [],
+        "attachments": [], "embeds": embeds, "pinned": false, "type": 0, "flags": body["flags"].as_u64().unwrap_or(0),
+        "components": []
+    });
+    shared.messages.lock().unwrap().insert(id, m.clone());
+    m
+}
+
+// ---------------------------------------------------------------------------------------------
+// fixtures
+
+pub fn user(id: u64, name: &str, bot: bool) -> Value {
+    json!({"id": id.to_string(), "username": name, "discriminator": "0", "global_name": name, "avatar": null, "bot": bot})
+}
+
+fn member(id: u64, perms: u64) -> Value {
+    json!({
+        "user": user(id, &format!("user{id}"), false), "roles": [], "joined_at": "2025-01-01T00:00:00.000000+00:00",
+        "deaf": false, "mute": false, "flags": 0, "pending": false, "permissions": perms.to_string(), "nick": null, "avatar": null
+    })
+}
+
+/// A member's message in the guild channel (MESSAGE_CREATE payload).
+pub fn guild_message(id: u64, author: u64, content: &str, mentions: &[Value], reply_to: Option<Value>) -> Value {
+    let mut m = json!({
+        "id": id.to_string(), "channel_id": CHANNEL_ID.to_string(), "guild_id": GUILD_ID.to_string(),
+        "author": user(author, &format!("user{author}"), false),
+        "member": {"roles": [], "joined_at": "2025-01-01T00:00:00.000000+00:00", "deaf": false, "mute": false, "flags": 0},
+        "content": content, "timestamp": "2026-11-25T10:00:00.000000+00:00", "edited_timestamp": null, "tts": false,
+        "mention_everyone": false, "mentions": mentions, "mention_roles": [], "attachments": [], "embeds": [],
+        "pinned": false, "type": 0, "flags": 0, "components": []
+    });
+    if let Some(r) = reply_to {
+        m["message_reference"] =
+            json!({"type": 0, "message_id": r["id"], "channel_id": CHANNEL_ID.to_string(), "guild_id": GUILD_ID.to_string()});
+        m["referenced_message"] = r;
+        m["type"] = 19.into();
+    }
+    m
+}
+
+/// A direct message to the bot.
+pub fn direct_message(id: u64, author: u64, channel: u64, content: &str) -> Value {
+    json!({
+        "id": id.to_string(), "channel_id": channel.to_string(), "author": user(author, &format!("user{author}"), false),
+        "content": content, "timestamp": "2026-11-25T10:00:00.000000+00:00", "edited_timestamp": null, "tts": false,
+        "mention_everyone": false, "mentions": [], "mention_roles": [], "attachments": [], "embeds": [],
+        "pinned": false, "type": 0, "flags": 0, "components": []
+    })
+}
+
+fn interaction_base(id: u64, kind: u8, user_id: u64, perms: u64) -> Value {
+    json!({
+        "id": id.to_string(), "application_id": BOT_ID.to_string(), "type": kind,
+        "guild_id": GUILD_ID.to_string(), "channel_id": CHANNEL_ID.to_string(),
+        "channel": {"id": CHANNEL_ID.to_string(), "type": 0, "name": "general", "permissions": perms.to_string()},
+        "member": member(user_id, perms), "token": format!("itoken-{id}"), "version": 1,
+        "app_permissions": MODERATOR_PERMS.to_string(), "locale": "en-US", "guild_locale": "en-US",
+        "entitlements": [], "authorizing_integration_owners": {"0": GUILD_ID.to_string()}, "context": 0,
+        "attachment_size_limit": 10485760
+    })
+}
+
+/// A slash command invocation (INTERACTION_CREATE, type 2). `options`: (name, type, value).
+pub fn slash_command(id: u64, user_id: u64, perms: u64, name: &str, options: &[(&str, u8, Value)]) -> Value {
+    let mut i = interaction_base(id, 2, user_id, perms);
+    i["data"] = json!({
+        "id": "5000", "name": name, "type": 1, "guild_id": GUILD_ID.to_string(),
+        "options": options.iter().map(|(n, t, v)| json!({"name": n, "type": t, "value": v})).collect::<Vec<_>>()
+    });
+    i
+}
+
+/// A button click on `message` (INTERACTION_CREATE, type 3).
+pub fn button_click(id: u64, user_id: u64, perms: u64, custom_id: &str, message: Value) -> Value {
+    let mut i = interaction_base(id, 3, user_id, perms);
+    i["data"] = json!({"custom_id": custom_id, "component_type": 2});
+    i["message"] = message;
+    i
+}
+
+// ---------------------------------------------------------------------------------------------
+// the bot under test
+
+/// `isnad serve` as a child process, pointed at the fake. Killed on drop.
+pub struct Bot {
+    pub child: tokio::process::Child,
+    pub log: PathBuf,
+    pub data: PathBuf,
+    pub knowledge: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+pub const TOKEN: &str = "FAKE.t0ken.isnad-test-secret";
+
+impl Bot {
+    /// Starts the bot over a private copy of `base` (a folder with `knowledge/` and `data/`),
+    /// with extra environment variables.
+    pub fn start(fake: &FakeDiscord, base: &Path, env: &[(&str, &str)]) -> Bot {
+        let dir = tempfile::tempdir().expect("temp dir");
+        copy_dir(base, dir.path());
+        let knowledge = dir.path().join("knowledge");
+        let data = dir.path().join("data");
+        let log = dir.path().join("bot.log");
+        let log_file = std::fs::File::create(&log).expect("log file");
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_isnad"));
+        cmd.arg("serve")
+            .current_dir(dir.path())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", std::env::var_os("HOME").unwrap_or_default())
+            .env("DISCORD_TOKEN", TOKEN)
+            .env("DISCORD_PROXY", format!("http://{}", fake.rest))
+            .env("ISNAD_KNOWLEDGE_DIR", &knowledge)
+            .env("ISNAD_DATA_DIR", &data)
+            .env("ISNAD_LOG", "info,serenity=warn,poise=warn,isnad=debug")
+            .env("ISNAD_WATCH", "false")
+            .env("ISNAD_COOLDOWN_SECS", "0")
+            .stdout(Stdio::null())
+            .stderr(log_file)
+            .kill_on_drop(true);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        if let Some(model) = std::env::var_os("ISNAD_MODEL") {
+            cmd.env("ISNAD_MODEL", model);
+        }
+        let child = cmd.spawn().expect("isnad serve starts");
+        Bot { child, log, data, knowledge, _dir: dir }
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.expect("walk");
+        let rel = entry.path().strip_prefix(from).expect("prefix");
+        let target = to.join(rel);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).expect("mkdir");
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
