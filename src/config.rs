@@ -53,8 +53,8 @@ impl Config {
         if std::env::var("ISNAD_DENSE").is_ok_and(|v| v == "0" || v == "false") {
             c.dense = false;
         }
-        if let Some(v) = std::env::var("ISNAD_MIN_COSINE").ok().and_then(|s| s.parse().ok()) {
-            c.policy.min_cosine = v;
+        if let Some(v) = std::env::var("ISNAD_MIN_STANDOUT").ok().and_then(|s| s.parse().ok()) {
+            c.policy.min_standout = v;
         }
         if let Some(v) = std::env::var("ISNAD_MIN_COVERAGE").ok().and_then(|s| s.parse().ok()) {
             c.policy.min_coverage = v;

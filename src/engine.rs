@@ -130,7 +130,14 @@ impl Engine {
     /// that exists in the index at all. A question in another language than the documents has
     /// m ≈ 0 and is ranked by meaning; a question whose names and numbers occur keeps their
     /// lexical weight.
-    fn fuse(&self, handle: &IndexHandle, lexical: Vec<retrieve::Hit>, qv: &[f32], idf: &[f32]) -> Result<Vec<retrieve::Hit>> {
+    fn fuse(
+        &self,
+        handle: &IndexHandle,
+        lexical: Vec<retrieve::Hit>,
+        qv: &[f32],
+        idf: &[f32],
+        dense: &retrieve::Dense,
+    ) -> Result<Vec<retrieve::Hit>> {
         let Some(store) = &handle.dense else { return Ok(lexical) };
         let n = handle.reader.searcher().num_docs() as f32;
         let unseen = (1.0 + (n + 0.5) / 0.5).ln();
@@ -140,7 +147,7 @@ impl Engine {
         let lex_max = lexical.first().map_or(1.0, |h| h.score).max(1e-6);
         let mut pool: Vec<(f32, retrieve::Hit)> = lexical.into_iter().map(|h| (h.score / lex_max, h)).collect();
         let searcher = handle.reader.searcher();
-        for (_, pid) in retrieve::dense_search(handle, qv, self.config.passages) {
+        for &(_, pid) in &dense.top {
             if !pool.iter().any(|(_, h)| h.pid == pid) {
                 if let Some(&addr) = handle.addresses.get(pid) {
                     pool.push((0.0, retrieve::fetch(handle, &searcher, addr, 0.0)?));
@@ -193,14 +200,17 @@ impl Engine {
             (Some(e), Some(_)) => e.embed(q, true),
             _ => None,
         };
+        let mut standout = None;
         if let Some(qv) = &query_vector {
-            hits = self.fuse(&handle, hits, qv, &idf)?;
+            let dense = retrieve::dense_search(&handle, qv, self.config.passages);
+            standout = dense.standout;
+            hits = self.fuse(&handle, hits, qv, &idf, &dense)?;
         }
         let sentence_cos = |hit: &retrieve::Hit, i: usize| -> Option<f32> {
             let (qv, store) = (query_vector.as_ref()?, handle.dense.as_ref()?);
             Some(crate::embed::dot(qv, store.sentence(*hit.svec.get(i)?)?))
         };
-        let answer = compose(q, kind, &self.analyzer, &hits, &terms, &idf, &self.config.policy, &sentence_cos);
+        let answer = compose(q, kind, &self.analyzer, &hits, &terms, &idf, &self.config.policy, standout, &sentence_cos);
         tracing::debug!(question = q, answered = answer.answered, citations = answer.citations.len(), coverage = answer.coverage, "asked");
         Ok((answer, hits))
     }

@@ -158,48 +158,16 @@ pub struct SquadOptions {
 /// ones).
 pub fn squad(file: &Path, opts: &SquadOptions, base: &Config) -> Result<SquadReport> {
     let squad = read_squad(file)?;
-    let parallel: Option<HashMap<String, String>> = match &opts.questions {
-        Some(p) => {
-            Some(read_squad(p)?.data.into_iter().flat_map(|a| a.paragraphs).flat_map(|p| p.qas).map(|q| (q.id, q.question)).collect())
-        }
-        None => None,
-    };
-    let tmp = tempfile::tempdir().map_err(Error::io(std::env::temp_dir()))?;
-    let kdir = tmp.path().join("knowledge");
-    std::fs::create_dir_all(&kdir).map_err(Error::io(&kdir))?;
-    // (document id, question, gold answers)
-    let mut cases: Vec<(String, String, Vec<String>)> = Vec::new();
-    let mut n = 0usize;
-    for article in &squad.data {
-        for p in &article.paragraphs {
-            n += 1;
-            let name = format!("p{n:05}.md");
-            let title = article.title.replace(['\n', '"'], " ");
-            let doc = format!("---\ntitle: \"{title}\"\n---\n{}", p.context);
-            std::fs::write(kdir.join(&name), doc).map_err(Error::io(kdir.join(&name)))?;
-            for qa in &p.qas {
-                let question = match &parallel {
-                    Some(map) => match map.get(&qa.id) {
-                        Some(q) => q.clone(),
-                        None => continue,
-                    },
-                    None => qa.question.clone(),
-                };
-                cases.push((format!("knowledge/{name}"), question, qa.answers.iter().map(|a| a.text.clone()).collect()));
-            }
-        }
-    }
-    let mut config = base.clone();
-    config.knowledge_dir = kdir;
-    config.data_dir = tmp.path().join("data");
+    let parallel = read_parallel(opts)?;
+    let (tmp, cases) = write_squad_knowledge(&squad, parallel.as_ref(), |_| true)?;
     let started = Instant::now();
-    let engine = Engine::open(config)?;
+    let engine = Engine::open(squad_config(base, tmp.path()))?;
     let index_s = started.elapsed().as_secs_f64();
 
     let every = opts.every.max(1);
     let mut times = Vec::new();
     let (mut r1, mut r5, mut rr, mut top1, mut abstained, mut asked) = (0.0, 0.0, 0.0, 0.0, 0.0, 0usize);
-    for (doc, question, gold) in cases.iter().skip(opts.offset).step_by(every) {
+    for Case { doc, question, gold, .. } in cases.iter().skip(opts.offset).step_by(every) {
         let t = Instant::now();
         let (answer, hits) = match engine.ask_traced(question) {
             Ok(x) => x,
@@ -252,4 +220,123 @@ pub fn squad(file: &Path, opts: &SquadOptions, base: &Config) -> Result<SquadRep
         p99_ms: pct(0.99),
         index_s,
     })
+}
+
+/// One question of a SQuAD-format run.
+struct Case {
+    /// Its paragraph's document id.
+    doc: String,
+    question: String,
+    gold: Vec<String>,
+    /// Its paragraph is in the index.
+    in_scope: bool,
+}
+
+fn squad_config(base: &Config, root: &Path) -> Config {
+    let mut config = base.clone();
+    config.knowledge_dir = root.join("knowledge");
+    config.data_dir = root.join("data");
+    config
+}
+
+fn read_parallel(opts: &SquadOptions) -> Result<Option<HashMap<String, String>>> {
+    Ok(match &opts.questions {
+        Some(p) => {
+            Some(read_squad(p)?.data.into_iter().flat_map(|a| a.paragraphs).flat_map(|p| p.qas).map(|q| (q.id, q.question)).collect())
+        }
+        None => None,
+    })
+}
+
+/// Writes the paragraphs of the articles `keep(article index)` accepts as documents into a
+/// temporary knowledge folder; returns it and every question (of all articles).
+fn write_squad_knowledge(
+    squad: &Squad,
+    parallel: Option<&HashMap<String, String>>,
+    keep: impl Fn(usize) -> bool,
+) -> Result<(tempfile::TempDir, Vec<Case>)> {
+    let tmp = tempfile::tempdir().map_err(Error::io(std::env::temp_dir()))?;
+    let kdir = tmp.path().join("knowledge");
+    std::fs::create_dir_all(&kdir).map_err(Error::io(&kdir))?;
+    let mut cases = Vec::new();
+    let mut n = 0usize;
+    for (ai, article) in squad.data.iter().enumerate() {
+        let in_scope = keep(ai);
+        for p in &article.paragraphs {
+            n += 1;
+            let name = format!("p{n:05}.md");
+            if in_scope {
+                let title = article.title.replace(['\n', '"'], " ");
+                let doc = format!("---\ntitle: \"{title}\"\n---\n{}", p.context);
+                std::fs::write(kdir.join(&name), doc).map_err(Error::io(kdir.join(&name)))?;
+            }
+            for qa in &p.qas {
+                let question = match parallel {
+                    Some(map) => match map.get(&qa.id) {
+                        Some(q) => q.clone(),
+                        None => continue,
+                    },
+                    None => qa.question.clone(),
+                };
+                let gold = qa.answers.iter().map(|a| a.text.clone()).collect();
+                cases.push(Case { doc: format!("knowledge/{name}"), question, gold, in_scope });
+            }
+        }
+    }
+    Ok((tmp, cases))
+}
+
+/// One threshold of the abstention sweep.
+#[derive(Debug, Clone, Serialize)]
+pub struct AbstentionRow {
+    /// `min_standout` tried (the share-of-words rule stays as configured).
+    pub min_standout: f32,
+    /// In-scope questions answered.
+    pub answered_in_scope: f64,
+    /// In-scope questions answered with their own paragraph cited first.
+    pub correct_in_scope: f64,
+    /// Out-of-scope questions answered (should be 0).
+    pub answered_out_of_scope: f64,
+    /// Of all answers given, the share that cite the right paragraph first.
+    pub precision: f64,
+}
+
+/// Abstention calibration: the paragraphs of even-numbered articles are indexed, every
+/// question is asked; questions of odd-numbered articles are not covered by the documents and
+/// should be refused. Sweeps `min_standout` and reports the trade-off.
+pub fn abstention(file: &Path, opts: &SquadOptions, base: &Config) -> Result<Vec<AbstentionRow>> {
+    let squad = read_squad(file)?;
+    let parallel = read_parallel(opts)?;
+    let (tmp, cases) = write_squad_knowledge(&squad, parallel.as_ref(), |ai| ai % 2 == 0)?;
+    let engine = Engine::open(squad_config(base, tmp.path()))?;
+    // (in scope, right paragraph first, passes the word-share rule, standout)
+    let mut seen = Vec::new();
+    for case in cases.iter().skip(opts.offset).step_by(opts.every.max(1)) {
+        let (answer, hits) = match engine.ask_traced(&case.question) {
+            Ok(x) => x,
+            Err(Error::EmptyQuestion | Error::QuestionTooLong { .. }) => continue,
+            Err(e) => return Err(e),
+        };
+        let first = answer.citations.first().map(|c| c.document.as_str()).or(hits.first().map(|h| h.doc.as_str()));
+        let right = case.in_scope && first == Some(case.doc.as_str());
+        let by_words = answer.coverage >= base.policy.min_coverage;
+        seen.push((case.in_scope, right, by_words, answer.standout.unwrap_or(f32::MIN)));
+    }
+    let inside = seen.iter().filter(|s| s.0).count().max(1) as f64;
+    let outside = seen.iter().filter(|s| !s.0).count().max(1) as f64;
+    let mut rows = Vec::new();
+    for step in 0..=16 {
+        let t = -1.0 + 0.25 * step as f32;
+        let answers = |s: &&(bool, bool, bool, f32)| s.2 || s.3 >= t;
+        let given: Vec<_> = seen.iter().filter(answers).collect();
+        let correct = given.iter().filter(|s| s.1).count() as f64;
+        rows.push(AbstentionRow {
+            min_standout: t,
+            answered_in_scope: given.iter().filter(|s| s.0).count() as f64 / inside,
+            correct_in_scope: correct / inside,
+            answered_out_of_scope: given.iter().filter(|s| !s.0).count() as f64 / outside,
+            precision: correct / (given.len().max(1) as f64),
+        });
+    }
+    Ok(rows)
 }

@@ -80,6 +80,10 @@ enum Command {
         /// Lexical retrieval only (no embedding model).
         #[arg(long)]
         lexical_only: bool,
+        /// Calibrate abstention: index only even-numbered articles, ask every question, and
+        /// sweep the dense threshold (min_standout) over in-scope vs out-of-scope questions.
+        #[arg(long, requires = "squad")]
+        abstention: bool,
         #[arg(long)]
         json: bool,
     },
@@ -211,12 +215,32 @@ fn run(cli: Cli) -> Result<()> {
                 writeln!(out, "\npeak resident memory: {peak:.0} MB ({} questions x {rounds} rounds per corpus)", qs.len())?;
             }
         }
-        Command::Eval { file, squad, questions, every, offset, lexical_only, json } => {
+        Command::Eval { file, squad, questions, every, offset, lexical_only, abstention, json } => {
             let mut cfg = cfg.clone();
             if *lexical_only {
                 cfg.dense = false;
             }
-            if let Some(squad) = squad {
+            if let (Some(squad), true) = (squad, *abstention) {
+                let opts = SquadOptions { questions: questions.clone(), every: *every, offset: *offset };
+                let rows = eval::abstention(squad, &opts, &cfg)?;
+                if *json {
+                    serde_json::to_writer_pretty(&mut out, &rows)?;
+                    writeln!(out)?;
+                } else {
+                    writeln!(
+                        out,
+                        "| min_standout | answered (in scope) | right paragraph first (in scope) | answered (out of scope) | precision |"
+                    )?;
+                    writeln!(out, "|---|---|---|---|---|")?;
+                    for r in &rows {
+                        writeln!(
+                            out,
+                            "| {:.2} | {:.3} | {:.3} | {:.3} | {:.3} |",
+                            r.min_standout, r.answered_in_scope, r.correct_in_scope, r.answered_out_of_scope, r.precision
+                        )?;
+                    }
+                }
+            } else if let Some(squad) = squad {
                 let opts = SquadOptions { questions: questions.clone(), every: *every, offset: *offset };
                 let r = eval::squad(squad, &opts, &cfg)?;
                 if *json {

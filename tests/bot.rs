@@ -157,7 +157,7 @@ async fn slash_ask_defers_then_follows_up_with_the_quote() {
     assert!(custom_ids.contains(&"isnad:pin") && custom_ids.contains(&"isnad:up") && custom_ids.contains(&"isnad:down"));
 
     // English (needs the embedding model; without it the bot answers lexically and abstains)
-    let (deferred, followup) = ask_slash(&fake, "How many member states does the coalition have?", false).await;
+    let (deferred, followup) = ask_slash(&fake, "how many member states?", false).await;
     assert_eq!(deferred.body["type"], 5);
     let e = embed(&followup.body);
     if dense() {

@@ -25,14 +25,15 @@ pub struct Policy {
     pub max_citations: usize,
     /// A further citation must score at least this fraction of the best one.
     pub relative_floor: f32,
-    /// With dense retrieval, a best sentence at least this close (cosine) to the question is
-    /// answered even when few of the question's words occur (another language).
-    pub min_cosine: f32,
+    /// With dense retrieval, a question whose best passage stands out from the collection by at
+    /// least this many standard deviations (see [`crate::retrieve::Dense::standout`]) is answered
+    /// even when few of its words occur (a question in another language).
+    pub min_standout: f32,
 }
 
 impl Default for Policy {
     fn default() -> Self {
-        Policy { min_coverage: 0.5, max_citations: 4, relative_floor: 0.6, min_cosine: 0.85 }
+        Policy { min_coverage: 0.5, max_citations: 4, relative_floor: 0.6, min_standout: 0.5 }
     }
 }
 
@@ -63,6 +64,10 @@ pub struct ShortValue {
     pub key: String,
     /// The words as written in the quote.
     pub display: String,
+    /// The question's own words stand next to the value. A value found without them (a lone
+    /// number in a sentence chosen by meaning) is shown, but is not evidence that another
+    /// document disagrees.
+    pub anchored: bool,
 }
 
 /// The reply to one question.
@@ -82,6 +87,9 @@ pub struct Answer {
     /// Share of the question's term weight found in the best evidence (0..1).
     #[serde(skip)]
     pub coverage: f32,
+    /// How far the best passage stands out in meaning (dense retrieval on), in standard deviations.
+    #[serde(skip)]
+    pub standout: Option<f32>,
 }
 
 impl Answer {
@@ -95,6 +103,7 @@ impl Answer {
             kind,
             sources_differ: false,
             coverage,
+            standout: None,
         }
     }
 }
@@ -118,7 +127,8 @@ const ANSWER_TYPE_BONUS: f32 = 0.25;
 const DENSE_SENTENCE_WEIGHT: f32 = 0.6;
 
 /// Composes the answer to `question` from retrieved `hits`. `terms`/`idf` are the question's
-/// analyzed terms and their weights (see [`crate::retrieve::idf`]).
+/// analyzed terms and their weights (see [`crate::retrieve::idf`]); `standout` is the dense
+/// retrieval's confidence (see [`crate::retrieve::Dense::standout`]).
 /// `sentence_cos(hit, i)` is the cosine between the question and the hit's i-th sentence when
 /// dense retrieval is on.
 #[allow(clippy::too_many_arguments)]
@@ -130,6 +140,7 @@ pub fn compose(
     terms: &[String],
     idf: &[f32],
     policy: &Policy,
+    standout: Option<f32>,
     sentence_cos: &dyn Fn(&Hit, usize) -> Option<f32>,
 ) -> Answer {
     let weight: HashMap<&str, f32> = terms.iter().map(String::as_str).zip(idf.iter().copied()).collect();
@@ -170,9 +181,10 @@ pub fn compose(
     let Some(best) = candidates.first() else {
         return Answer::abstain(question, kind, 0.0);
     };
-    let close_in_meaning = best.cos.is_some_and(|c| c >= policy.min_cosine);
+    let close_in_meaning = standout.is_some_and(|z| z >= policy.min_standout);
+    tracing::debug!(coverage = best.coverage, standout = ?standout, "best evidence");
     if best.coverage < policy.min_coverage && !close_in_meaning {
-        return Answer::abstain(question, kind, best.coverage);
+        return Answer { standout, ..Answer::abstain(question, kind, best.coverage) };
     }
     let best_coverage = best.coverage;
     let floor = best.score * policy.relative_floor;
@@ -204,7 +216,8 @@ pub fn compose(
         }
         if let Some(v) = &c.value {
             let same_doc_listed = values.iter().any(|(j, _)| citations[*j].document == c.document);
-            if !values.iter().any(|(_, w)| w.key == v.key) && !same_doc_listed {
+            let evidence = values.is_empty() || v.anchored;
+            if evidence && !values.iter().any(|(_, w)| w.key == v.key) && !same_doc_listed {
                 values.push((i, v));
             }
         }
@@ -218,7 +231,7 @@ pub fn compose(
         reordered.extend(citations.iter().enumerate().filter(|(i, _)| !order.contains(i)).map(|(_, c)| c.clone()));
         citations = reordered;
     }
-    Answer { question: question.to_owned(), answered: true, answer, citations, kind, sources_differ, coverage: best_coverage }
+    Answer { question: question.to_owned(), answered: true, answer, citations, kind, sources_differ, coverage: best_coverage, standout }
 }
 
 /// Picks citations: the best sentence, each document's best value-bearing sentence, the best

@@ -70,8 +70,8 @@ fn count(quote: &str, words: &[Word], matches: &[bool]) -> Option<ShortValue> {
         let (value, at, used) = found[0];
         best = Some((0, at, (at + used).min(words.len() - 1), value));
     }
-    let (_, from, to, value) = best?;
-    Some(ShortValue { key: value.to_string(), display: quote[words[from].from..words[to].to].to_owned() })
+    let (near, from, to, value) = best?;
+    Some(ShortValue { key: value.to_string(), display: quote[words[from].from..words[to].to].to_owned(), anchored: near > 0 })
 }
 
 fn titles() -> &'static Vec<Vec<String>> {
@@ -130,9 +130,9 @@ fn person(quote: &str, words: &[Word], matches: &[bool]) -> Option<ShortValue> {
         }
         i = end.max(i + 1);
     }
-    let (_, from, to) = best?;
+    let (cue, from, to) = best?;
     let key = words[from..=to].iter().map(|w| w.norm.as_str()).collect::<Vec<_>>().join(" ");
-    Some(ShortValue { key, display: quote[words[from].from..words[to].to].to_owned() })
+    Some(ShortValue { key, display: quote[words[from].from..words[to].to].to_owned(), anchored: cue })
 }
 
 #[cfg(test)]

@@ -402,7 +402,7 @@ mod tests {
             quote: quote.into(),
             score: 1.0,
             range: 0..quote.len(),
-            value: value.map(|v| ShortValue { key: v.into(), display: format!("{v} بلدا") }),
+            value: value.map(|v| ShortValue { key: v.into(), display: format!("{v} بلدا"), anchored: true }),
         }
     }
 
@@ -415,6 +415,7 @@ mod tests {
             kind: QuestionKind::Count,
             sources_differ: differ,
             coverage: 1.0,
+            standout: None,
         }
     }
 

@@ -98,15 +98,35 @@ pub fn fetch(handle: &IndexHandle, searcher: &tantivy::Searcher, addr: DocAddres
 }
 
 /// The `k` passages whose vectors are closest to the query vector: (cosine, pid), best first.
-pub fn dense_search(handle: &IndexHandle, query: &[f32], k: usize) -> Vec<(f32, usize)> {
-    let Some(store) = &handle.dense else { return Vec::new() };
+pub fn dense_search(handle: &IndexHandle, query: &[f32], k: usize) -> Dense {
+    let Some(store) = &handle.dense else { return Dense::default() };
     let mut scored: Vec<(f32, usize)> = (0..store.passage_count()).filter_map(|pid| Some((dot(query, store.passage(pid)?), pid))).collect();
+    let n = scored.len() as f32;
+    let mean = scored.iter().map(|s| s.0).sum::<f32>() / n.max(1.0);
+    let var = scored.iter().map(|s| (s.0 - mean).powi(2)).sum::<f32>() / n.max(1.0);
     let k = k.min(scored.len());
     if k == 0 {
-        return Vec::new();
+        return Dense::default();
     }
     scored.select_nth_unstable_by(k - 1, |a, b| b.0.total_cmp(&a.0));
     scored.truncate(k);
     scored.sort_by(|a, b| b.0.total_cmp(&a.0));
-    scored
+    // how far the best passage stands out from the whole collection, in standard deviations,
+    // beyond what the best of n unrelated passages would: a question the documents answer has
+    // one passage far closer than the rest; a question they do not cover is about equally far
+    // from everything, and its best z-score is near the expected maximum of n standard normal
+    // draws, ≈ √(2 ln n)
+    let z = (scored[0].0 - mean) / var.sqrt().max(1e-6);
+    let standout = z - (2.0 * n.max(2.0).ln()).sqrt();
+    Dense { top: scored, standout: Some(standout) }
+}
+
+/// Dense retrieval's result.
+#[derive(Debug, Clone, Default)]
+pub struct Dense {
+    /// (cosine, passage id), best first.
+    pub top: Vec<(f32, usize)>,
+    /// The best cosine's distance from the mean cosine over all passages, in standard
+    /// deviations, minus √(2 ln n) (what the best of n unrelated passages would reach).
+    pub standout: Option<f32>,
 }
