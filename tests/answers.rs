@@ -107,3 +107,24 @@ fn json_has_exactly_the_documented_shape() {
     assert_eq!(keys, ["document", "passage", "quote", "score", "title"]);
     assert!(v["citations"][0]["document"].as_str().expect("doc").starts_with("knowledge/"));
 }
+
+/// English questions over the Arabic documents go through the embedding model; without it they
+/// abstain (there is no shared vocabulary), which is checked instead.
+#[test]
+fn english_count_question_is_answered_from_the_arabic_text() {
+    let (engine, _tmp) = common::shipped_engine();
+    let a = engine.ask("how many member states?").expect("answer");
+    if isnad::embed::Embedder::load().is_none() {
+        assert!(!a.answered);
+        return;
+    }
+    assert!(a.answered, "{a:?}");
+    let short = a.answer.clone().expect("short answer");
+    assert!(short.contains("41") || short.contains("39"), "{short}");
+    let quote = fold_text(&a.citations[0].quote);
+    assert!(quote.contains("41") || quote.contains("39") || quote.contains(&fold_text("إحدى وأربعين")), "{quote}");
+    // the English golden set is measured, and its off-topic questions must abstain
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/knowledge-en.jsonl");
+    let report = eval::golden(&engine, &eval::read_golden(&path).expect("golden file parses")).expect("golden run");
+    assert!(report.cases.iter().filter(|c| !c.should_answer).all(|c| !c.answered), "an off-topic English question was answered");
+}
