@@ -36,6 +36,9 @@ enum Command {
         /// Print the answer as JSON (schema in README).
         #[arg(long)]
         json: bool,
+        /// Print the Discord answer card the bot would send (embed and buttons, as JSON).
+        #[arg(long, conflicts_with = "json")]
+        discord: bool,
     },
     /// Run the Discord bot (settings from the environment and .env; see .env.example).
     Serve,
@@ -148,10 +151,13 @@ fn run(cli: Cli) -> Result<()> {
     let cfg = config(&cli);
     let mut out = std::io::stdout().lock();
     match &cli.command {
-        Command::Ask { question, json } => {
+        Command::Ask { question, json, discord } => {
             let engine = open(cfg)?;
             let answer = engine.ask(question)?;
-            if *json {
+            if *discord {
+                serde_json::to_writer_pretty(&mut out, &isnad::discord::render::answer_card(&answer, false))?;
+                writeln!(out)?;
+            } else if *json {
                 serde_json::to_writer(&mut out, &answer)?;
                 writeln!(out)?;
             } else {

@@ -479,6 +479,14 @@ mod tests {
         assert!(none.fields.is_empty() && !none.buttons.pin && none.title.contains("Not in the documents"));
     }
 
+    /// What the bot shows, pinned: a change to the layout shows up as a snapshot diff.
+    #[test]
+    fn answer_card_snapshot() {
+        let a = answer(vec![citation("a", "في التحالف 41 بلدا.", Some("41")), citation("b", "يضم *39* بلدا.", Some("39"))], true);
+        insta::assert_json_snapshot!(answer_card(&a, false));
+        insta::assert_json_snapshot!(answer_card(&Answer::abstain("what is the moon made of?", QuestionKind::Other, 0.0), true));
+    }
+
     #[test]
     fn huge_answers_fit_every_limit() {
         let long = "كلمة ".repeat(3000);
