@@ -399,3 +399,87 @@ async fn gateway_close_then_the_bot_comes_back_and_answers() {
     }
     assert_clean(&fake, &bot);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sources_and_about_describe_the_documents() {
+    let (fake, bot, _) = start(&[]).await;
+    for name in ["sources", "about"] {
+        let id = fake.next_id();
+        let after = fake.requests().len();
+        fake.dispatch("INTERACTION_CREATE", slash_command(id, MEMBER_ID, MEMBER_PERMS, name, &[]));
+        let r = callback(&fake, id, after).await;
+        assert_eq!(r.body["type"], 4, "{}", r.body);
+        assert_eq!(r.body["data"]["flags"], 64, "ephemeral: {}", r.body);
+        let e = &r.body["data"]["embeds"][0];
+        let text = unescape(&format!("{} {}", e["title"].as_str().unwrap(), e["description"].as_str().unwrap()));
+        assert!(text.contains("3 document(s)"), "{name}: {text}");
+        if name == "sources" {
+            // every shipped document's title is listed
+            for entry in std::fs::read_dir(bot.knowledge.clone()).unwrap() {
+                let body = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+                let title = body.lines().find_map(|l| l.strip_prefix("title:")).unwrap().trim().trim_matches('"');
+                assert!(text.contains(title), "{title} missing from {text}");
+            }
+        }
+    }
+    assert_clean(&fake, &bot);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cooldown_answers_once_then_asks_to_wait() {
+    let (fake, bot, _) = start(&[("ISNAD_COOLDOWN_SECS", "600")]).await;
+    // slash: the second /ask within the cooldown gets a friendly ephemeral message
+    let (_, first) = ask_slash(&fake, "كم عدد الدول الأعضاء؟", false).await;
+    assert!(first.body["embeds"][0]["fields"].is_array());
+    let id = fake.next_id();
+    let after = fake.requests().len();
+    fake.dispatch("INTERACTION_CREATE", slash_command(id, MEMBER_ID, MEMBER_PERMS, "ask", &[("question", 3, json!("من هو القائد؟"))]));
+    let r = callback(&fake, id, after).await;
+    assert_eq!(r.body["data"]["flags"], 64);
+    assert!(r.body["data"]["content"].as_str().unwrap().contains("ask again in"), "{}", r.body);
+    // mentions: a burst of five from one user → one answer, four waits, each exactly once
+    let mention = user(BOT_ID, "isnad", true);
+    let after = fake.requests().len();
+    let ids: Vec<u64> = (0..5).map(|_| fake.next_id()).collect();
+    for id in &ids {
+        fake.dispatch("MESSAGE_CREATE", guild_message(*id, MEMBER_ID, &format!("<@{BOT_ID}> كم عدد الدول؟"), &[mention.clone()], None));
+    }
+    assert!(fake.wait_until(STEP, |f| f.requests().iter().skip(after).filter(|r| r.path.ends_with("/messages")).count() >= 5).await);
+    let replies: Vec<Request> = fake.requests().into_iter().skip(after).filter(|r| r.path.ends_with("/messages")).collect();
+    let answers = replies.iter().filter(|r| r.body["embeds"].as_array().is_some_and(|e| !e.is_empty())).count();
+    let waits = replies.iter().filter(|r| r.body["content"].as_str().is_some_and(|c| c.contains("ask again in"))).count();
+    assert_eq!((answers, waits), (1, 4), "{replies:?}");
+    assert_clean(&fake, &bot);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watcher_picks_up_a_new_document_without_restart() {
+    let (fake, bot, _) = start(&[("ISNAD_WATCH", "true")]).await;
+    let m = answer_message(&fake, "متى تأسست الجمعية الفلكية؟").await;
+    assert_eq!(m["embeds"][0]["title"], "Not in the documents");
+    std::fs::write(
+        bot.knowledge.join("astronomy.md"),
+        "---\ntitle: الجمعية الفلكية\nlanguage: ar\n---\nتأسست الجمعية الفلكية في عام 1990 وتضم سبعة فروع.\n",
+    )
+    .unwrap();
+    assert!(
+        fake.wait_until(STEP, |_| bot.log_text().contains("index refreshed")).await,
+        "the watcher did not reindex; log:\n{}",
+        bot.log_text()
+    );
+    let m = answer_message(&fake, "متى تأسست الجمعية الفلكية؟").await;
+    assert!(unescape(&m["embeds"][0].to_string()).contains("1990"), "{}", m["embeds"][0]);
+    assert_clean(&fake, &bot);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_shuts_down_cleanly() {
+    let (fake, mut bot, _) = start(&[]).await;
+    let pid = bot.child.id().expect("running");
+    let status = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().expect("kill runs");
+    assert!(status.success());
+    let exit = tokio::time::timeout(STEP, bot.child.wait()).await.expect("bot exits after SIGTERM").expect("wait");
+    assert!(exit.success(), "exit status {exit:?}; log:\n{}", bot.log_text());
+    assert!(bot.log_text().contains("shutting down"));
+    assert_clean(&fake, &bot);
+}

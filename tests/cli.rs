@@ -61,3 +61,19 @@ fn sources_lists_documents_with_metadata() {
         .iter()
         .all(|d| d["language"] == "ar" && d["passages"].as_u64() > Some(0) && !d["title"].as_str().unwrap_or("").is_empty()));
 }
+
+#[test]
+fn serve_without_a_token_says_how_to_get_one() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = Command::new(env!("CARGO_BIN_EXE_isnad"))
+        .arg("serve")
+        .current_dir(dir.path()) // no .env here
+        .env_remove("DISCORD_TOKEN")
+        .env("ISNAD_KNOWLEDGE_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/knowledge"))
+        .env("ISNAD_DATA_DIR", dir.path().join("data"))
+        .output()
+        .expect("binary runs");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("DISCORD_TOKEN") && err.contains("developers/applications"), "{err}");
+}
