@@ -483,3 +483,61 @@ async fn sigterm_shuts_down_cleanly() {
     assert!(bot.log_text().contains("shutting down"));
     assert_clean(&fake, &bot);
 }
+
+/// Reads a `/proc/<pid>/status` field in kB (Linux).
+fn proc_kb(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status.lines().find_map(|l| l.strip_prefix(field)).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// Burst benchmark (not a timed test; run it by hand):
+/// `cargo test --release --test bot -- --ignored burst_benchmark --nocapture`.
+/// N mention questions as fast as the fake gateway sends them; every one must be answered
+/// exactly once; prints dispatch→reply p50/p99 and the bot's peak memory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn burst_benchmark() {
+    let n: usize = std::env::var("BURST").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
+    let (fake, bot, _) = start(&[]).await;
+    let pid = bot.child.id().expect("running");
+    let rss_idle = proc_kb(pid, "VmRSS:").unwrap_or(0);
+    let mention = user(BOT_ID, "isnad", true);
+    let questions = ["كم عدد الدول الأعضاء؟", "من هو القائد العسكري للتحالف؟", "how many member states?", "ما هي عاصمة فرنسا؟"];
+    let mut sent = Vec::new();
+    let after = fake.requests().len();
+    for i in 0..n {
+        let id = fake.next_id();
+        let q = questions[i % questions.len()];
+        fake.dispatch("MESSAGE_CREATE", guild_message(id, MEMBER_ID + i as u64, &format!("<@{BOT_ID}> {q}"), &[mention.clone()], None));
+        sent.push((id, std::time::Instant::now()));
+    }
+    let done = fake
+        .wait_until(Duration::from_secs(600), |f| f.requests().iter().skip(after).filter(|r| r.path.ends_with("/messages")).count() >= n)
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let requests = fake.requests();
+    let mut latencies = Vec::new();
+    let mut duplicates = 0;
+    let mut lost = 0;
+    for (id, t0) in &sent {
+        let replies: Vec<&Request> = requests.iter().filter(|r| r.body["message_reference"]["message_id"] == id.to_string()).collect();
+        match replies.len() {
+            0 => lost += 1,
+            1 => latencies.push(replies[0].at.duration_since(*t0).as_secs_f64() * 1000.0),
+            _ => duplicates += 1,
+        }
+    }
+    latencies.sort_by(f64::total_cmp);
+    let pct = |p: f64| latencies.get(((latencies.len().max(1) - 1) as f64 * p) as usize).copied().unwrap_or(f64::NAN);
+    let peak = proc_kb(pid, "VmHWM:").unwrap_or(0);
+    println!(
+        "burst {n}: answered {} lost {lost} duplicated {duplicates}; dispatch→reply p50 {:.1} ms p99 {:.1} ms; RSS idle {} MB, peak {} MB",
+        latencies.len(),
+        pct(0.5),
+        pct(0.99),
+        rss_idle / 1024,
+        peak / 1024
+    );
+    assert!(done && lost == 0 && duplicates == 0);
+    assert_clean(&fake, &bot);
+}

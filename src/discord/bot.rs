@@ -37,6 +37,9 @@ pub struct Data {
     config: BotConfig,
     /// Per-user cooldown for questions asked by mention or DM (slash commands use poise's own).
     mention_cooldowns: Mutex<poise::CooldownTracker>,
+    /// Questions searched at once: one per core. More would only share the cores, so every
+    /// answer of a burst would finish late, and each extra blocking thread costs memory.
+    searching: Arc<tokio::sync::Semaphore>,
 }
 
 /// Runs the bot until Ctrl-C / SIGTERM or a fatal gateway error.
@@ -55,8 +58,13 @@ pub async fn serve(engine: Arc<Engine>, config: BotConfig) -> Result<(), ServeEr
         }
     }
     let guild_id = config.guild_id;
-    let data =
-        Data { engine: Arc::clone(&engine), records, config: config.clone(), mention_cooldowns: Mutex::new(poise::CooldownTracker::new()) };
+    let data = Data {
+        engine: Arc::clone(&engine),
+        records,
+        config: config.clone(),
+        mention_cooldowns: Mutex::new(poise::CooldownTracker::new()),
+        searching: Arc::new(tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))),
+    };
     let framework = poise::Framework::builder()
         .options(poise::FrameworkOptions {
             commands,
@@ -168,11 +176,18 @@ fn text_reply(text: &str) -> poise::CreateReply {
     poise::CreateReply::default().content(render::truncate(text, render::limits::CONTENT)).ephemeral(true).allowed_mentions(no_mentions())
 }
 
-/// Runs the engine on the blocking pool.
-async fn answer(engine: &Arc<Engine>, question: &str) -> Result<Answer, CoreError> {
-    let engine = Arc::clone(engine);
+/// Runs the engine on the blocking pool, at most one question per core at a time (first come,
+/// first served: tokio's semaphore is fair).
+async fn answer(data: &Data, question: &str) -> Result<Answer, CoreError> {
+    let engine = Arc::clone(&data.engine);
     let question = question.to_owned();
-    match tokio::task::spawn_blocking(move || engine.ask(&question)).await {
+    let permit = Arc::clone(&data.searching).acquire_owned().await;
+    match tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        engine.ask(&question)
+    })
+    .await
+    {
         Ok(result) => result,
         Err(join) => {
             error!(error = %join, "question task failed");
@@ -223,7 +238,7 @@ async fn ask(
     } else {
         ctx.defer().await?;
     }
-    match answer(&ctx.data().engine, &question).await {
+    match answer(ctx.data(), &question).await {
         Ok(a) => {
             debug!(answered = a.answered, citations = a.citations.len(), "slash question");
             record_unanswered(ctx.data(), &a, ctx.guild_id().map(|g| g.get()), ctx.channel_id().get());
@@ -400,7 +415,7 @@ async fn on_message(ctx: &serenity::Context, msg: &Message, bot: serenity::UserI
         send(CreateMessage::new().content(refusal(&e))).await?;
         return Ok(());
     }
-    let a = match answer(&data.engine, &question).await {
+    let a = match answer(data, &question).await {
         Ok(a) => a,
         Err(e) => {
             send(CreateMessage::new().content(refusal(&e))).await?;
@@ -452,7 +467,7 @@ async fn on_button(ctx: &serenity::Context, c: &ComponentInteraction, data: &Dat
         }
         buttons::MORE => {
             c.create_response(&ctx.http, CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(true))).await?;
-            let followup = match answer(&data.engine, &question).await {
+            let followup = match answer(data, &question).await {
                 Ok(a) => {
                     let card = render::more_sources_card(&a);
                     CreateInteractionResponseFollowup::new().embed(embed(&card))
@@ -463,7 +478,7 @@ async fn on_button(ctx: &serenity::Context, c: &ComponentInteraction, data: &Dat
         }
         _ => {
             let kind = if id == buttons::UP { Kind::Up } else { Kind::Down };
-            let documents = match answer(&data.engine, &question).await {
+            let documents = match answer(data, &question).await {
                 Ok(a) => {
                     let mut d: Vec<String> = a.citations.into_iter().map(|c| c.document).collect();
                     d.dedup();

@@ -44,6 +44,8 @@ pub struct Request {
     /// Path without the `/api/v10` prefix.
     pub path: String,
     pub body: Value,
+    /// When the fake received it.
+    pub at: std::time::Instant,
 }
 
 /// What the test wants the current gateway connection to do.
@@ -297,7 +299,7 @@ async fn rest_handler(State(shared): State<Arc<Shared>>, method: Method, uri: Ur
         None => shared.violations.lock().unwrap().push(format!("{method} {path}: no such operation in Discord's API")),
     }
     let response = respond(&shared, &method, &path, &body_json);
-    shared.requests.lock().unwrap().push(Request { method: method.to_string(), path, body: body_json });
+    shared.requests.lock().unwrap().push(Request { method: method.to_string(), path, body: body_json, at: std::time::Instant::now() });
     response
 }
 
