@@ -161,7 +161,7 @@ pub fn squad(file: &Path, opts: &SquadOptions, base: &Config) -> Result<SquadRep
     let parallel = read_parallel(opts)?;
     let (tmp, cases) = write_squad_knowledge(&squad, parallel.as_ref(), |_| true)?;
     let started = Instant::now();
-    let engine = Engine::open(squad_config(base, tmp.path()))?;
+    let engine = open_squad_engine(base, tmp.path())?;
     let index_s = started.elapsed().as_secs_f64();
 
     let every = opts.every.max(1);
@@ -239,6 +239,32 @@ fn squad_config(base: &Config, root: &Path) -> Config {
     config
 }
 
+/// Where evaluation runs keep their embedding cache between runs (content-hash keyed, so one
+/// file serves every data set): `<data>/eval-embeddings.bin`.
+fn shared_cache(base: &Config) -> PathBuf {
+    base.data_dir.join("eval-embeddings.bin")
+}
+
+/// Opens the engine over a temporary SQuAD folder, reusing the embeddings of earlier runs: the
+/// shared cache is copied in before the build and back after it (embedding thousands of
+/// paragraphs and sentences is most of a run's time; the vectors depend only on the text).
+fn open_squad_engine(base: &Config, root: &Path) -> Result<Engine> {
+    let config = squad_config(base, root);
+    let shared = shared_cache(base);
+    let local = config.index_dir().join("embeddings.bin");
+    if shared.is_file() {
+        std::fs::create_dir_all(config.index_dir()).map_err(Error::io(config.index_dir()))?;
+        std::fs::copy(&shared, &local).map_err(Error::io(&shared))?;
+    }
+    let engine = Engine::open(config)?;
+    if local.is_file() {
+        if let Err(e) = std::fs::create_dir_all(&base.data_dir).and_then(|()| std::fs::copy(&local, &shared)) {
+            tracing::warn!(error = %e, path = %shared.display(), "evaluation embedding cache not kept");
+        }
+    }
+    Ok(engine)
+}
+
 fn read_parallel(opts: &SquadOptions) -> Result<Option<HashMap<String, String>>> {
     Ok(match &opts.questions {
         Some(p) => {
@@ -308,7 +334,7 @@ pub fn abstention(file: &Path, opts: &SquadOptions, base: &Config) -> Result<Vec
     let squad = read_squad(file)?;
     let parallel = read_parallel(opts)?;
     let (tmp, cases) = write_squad_knowledge(&squad, parallel.as_ref(), |ai| ai % 2 == 0)?;
-    let engine = Engine::open(squad_config(base, tmp.path()))?;
+    let engine = open_squad_engine(base, tmp.path())?;
     // (in scope, right paragraph first, passes the word-share rule, standout)
     let mut seen = Vec::new();
     for case in cases.iter().skip(opts.offset).step_by(opts.every.max(1)) {
