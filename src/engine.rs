@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::index::{self, IndexHandle, Manifest, Progress};
 use crate::knowledge;
 use crate::retrieve;
-use crate::text::{question_terms, Analyzer};
+use crate::text::{question_concepts, Analyzer, Lexicon};
 
 /// What a refresh did.
 #[derive(Debug, Clone)]
@@ -32,6 +32,7 @@ pub struct Engine {
     config: Config,
     analyzer: Analyzer,
     embedder: Option<Arc<Embedder>>,
+    lexicon: Option<Arc<Lexicon>>,
     current: RwLock<Arc<IndexHandle>>,
     building: Mutex<()>,
 }
@@ -54,7 +55,14 @@ impl Engine {
         let analyzer = Analyzer::new(config.stemmer);
         let embedder = if config.dense { Embedder::load() } else { None };
         let handle = Self::fresh_handle(&config, &analyzer, embedder.as_deref(), false, progress)?;
-        Ok(Engine { config, analyzer, embedder, current: RwLock::new(Arc::new(handle)), building: Mutex::new(()) })
+        Ok(Engine {
+            config,
+            analyzer,
+            embedder,
+            lexicon: Lexicon::load(),
+            current: RwLock::new(Arc::new(handle)),
+            building: Mutex::new(()),
+        })
     }
 
     /// Serves an index that was built elsewhere (benchmarks), without looking at a knowledge folder.
@@ -62,7 +70,14 @@ impl Engine {
         let analyzer = Analyzer::new(config.stemmer);
         let handle = index::open_current(index_dir, &analyzer)?
             .ok_or_else(|| Error::DamagedIndex { path: index_dir.to_owned(), reason: "no index here".into() })?;
-        Ok(Engine { config, analyzer, embedder: None, current: RwLock::new(Arc::new(handle)), building: Mutex::new(()) })
+        Ok(Engine {
+            config,
+            analyzer,
+            embedder: None,
+            lexicon: Lexicon::load(),
+            current: RwLock::new(Arc::new(handle)),
+            building: Mutex::new(()),
+        })
     }
 
     /// The knowledge folder's fingerprint under this engine's settings (dense or not).
@@ -127,7 +142,7 @@ impl Engine {
 
     /// Hybrid ranking: the union of the lexical and the dense top passages, scored
     /// `m · bm25/max_bm25 + min-max(cosine)`, where `m` is the share of the question's term weight
-    /// that exists in the index at all. A question in another language than the documents has
+    /// that exists in the index at all (through its translations too). A question in another language than the documents has
     /// m ≈ 0 and is ranked by meaning; a question whose names and numbers occur keeps their
     /// lexical weight.
     fn fuse(
@@ -140,7 +155,7 @@ impl Engine {
     ) -> Result<Vec<retrieve::Hit>> {
         let Some(store) = &handle.dense else { return Ok(lexical) };
         let n = handle.reader.searcher().num_docs() as f32;
-        let unseen = (1.0 + (n + 0.5) / 0.5).ln();
+        let unseen = retrieve::idf_of(n, 0.0);
         let total: f32 = idf.iter().sum();
         let known: f32 = idf.iter().filter(|&&w| w < unseen - 1e-4).sum();
         let m = if total > 0.0 { known / total } else { 0.0 };
@@ -193,9 +208,9 @@ impl Engine {
     pub fn ask_traced(&self, question: &str) -> Result<(Answer, Vec<retrieve::Hit>)> {
         let q = Self::validate(question)?;
         let handle = self.handle();
-        let (kind, terms) = question_terms(&self.analyzer, q);
-        let idf = retrieve::idf(&handle, &terms)?;
-        let mut hits = retrieve::search(&handle, &terms, self.config.passages)?;
+        let (kind, concepts) = question_concepts(&self.analyzer, self.lexicon.as_deref(), q);
+        let idf = retrieve::weights(&handle, &concepts)?;
+        let mut hits = retrieve::search(&handle, &concepts, self.config.passages)?;
         let query_vector = match (&self.embedder, &handle.dense) {
             (Some(e), Some(_)) => e.embed(q, true),
             _ => None,
@@ -210,7 +225,7 @@ impl Engine {
             let (qv, store) = (query_vector.as_ref()?, handle.dense.as_ref()?);
             Some(crate::embed::dot(qv, store.sentence(*hit.svec.get(i)?)?))
         };
-        let answer = compose(q, kind, &self.analyzer, &hits, &terms, &idf, &self.config.policy, standout, &sentence_cos);
+        let answer = compose(q, kind, &self.analyzer, &hits, &concepts, &idf, &self.config.policy, standout, &sentence_cos);
         tracing::debug!(question = q, answered = answer.answered, citations = answer.citations.len(), coverage = answer.coverage, "asked");
         Ok((answer, hits))
     }

@@ -128,3 +128,28 @@ fn english_count_question_is_answered_from_the_arabic_text() {
     let report = eval::golden(&engine, &eval::read_golden(&path).expect("golden file parses")).expect("golden run");
     assert!(report.cases.iter().filter(|c| !c.should_answer).all(|c| !c.answered), "an off-topic English question was answered");
 }
+
+/// English question, Arabic documents, no embedding model: the bilingual word list alone finds
+/// the sentence (invented documents; the list is the one `build.rs` fetched).
+#[test]
+fn english_question_finds_arabic_text_through_the_word_list() {
+    if std::env::var_os("ISNAD_NO_LEXICON").is_some() {
+        eprintln!("ISNAD_NO_LEXICON set: nothing to test");
+        return;
+    }
+    assert!(isnad::text::Lexicon::load().is_some(), "the English→Arabic word list was not built (see build warnings)");
+    let (_root, mut config) = common::temp_knowledge(&[
+        ("port.md", "---\ntitle: الميناء\n---\nرست السفينة في الميناء صباحا. يضم الأسطول اثنتي عشرة سفينة.\n".as_bytes()),
+        ("farm.md", "---\ntitle: المزرعة\n---\nيحصد المزارعون الحنطة في الصيف. تقع القرية قرب النهر.\n".as_bytes()),
+    ]);
+    config.dense = false;
+    let engine = isnad::Engine::open(config).expect("engine opens");
+    let a = engine.ask("When do the farmers harvest the wheat?").expect("answer");
+    assert!(a.answered, "{a:?}");
+    assert!(a.citations[0].quote.contains("الحنطة"), "{:?}", a.citations[0]);
+    let a = engine.ask("How many ships are in the fleet?").expect("answer");
+    assert_eq!(a.citations.first().map(|c| c.document.as_str()), Some("knowledge/port.md"), "{a:?}");
+    assert!(a.citations[0].quote.contains("الأسطول"), "{:?}", a.citations[0]);
+    let short = a.answer.expect("a short answer");
+    assert!(short.contains("اثنتي عشرة سفينة"), "the count with its noun: {short}");
+}

@@ -7,13 +7,13 @@
 
 mod short;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::ops::Range;
 
 use serde::Serialize;
 
 use crate::retrieve::Hit;
-use crate::text::{Analyzer, QuestionKind};
+use crate::text::{Analyzer, Concept, QuestionKind};
 
 /// Knobs of the composer. Defaults are the calibrated values (see ARCHITECTURE.md).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -126,8 +126,8 @@ const ANSWER_TYPE_BONUS: f32 = 0.25;
 /// Weight of the scaled sentence cosine in the sentence score.
 const DENSE_SENTENCE_WEIGHT: f32 = 0.6;
 
-/// Composes the answer to `question` from retrieved `hits`. `terms`/`idf` are the question's
-/// analyzed terms and their weights (see [`crate::retrieve::idf`]); `standout` is the dense
+/// Composes the answer to `question` from retrieved `hits`. `concepts`/`weights` are what the
+/// question asks about and their weights (see [`crate::retrieve::weights`]); `standout` is the dense
 /// retrieval's confidence (see [`crate::retrieve::Dense::standout`]).
 /// `sentence_cos(hit, i)` is the cosine between the question and the hit's i-th sentence when
 /// dense retrieval is on.
@@ -137,34 +137,39 @@ pub fn compose(
     kind: QuestionKind,
     analyzer: &Analyzer,
     hits: &[Hit],
-    terms: &[String],
-    idf: &[f32],
+    concepts: &[Concept],
+    weights: &[f32],
     policy: &Policy,
     standout: Option<f32>,
     sentence_cos: &dyn Fn(&Hit, usize) -> Option<f32>,
 ) -> Answer {
-    let weight: HashMap<&str, f32> = terms.iter().map(String::as_str).zip(idf.iter().copied()).collect();
-    let total: f32 = weight.values().sum();
-    if hits.is_empty() || total <= 0.0 {
+    let weight = Weights { concepts, weights, total: weights.iter().sum() };
+    if hits.is_empty() || weight.total <= 0.0 {
         return Answer::abstain(question, kind, 0.0);
     }
     let top_score = hits[0].score.max(f32::EPSILON);
 
-    let query_terms: HashSet<&str> = weight.keys().copied().collect();
+    let query_terms: HashSet<&str> = concepts.iter().flat_map(Concept::alternatives).collect();
     // every sentence of every retrieved passage, once (passages overlap)
     let mut seen = HashSet::new();
     let mut candidates = Vec::new();
     for hit in hits {
-        let passage_cov = coverage(analyzer, &hit.text, &weight, total);
+        let passage_cov = weight.coverage(analyzer, &hit.text);
         for (si, rel) in hit.sentences.iter().enumerate() {
             if !seen.insert((hit.doc.as_str(), hit.start + rel.start)) {
                 continue;
             }
             let sentence = &hit.text[rel.clone()];
-            let cov = coverage(analyzer, sentence, &weight, total);
+            let cov = weight.coverage(analyzer, sentence);
             let value = short::extract(kind, analyzer, sentence, &query_terms);
             // the sentence's own coverage decides; its passage's score and coverage break ties
-            let bonus = if value.is_some() { ANSWER_TYPE_BONUS } else { 0.0 };
+            // a value next to the question's words says "this sentence answers"; a lone one
+            // only says it could
+            let bonus = match &value {
+                Some(v) if v.anchored => ANSWER_TYPE_BONUS,
+                Some(_) => ANSWER_TYPE_BONUS / 2.0,
+                None => 0.0,
+            };
             let score = 0.6 * cov + 0.2 * passage_cov + 0.2 * hit.score / top_score + bonus;
             let cos = sentence_cos(hit, si);
             candidates.push(Candidate { hit, rel: rel.clone(), coverage: cov.max(passage_cov * 0.75), score, value, cos });
@@ -295,8 +300,20 @@ fn jaccard(a: &HashSet<String>, b: &HashSet<String>) -> f32 {
     a.intersection(b).count() as f32 / a.union(b).count() as f32
 }
 
-/// Share of the question's term weight present in `text`.
-fn coverage(analyzer: &Analyzer, text: &str, weight: &HashMap<&str, f32>, total: f32) -> f32 {
-    let present: HashSet<String> = analyzer.analyze(text).into_iter().map(|t| t.text).collect();
-    weight.iter().filter(|(t, _)| present.contains(**t)).map(|(_, w)| w).sum::<f32>() / total
+/// The question's concepts with their weights.
+struct Weights<'q> {
+    concepts: &'q [Concept],
+    weights: &'q [f32],
+    total: f32,
+}
+
+impl Weights<'_> {
+    /// Share of the question's weight present in `text` (a concept is present when any of its
+    /// alternatives is).
+    fn coverage(&self, analyzer: &Analyzer, text: &str) -> f32 {
+        let present: HashSet<String> = analyzer.analyze(text).into_iter().map(|t| t.text).collect();
+        let found: f32 =
+            self.concepts.iter().zip(self.weights).filter(|(c, _)| c.alternatives().any(|a| present.contains(a))).map(|(_, w)| w).sum();
+        found / self.total
+    }
 }

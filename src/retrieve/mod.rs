@@ -7,7 +7,7 @@
 use std::ops::Range;
 
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::query::{BooleanQuery, BoostQuery, DisjunctionMaxQuery, Occur, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{DocAddress, TantivyDocument, Term};
 
@@ -16,9 +16,12 @@ use crate::embed::dot;
 use crate::error::Result;
 use crate::index::passage::decode_ranges;
 use crate::index::IndexHandle;
+use crate::text::Concept;
 
 /// Weight of a title match relative to a body match.
 pub const TITLE_BOOST: f32 = 0.5;
+/// Weight of a match through a translation relative to a match of the question's own word.
+pub const TRANSLATION_WEIGHT: f32 = 0.8;
 
 /// A retrieved passage.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,34 +44,63 @@ pub struct Hit {
     pub svec: Vec<usize>,
 }
 
-/// Inverse document frequency of each query term over passages, BM25's formula
-/// `ln(1 + (N - n + 0.5) / (n + 0.5))`. A term no passage contains gets the highest weight
-/// (n = 0): a question whose rare words are all missing from the documents is not answered by
-/// the documents, however well its common words match.
-pub fn idf(handle: &IndexHandle, terms: &[String]) -> Result<Vec<f32>> {
+/// BM25's inverse document frequency `ln(1 + (N - n + 0.5) / (n + 0.5))` of a term found in `n`
+/// of `N` passages.
+pub fn idf_of(n: f32, df: f32) -> f32 {
+    (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+}
+
+/// The weight of each concept of a question: the inverse document frequency over passages of
+/// its own term or, when the term occurs nowhere, of its most common translation that does.
+/// A concept found nowhere gets the highest weight (n = 0): a question whose rare words are all
+/// missing from the documents is not answered by the documents, however well its common words
+/// match.
+pub fn weights(handle: &IndexHandle, concepts: &[Concept]) -> Result<Vec<f32>> {
     let searcher = handle.reader.searcher();
     let n = searcher.num_docs() as f32;
-    terms
+    let df = |t: &str| -> Result<u64> { Ok(searcher.doc_freq(&Term::from_field_text(handle.fields.body, t))?) };
+    concepts
         .iter()
-        .map(|t| {
-            let df = searcher.doc_freq(&Term::from_field_text(handle.fields.body, t))? as f32;
-            Ok((1.0 + (n - df + 0.5) / (df + 0.5)).ln())
+        .map(|c| {
+            let mut best = df(&c.term)?;
+            if best == 0 {
+                for t in &c.translations {
+                    best = best.max(df(t)?);
+                }
+            }
+            Ok(idf_of(n, best as f32))
         })
         .collect()
 }
 
-/// The `k` best passages for the given (already analyzed) terms.
-pub fn search(handle: &IndexHandle, terms: &[String], k: usize) -> Result<Vec<Hit>> {
-    if terms.is_empty() || k == 0 {
+/// The `k` best passages for a question's concepts. Each concept scores by its best-matching
+/// alternative (a disjunction-max: a word with several translations is not counted several
+/// times); a translation's match weighs [`TRANSLATION_WEIGHT`] of the word's own.
+pub fn search(handle: &IndexHandle, concepts: &[Concept], k: usize) -> Result<Vec<Hit>> {
+    if concepts.is_empty() || k == 0 {
         return Ok(Vec::new());
     }
     let f = handle.fields;
-    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(terms.len() * 2);
-    for t in terms {
-        let body = TermQuery::new(Term::from_field_text(f.body, t), IndexRecordOption::WithFreqs);
-        let title = TermQuery::new(Term::from_field_text(f.title, t), IndexRecordOption::WithFreqs);
-        clauses.push((Occur::Should, Box::new(body)));
-        clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(title), TITLE_BOOST))));
+    let term_query = |field, t: &str, boost: f32| -> Box<dyn Query> {
+        let q = TermQuery::new(Term::from_field_text(field, t), IndexRecordOption::WithFreqs);
+        if boost == 1.0 {
+            Box::new(q)
+        } else {
+            Box::new(BoostQuery::new(Box::new(q), boost))
+        }
+    };
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(concepts.len() * 2);
+    for c in concepts {
+        let alternatives = |field, boost: f32| -> Box<dyn Query> {
+            if c.translations.is_empty() {
+                return term_query(field, &c.term, boost);
+            }
+            let mut disjuncts = vec![term_query(field, &c.term, boost)];
+            disjuncts.extend(c.translations.iter().map(|t| term_query(field, t, boost * TRANSLATION_WEIGHT)));
+            Box::new(DisjunctionMaxQuery::new(disjuncts))
+        };
+        clauses.push((Occur::Should, alternatives(f.body, 1.0)));
+        clauses.push((Occur::Should, alternatives(f.title, TITLE_BOOST)));
     }
     let query = BooleanQuery::new(clauses);
     let searcher = handle.reader.searcher();

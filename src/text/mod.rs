@@ -7,11 +7,13 @@
 //! - [`stem`]: Arabic light / Snowball and English Snowball stemmers;
 //! - [`analyzer`]: the pipeline and its tantivy tokenizer;
 //! - [`segment`]: sentence boundaries for citations;
-//! - [`question`]: what kind of answer a question wants.
+//! - [`question`]: what kind of answer a question wants, and what it asks about;
+//! - [`lexicon`]: English → Arabic renderings of question words (a bilingual word list).
 //!
 //! Nothing here knows any corpus: stop words and number words are language data.
 
 pub mod analyzer;
+pub mod lexicon;
 pub mod normalize;
 pub mod numbers;
 pub mod question;
@@ -20,5 +22,6 @@ pub mod stem;
 pub mod tokenize;
 
 pub use analyzer::{Analyzer, IsnadTokenizer, Term, Word};
-pub use question::{question_kind, question_terms, QuestionKind};
+pub use lexicon::Lexicon;
+pub use question::{question_concepts, question_kind, question_terms, Concept, QuestionKind};
 pub use stem::ArabicStemmer;

@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use super::analyzer::{Analyzer, Word};
+use super::lexicon::Lexicon;
 use super::normalize::normalize_word;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -64,12 +65,54 @@ fn frame_words(kind: QuestionKind) -> &'static [&'static str] {
     }
 }
 
+/// One thing a question asks about: its own analyzed term and, for an English word the
+/// bilingual list knows, the analyzed terms of its Arabic renderings, any of which may stand for
+/// it in the documents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Concept {
+    pub term: String,
+    pub translations: Vec<String>,
+}
+
+impl Concept {
+    /// The term, then its translations.
+    pub fn alternatives(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.term.as_str()).chain(self.translations.iter().map(String::as_str))
+    }
+}
+
 /// The question's kind and its search terms (analyzed, distinct, frame words removed).
 pub fn question_terms(analyzer: &Analyzer, question: &str) -> (QuestionKind, Vec<String>) {
+    let (kind, concepts) = question_concepts(analyzer, None, question);
+    (kind, concepts.into_iter().map(|c| c.term).collect())
+}
+
+/// The question's kind and what it asks about: one [`Concept`] per distinct search term, with
+/// the Arabic renderings of English words when a `lexicon` is given.
+pub fn question_concepts(analyzer: &Analyzer, lexicon: Option<&Lexicon>, question: &str) -> (QuestionKind, Vec<Concept>) {
     let kind = question_kind(&analyzer.words(question));
     let frame: Vec<String> = frame_words(kind).iter().map(|w| analyzer.stem(&normalize_word(w))).collect();
-    let terms = analyzer.query_terms(question).into_iter().filter(|t| !frame.contains(t)).collect();
-    (kind, terms)
+    let mut concepts: Vec<Concept> = Vec::new();
+    for t in analyzer.analyze(question) {
+        if frame.contains(&t.text) || concepts.iter().any(|c| c.term == t.text) {
+            continue;
+        }
+        let mut translations: Vec<String> = Vec::new();
+        if let Some(lexicon) = lexicon {
+            let word = normalize_word(&question[t.from..t.to]);
+            if word.chars().all(|c| c.is_ascii_alphabetic()) {
+                for rendering in lexicon.renderings(&word, &t.text) {
+                    for a in analyzer.query_terms(rendering) {
+                        if a != t.text && !translations.contains(&a) {
+                            translations.push(a);
+                        }
+                    }
+                }
+            }
+        }
+        concepts.push(Concept { term: t.text, translations });
+    }
+    (kind, concepts)
 }
 
 #[cfg(test)]
@@ -108,5 +151,22 @@ mod tests {
         assert_eq!(kind("متى تأسس؟"), QuestionKind::Time);
         assert_eq!(kind("أين يقع المقر؟"), QuestionKind::Place);
         assert_eq!(kind("ما هدف التعاون من البداية؟"), QuestionKind::Other);
+    }
+
+    #[test]
+    fn english_words_bring_their_arabic_renderings() {
+        let a = Analyzer::default();
+        let lexicon = Lexicon::parse("ship\tالسفينة\tمركب\nfleet\tالأسطول\n");
+        let (kind, concepts) = question_concepts(&a, Some(&lexicon), "How many ships are in the fleet?");
+        assert_eq!(kind, QuestionKind::Count);
+        let ships = concepts.iter().find(|c| c.term == a.stem("ship")).expect("ship is searched");
+        assert_eq!(ships.translations, a.query_terms("السفينة مركب"));
+        let fleet = concepts.iter().find(|c| c.term == a.stem("fleet")).expect("fleet is searched");
+        assert_eq!(fleet.translations, a.query_terms("الأسطول"));
+        // Arabic words are not looked up, and without a list nothing is translated
+        let (_, arabic) = question_concepts(&a, Some(&lexicon), "كم سفينة في الأسطول؟");
+        assert!(arabic.iter().all(|c| c.translations.is_empty()));
+        let (_, plain) = question_concepts(&a, None, "How many ships are in the fleet?");
+        assert!(plain.iter().all(|c| c.translations.is_empty()));
     }
 }

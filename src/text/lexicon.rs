@@ -1,0 +1,157 @@
+//! A bilingual word list (English → Arabic) used to search Arabic documents with English
+//! questions: each English question word also looks for its Arabic renderings.
+//!
+//! The list is Debian's `dict-freedict-eng-ara` (GPL data), fetched and converted by `build.rs`
+//! into `english<TAB>arabic<TAB>…` lines in the cache outside the repository, and read at run
+//! time; `ISNAD_LEXICON` points at another file in the same format, `ISNAD_NO_LEXICON=1` turns
+//! it off. Without it, English questions over Arabic text rely on the embedding model alone.
+//! Nothing here knows a corpus: it is language data, the same for every knowledge folder.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+/// Renderings kept per headword (the list's first ones are its most common senses).
+const MAX_RENDERINGS: usize = 4;
+/// Renderings returned per question word: its own, then those of words with the same stem.
+const MAX_PER_WORD: usize = 6;
+
+/// English word → Arabic renderings (each a word or a short phrase, as written in the list).
+#[derive(Default)]
+pub struct Lexicon {
+    entries: HashMap<String, Vec<String>>,
+    /// English (Snowball) stem → headwords with that stem (`military`, `militarily`, …): the
+    /// list renders each headword its own way, and a question word is helped by all of them.
+    by_stem: HashMap<String, Vec<String>>,
+}
+
+impl std::fmt::Debug for Lexicon {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lexicon").field("entries", &self.entries.len()).finish()
+    }
+}
+
+impl Lexicon {
+    /// The process-wide list, read on first use; `None` (logged once) when unavailable.
+    pub fn load() -> Option<Arc<Lexicon>> {
+        static LEXICON: OnceLock<Option<Arc<Lexicon>>> = OnceLock::new();
+        LEXICON
+            .get_or_init(|| {
+                if std::env::var_os("ISNAD_NO_LEXICON").is_some_and(|v| v != "0") {
+                    tracing::info!("English→Arabic word list off (ISNAD_NO_LEXICON)");
+                    return None;
+                }
+                let Some(path) = Self::path() else {
+                    tracing::warn!("English→Arabic word list not built in (see the build warnings); English questions rely on the embedding model");
+                    return None;
+                };
+                match std::fs::read_to_string(&path) {
+                    Ok(text) => {
+                        let lexicon = Lexicon::parse(&text);
+                        tracing::info!(entries = lexicon.entries.len(), path = %path.display(), "English→Arabic word list loaded");
+                        Some(Arc::new(lexicon))
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, path = %path.display(), "English→Arabic word list unreadable; English questions rely on the embedding model");
+                        None
+                    }
+                }
+            })
+            .clone()
+    }
+
+    fn path() -> Option<PathBuf> {
+        std::env::var_os("ISNAD_LEXICON").map(PathBuf::from).or_else(|| option_env!("ISNAD_LEXICON_FILE").map(|p| Path::new(p).to_owned()))
+    }
+
+    /// Reads `english<TAB>arabic<TAB>…` lines; malformed lines are skipped.
+    pub fn parse(text: &str) -> Lexicon {
+        let mut entries: HashMap<String, Vec<String>> = HashMap::new();
+        for line in text.lines() {
+            let mut cols = line.split('\t');
+            let Some(word) = cols.next().map(str::trim).filter(|w| !w.is_empty()) else { continue };
+            let renderings = entries.entry(word.to_lowercase()).or_default();
+            for r in cols.map(str::trim).filter(|r| !r.is_empty()) {
+                if renderings.len() < MAX_RENDERINGS && !renderings.iter().any(|x| x == r) {
+                    renderings.push(r.to_owned());
+                }
+            }
+        }
+        entries.retain(|_, v| !v.is_empty());
+        let stemmer = rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English);
+        let mut by_stem: HashMap<String, Vec<String>> = HashMap::new();
+        for word in entries.keys() {
+            by_stem.entry(stemmer.stem(word).into_owned()).or_default().push(word.clone());
+        }
+        for words in by_stem.values_mut() {
+            words.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+        }
+        Lexicon { entries, by_stem }
+    }
+
+    /// The renderings of a lower-cased English word: its own entry (or its plain form's when
+    /// the inflected one is not listed: `states` → `state`, `holding` → `hold`), then those of
+    /// the other headwords sharing its `stem` (shortest first), up to six.
+    pub fn renderings(&self, word: &str, stem: &str) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        let own = english_forms(word).into_iter().find_map(|f| self.entries.get(&f));
+        let kin = self.by_stem.get(stem).into_iter().flatten().filter_map(|w| self.entries.get(w));
+        for r in own.into_iter().chain(kin).flatten() {
+            if out.len() >= MAX_PER_WORD {
+                break;
+            }
+            if !out.contains(&r.as_str()) {
+                out.push(r);
+            }
+        }
+        out
+    }
+}
+
+/// The word itself, then plausible uninflected forms (most likely first).
+fn english_forms(word: &str) -> Vec<String> {
+    let mut forms = vec![word.to_owned()];
+    let mut add = |stem: Option<&str>, tail: &str| {
+        if let Some(s) = stem.filter(|s| s.len() >= 2) {
+            forms.push(format!("{s}{tail}"));
+        }
+    };
+    add(word.strip_suffix("ies"), "y");
+    add(word.strip_suffix("ied"), "y");
+    add(word.strip_suffix("es"), "");
+    add(word.strip_suffix('s'), "");
+    add(word.strip_suffix("ed"), "");
+    add(word.strip_suffix('d'), "");
+    add(word.strip_suffix("ing"), "");
+    add(word.strip_suffix("ing"), "e");
+    forms
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plural_and_past_forms_find_their_entry() {
+        let l = Lexicon::parse("ship\tسفينة\tمركب\nfleet\tأسطول\ncarry\tيحمل\nbroken line\n\tنص\n");
+        assert_eq!(l.renderings("ships", "ship"), ["سفينة", "مركب"]);
+        assert_eq!(l.renderings("fleet", "fleet"), ["أسطول"]);
+        assert_eq!(l.renderings("carried", "carri"), ["يحمل"]);
+        assert_eq!(l.renderings("carries", "carri"), ["يحمل"]);
+        assert!(l.renderings("unknown", "unknown").is_empty());
+        assert!(l.renderings("broken line", "broken line").is_empty(), "a line without renderings is not an entry");
+    }
+
+    #[test]
+    fn words_with_the_same_stem_lend_their_renderings() {
+        let l = Lexicon::parse("naval\tبحري\nnavally\tبحريا\tعلى نحو بحري\nnavy\tأسطول\n");
+        assert_eq!(l.renderings("naval", "naval"), ["بحري", "بحريا", "على نحو بحري"]);
+        assert_eq!(l.renderings("navally", "naval"), ["بحريا", "على نحو بحري", "بحري"]);
+    }
+
+    #[test]
+    fn renderings_are_capped_and_deduplicated() {
+        let l = Lexicon::parse("go\tا\tب\tا\tج\tد\tه\n");
+        assert_eq!(l.renderings("go", "go"), ["ا", "ب", "ج", "د"]);
+    }
+}
