@@ -54,7 +54,7 @@ impl Engine {
     pub fn open_with_progress(config: Config, progress: Progress) -> Result<Engine> {
         let analyzer = Analyzer::new(config.stemmer);
         let embedder = if config.dense { Embedder::load() } else { None };
-        let handle = Self::fresh_handle(&config, &analyzer, embedder.as_deref(), false, progress)?;
+        let handle = Self::fresh_handle(&config, &analyzer, embedder.as_deref(), None, false, progress)?;
         Ok(Engine {
             config,
             analyzer,
@@ -86,24 +86,52 @@ impl Engine {
         Ok(if embedder.is_some() { format!("{lexical}d") } else { lexical })
     }
 
+    /// The live generation for the folder as it is now: the current one when up to date (and
+    /// not `force`d), else a new build. A document whose file went bad since `previous` (or the
+    /// generation found on disk) indexed it keeps its last good version.
     fn fresh_handle(
         config: &Config,
         analyzer: &Analyzer,
         embedder: Option<&Embedder>,
+        previous: Option<&IndexHandle>,
         force: bool,
         progress: Progress,
     ) -> Result<IndexHandle> {
         let index_dir = config.index_dir();
         let fingerprint = Self::fingerprint(config, analyzer, embedder)?;
-        if !force {
+        let on_disk = if force && previous.is_some() {
+            None
+        } else {
             match index::open_current(&index_dir, analyzer) {
-                Ok(Some(h)) if h.manifest.fingerprint == fingerprint => return Ok(h),
-                Ok(Some(_)) => info!("knowledge changed since the index was built; rebuilding"),
-                Ok(None) => info!(dir = %index_dir.display(), "no index yet; building"),
-                Err(e) => warn!(error = %e, "index unusable; rebuilding"),
+                Ok(Some(h)) if h.manifest.fingerprint == fingerprint && !force => return Ok(h),
+                Ok(Some(h)) => {
+                    info!("knowledge changed since the index was built; rebuilding");
+                    Some(h)
+                }
+                Ok(None) => {
+                    info!(dir = %index_dir.display(), "no index yet; building");
+                    None
+                }
+                Err(e) => {
+                    warn!(error = %e, "index unusable; rebuilding");
+                    None
+                }
             }
+        };
+        let mut knowledge = knowledge::load_dir(&config.knowledge_dir)?;
+        if let Some(last) = previous.or(on_disk.as_ref()) {
+            knowledge.keep_last_good(&config.knowledge_dir, |id| {
+                let info = last.manifest.documents.iter().find(|d| d.id == id)?;
+                let body = index::recover_body(last, id).ok()??;
+                let meta = knowledge::Meta {
+                    title: info.title.clone(),
+                    language: info.language.clone(),
+                    source: info.source.clone(),
+                    date: info.date.clone(),
+                };
+                Some((meta, body))
+            });
         }
-        let knowledge = knowledge::load_dir(&config.knowledge_dir)?;
         index::build(&index_dir, &knowledge, &fingerprint, analyzer, embedder, progress)
     }
 
@@ -133,7 +161,7 @@ impl Engine {
         let fingerprint = Self::fingerprint(&self.config, &self.analyzer, self.embedder.as_deref())?;
         let rebuilt = force || before.manifest.fingerprint != fingerprint || !before.dir.exists();
         if rebuilt {
-            let handle = Self::fresh_handle(&self.config, &self.analyzer, self.embedder.as_deref(), true, progress)?;
+            let handle = Self::fresh_handle(&self.config, &self.analyzer, self.embedder.as_deref(), Some(&before), true, progress)?;
             *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(handle);
         }
         let m = self.manifest();

@@ -108,3 +108,63 @@ fn spelled_out_numbers_answer_digit_questions() {
     let a = engine.ask("هل يضم الأسطول 12 سفينة؟").expect("answer");
     assert!(a.answered && a.citations[0].quote.contains("اثنتي عشرة"), "{a:?}");
 }
+
+const LIGHTHOUSE: &str = "---\ntitle: المنارة\n---\nتقع المنارة على الصخرة الغربية. لون المنارة أحمر وأبيض.\n";
+
+/// Knowledge faults while serving: a file rewritten with invalid UTF-8 keeps its last good
+/// version (named as rejected), across refreshes and restarts; fixing it serves the new text;
+/// deleting it removes it; a 1 GB file is refused by name; a deleted index directory is rebuilt.
+#[test]
+fn a_file_gone_bad_keeps_its_last_good_version() {
+    let (_root, config) = common::temp_knowledge(&[("good.md", GOOD), ("lighthouse.md", LIGHTHOUSE.as_bytes())]);
+    let k = config.knowledge_dir.clone();
+    let engine = Engine::open(config.clone()).expect("engine");
+    let colour = |e: &Engine| e.ask("ما لون المنارة؟").expect("answer");
+    let original = colour(&engine).citations[0].quote.clone();
+    assert!(original.contains("أحمر"));
+
+    // rewritten with invalid UTF-8: named as rejected, the old text still answers
+    std::fs::write(k.join("lighthouse.md"), b"---\ntitle: x\n---\n\xff\xfe broken").expect("write");
+    let report = engine.refresh(false, &|_, _| {}).expect("refresh");
+    assert!(report.rebuilt);
+    let rejected: Vec<String> = report.rejected.iter().map(ToString::to_string).collect();
+    assert!(rejected.iter().any(|r| r.contains("lighthouse.md") && r.contains("UTF-8") && r.contains("last good")), "{rejected:?}");
+    assert_eq!(report.documents, 2, "nothing already indexed is lost");
+    let a = colour(&engine);
+    assert!(a.answered, "{a:?}");
+    assert_eq!(a.citations[0].quote, original);
+    assert_eq!(a.citations[0].document, "knowledge/lighthouse.md");
+
+    // a restart keeps it too, and so does a second refresh
+    let restarted = Engine::open(config.clone()).expect("reopen");
+    assert_eq!(colour(&restarted).citations[0].quote, original);
+    restarted.refresh(true, &|_, _| {}).expect("forced rebuild");
+    assert_eq!(colour(&restarted).citations[0].quote, original);
+
+    // a 1 GB file (sparse) is refused by name, the rest is untouched
+    let huge = std::fs::File::create(k.join("huge.txt")).expect("create");
+    huge.set_len(1 << 30).expect("sparse 1 GB");
+    let report = engine.refresh(false, &|_, _| {}).expect("refresh");
+    assert!(report.rejected.iter().any(|r| r.path.ends_with("huge.txt")), "{:?}", report.rejected);
+    assert_eq!(report.documents, 2);
+    std::fs::remove_file(k.join("huge.txt")).expect("rm");
+
+    // fixed: the new text is served and nothing is rejected any more
+    std::fs::write(k.join("lighthouse.md"), LIGHTHOUSE.replace("أحمر وأبيض", "أزرق")).expect("write");
+    let report = engine.refresh(false, &|_, _| {}).expect("refresh");
+    assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+    assert!(colour(&engine).citations[0].quote.contains("أزرق"));
+
+    // the index directory vanishes under the running engine: questions still work, and the next
+    // refresh rebuilds it
+    std::fs::remove_dir_all(config.index_dir()).expect("rm index");
+    assert!(colour(&engine).answered);
+    assert!(engine.refresh(false, &|_, _| {}).expect("refresh").rebuilt);
+    assert!(engine.handle().dir.exists());
+
+    // deleted on purpose: gone
+    std::fs::remove_file(k.join("lighthouse.md")).expect("rm");
+    let report = engine.refresh(false, &|_, _| {}).expect("refresh");
+    assert_eq!(report.documents, 1);
+    assert!(!colour(&engine).answered);
+}

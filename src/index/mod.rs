@@ -287,6 +287,43 @@ pub fn open_current(index_root: &Path, analyzer: &Analyzer) -> Result<Option<Ind
     open_generation(&index_root.join(name), analyzer).map(Some)
 }
 
+/// The body of document `id` as this generation indexed it, stitched back from its passages
+/// (their stored text at their stored offsets; a gap no passage covers, only ever whitespace
+/// between sentences, becomes spaces). Every sentence of the original is in it at its original
+/// offset, so citations of the recovered body are still verbatim quotes. `None` when the
+/// generation does not hold the document.
+pub fn recover_body(handle: &IndexHandle, id: &str) -> Result<Option<String>> {
+    let searcher = handle.reader.searcher();
+    let query = tantivy::query::TermQuery::new(tantivy::Term::from_field_text(handle.fields.doc, id), IndexRecordOption::Basic);
+    let found = searcher.search(&query, &tantivy::collector::DocSetCollector)?;
+    let mut pieces: Vec<(usize, String)> = Vec::with_capacity(found.len());
+    for addr in found {
+        let d: TantivyDocument = searcher.doc(addr)?;
+        let start = d.get_first(handle.fields.start).and_then(|v| v.as_u64()).unwrap_or_default() as usize;
+        let text = d.get_first(handle.fields.body).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+        pieces.push((start, text));
+    }
+    if pieces.is_empty() {
+        return Ok(None);
+    }
+    pieces.sort_by_key(|p| p.0);
+    let mut body = String::new();
+    for (start, text) in pieces {
+        if start >= body.len() {
+            body.extend(std::iter::repeat_n(' ', start - body.len()));
+            body.push_str(&text);
+        } else if start + text.len() > body.len() {
+            // overlapping passages hold the same bytes; append the part not yet there
+            let have = body.len() - start;
+            match text.get(have..) {
+                Some(rest) => body.push_str(rest),
+                None => return Ok(None), // offsets do not fit the text: not a body we can trust
+            }
+        }
+    }
+    Ok(Some(body))
+}
+
 /// Opens one generation folder and checks that it matches its manifest.
 pub fn open_generation(dir: &Path, analyzer: &Analyzer) -> Result<IndexHandle> {
     let damaged = |reason: String| Error::DamagedIndex { path: dir.to_owned(), reason };

@@ -82,11 +82,6 @@ pub fn discover(root: &Path) -> Result<(Vec<Candidate>, Vec<Rejected>), Error> {
     if !meta.is_dir() {
         return Err(Error::NotADirectory(root.to_owned()));
     }
-    let prefix = root
-        .canonicalize()
-        .ok()
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .unwrap_or_else(|| "knowledge".to_owned());
     let mut found = Vec::new();
     let mut rejected = Vec::new();
     let walker = walkdir::WalkDir::new(root).follow_links(false).sort_by_file_name().into_iter();
@@ -110,9 +105,8 @@ pub fn discover(root: &Path) -> Result<(Vec<Candidate>, Vec<Rejected>), Error> {
         if !entry.file_type().is_file() {
             continue;
         }
-        let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
-        let rel: Vec<String> = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
-        found.push(Candidate { path: entry.path().to_owned(), id: format!("{prefix}/{}", rel.join("/")) });
+        let Some(id) = id_of(root, entry.path()) else { continue };
+        found.push(Candidate { path: entry.path().to_owned(), id });
     }
     Ok((found, rejected))
 }
@@ -133,6 +127,45 @@ pub fn load_dir(root: &Path) -> Result<Knowledge, Error> {
     }
     debug!(documents = documents.len(), rejected = rejected.len(), root = %root.display(), "knowledge loaded");
     Ok(Knowledge { documents, rejected })
+}
+
+impl Knowledge {
+    /// Keeps serving the last good version of documents whose file went bad: for each rejected
+    /// file that `previous` (the document id → its meta and body as last indexed) still knows,
+    /// the old version is put back and the rejection says so. A deleted file is not rejected,
+    /// so it is not kept. Returns how many documents were kept.
+    pub fn keep_last_good(&mut self, root: &Path, previous: impl Fn(&str) -> Option<(Meta, String)>) -> usize {
+        let mut kept = 0;
+        for r in &mut self.rejected {
+            let Some(id) = id_of(root, &r.path) else { continue };
+            if self.documents.iter().any(|d| d.id == id) {
+                continue;
+            }
+            if let Some((meta, body)) = previous(&id) {
+                warn!(path = %r.path.display(), reason = %r.reason, "knowledge file went bad; serving its last good version");
+                r.reason.push_str("; the last good version is still served");
+                let hash = format!("kept {}", blake3::hash(body.as_bytes()).to_hex());
+                self.documents.push(Document { id, path: r.path.clone(), meta, body, hash });
+                kept += 1;
+            }
+        }
+        if kept > 0 {
+            self.documents.sort_by(|a, b| a.id.cmp(&b.id));
+        }
+        kept
+    }
+}
+
+/// The id a file under `root` has (see [`Document::id`]).
+pub fn id_of(root: &Path, path: &Path) -> Option<String> {
+    let rel = path.strip_prefix(root).ok()?;
+    let rel: Vec<String> = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    Some(format!("{}/{}", id_prefix(root), rel.join("/")))
+}
+
+/// The first part of every id: the knowledge folder's own name.
+fn id_prefix(root: &Path) -> String {
+    root.canonicalize().ok().and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned())).unwrap_or_else(|| "knowledge".to_owned())
 }
 
 /// Reads and parses one file. The error is a human-readable reason (the caller adds the path).
