@@ -57,8 +57,12 @@ fn unescape(s: &str) -> String {
 }
 
 async fn start(env: &[(&str, &str)]) -> (FakeDiscord, Bot, Request) {
+    start_on(FakeDiscord::start().await, env).await
+}
+
+/// The bot against a fake the test has set up first.
+async fn start_on(fake: FakeDiscord, env: &[(&str, &str)]) -> (FakeDiscord, Bot, Request) {
     let base = base();
-    let fake = FakeDiscord::start().await;
     let bot = Bot::start(&fake, base, env);
     let registration = fake
         .wait_for(0, STEP, |r| r.method == "PUT" && r.path.ends_with("/commands"))
@@ -397,6 +401,75 @@ async fn gateway_close_then_the_bot_comes_back_and_answers() {
             .await
             .unwrap_or_else(|| panic!("no answer after close {code}; log:\n{}", bot.log_text()));
     }
+    assert_clean(&fake, &bot);
+}
+
+/// The gateway fails mid-burst in each way Discord's can; every question the bot received is
+/// answered exactly once (dispatches missed during a resumable outage are replayed by RESUME).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gateway_faults_mid_burst_lose_and_duplicate_nothing() {
+    let fake = FakeDiscord::start().await;
+    fake.set_heartbeat_interval(700); // so a zombie connection is noticed in seconds
+    let (fake, bot, _) = start_on(fake, &[("ISNAD_COOLDOWN_SECS", "0")]).await;
+    let mention = user(BOT_ID, "isnad", true);
+    let questions = ["كم عدد الدول الأعضاء؟", "how many member states?", "من هو القائد العسكري للتحالف؟", "ما هي عاصمة فرنسا؟"];
+    let mut sent: Vec<(u64, &str)> = Vec::new();
+    let mut ask = |fake: &FakeDiscord, i: usize, fault: &'static str| {
+        let id = fake.next_id();
+        let q = questions[i % questions.len()];
+        fake.dispatch("MESSAGE_CREATE", guild_message(id, MEMBER_ID + i as u64, &format!("<@{BOT_ID}> {q}"), &[mention.clone()], None));
+        sent.push((id, fault));
+    };
+    let mut i = 0;
+    for fault in ["close 1000", "close 4000", "dead TCP", "heartbeat not ACKed", "op 7 RECONNECT", "op 9 INVALID_SESSION"] {
+        let connections = fake.resumes() + fake.identifies();
+        let identifies = fake.identifies();
+        for _ in 0..5 {
+            ask(&fake, i, fault);
+            i += 1;
+        }
+        match fault {
+            "close 1000" => fake.close(1000),
+            "close 4000" => fake.close(4000),
+            "dead TCP" => fake.drop_connection(),
+            "heartbeat not ACKed" => fake.ack_heartbeats(false),
+            "op 7 RECONNECT" => fake.request_reconnect(),
+            _ => fake.invalidate_session(),
+        }
+        if fault == "op 9 INVALID_SESSION" {
+            // a new session replays nothing (Discord's rule too): ask the rest once it is up
+            assert!(
+                fake.wait_until(STEP, |f| f.identifies() > identifies && f.connected()).await,
+                "no re-identify; log:\n{}",
+                bot.log_text()
+            );
+        }
+        // the rest of the burst goes out at once: during a resumable outage it waits in the
+        // session's log and is replayed on RESUME
+        for _ in 0..5 {
+            ask(&fake, i, fault);
+            i += 1;
+        }
+        assert!(
+            fake.wait_until(STEP, |f| f.connected() && f.resumes() + f.identifies() > connections).await,
+            "no reconnect after {fault}; log:\n{}",
+            bot.log_text()
+        );
+        fake.ack_heartbeats(true);
+    }
+    let replies_to = |fake: &FakeDiscord, id: u64| {
+        fake.requests()
+            .iter()
+            .filter(|r| r.path.ends_with("/messages") && r.body["message_reference"]["message_id"] == id.to_string())
+            .count()
+    };
+    let all_answered = fake.wait_until(STEP, |f| sent.iter().all(|(id, _)| replies_to(f, *id) >= 1)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await; // a duplicate would show up by now
+    let lost: Vec<&str> = sent.iter().filter(|(id, _)| replies_to(&fake, *id) == 0).map(|(_, f)| *f).collect();
+    let twice: Vec<&str> = sent.iter().filter(|(id, _)| replies_to(&fake, *id) > 1).map(|(_, f)| *f).collect();
+    assert!(all_answered && lost.is_empty(), "questions lost around: {lost:?}; log:\n{}", bot.log_text());
+    assert!(twice.is_empty(), "questions answered twice around: {twice:?}");
+    assert!(fake.resumes() >= 4, "resumable faults should resume, not re-identify: {} resumes", fake.resumes());
     assert_clean(&fake, &bot);
 }
 

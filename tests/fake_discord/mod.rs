@@ -75,6 +75,10 @@ struct Shared {
     gateway: Mutex<Gateway>,
     next_id: AtomicU64,
     gateway_url: Mutex<String>,
+    /// Heartbeat interval announced in HELLO, ms.
+    heartbeat_ms: AtomicU64,
+    /// Answer heartbeats with op 11 (a test turns it off to play a zombie connection).
+    ack_heartbeats: std::sync::atomic::AtomicBool,
 }
 
 pub struct FakeDiscord {
@@ -93,6 +97,8 @@ impl FakeDiscord {
             gateway: Mutex::new(Gateway::default()),
             next_id: AtomicU64::new(900_000_000_000_000_000),
             gateway_url: Mutex::new(String::new()),
+            heartbeat_ms: AtomicU64::new(41_250),
+            ack_heartbeats: std::sync::atomic::AtomicBool::new(true),
         });
         let gw_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind gateway");
         let rest_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind rest");
@@ -184,6 +190,33 @@ impl FakeDiscord {
         }
     }
 
+    /// Heartbeat interval announced to the next connections (Discord's is ~41 s).
+    pub fn set_heartbeat_interval(&self, ms: u64) {
+        self.shared.heartbeat_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// Stops (or resumes) acknowledging heartbeats: the connection looks alive but is a zombie.
+    pub fn ack_heartbeats(&self, ack: bool) {
+        self.shared.ack_heartbeats.store(ack, Ordering::Relaxed);
+    }
+
+    /// Sends op 7 RECONNECT: the client should reconnect and resume.
+    pub fn request_reconnect(&self) {
+        if let Some(c) = &self.shared.gateway.lock().unwrap().conn {
+            let _ = c.send(Control::Frame(json!({"op": 7, "d": null, "s": null, "t": null}).to_string()));
+        }
+    }
+
+    /// Sends op 9 INVALID_SESSION (not resumable) and forgets the session, as Discord does: the
+    /// client must identify again; dispatches of the old session are not replayed.
+    pub fn invalidate_session(&self) {
+        let mut g = self.shared.gateway.lock().unwrap();
+        g.session = String::from("invalidated");
+        if let Some(c) = &g.conn {
+            let _ = c.send(Control::Frame(json!({"op": 9, "d": false, "s": null, "t": null}).to_string()));
+        }
+    }
+
     pub fn next_id(&self) -> u64 {
         self.shared.next_id.fetch_add(1, Ordering::Relaxed)
     }
@@ -197,7 +230,8 @@ async fn ws_handler(ws: WebSocketUpgrade, State(shared): State<Arc<Shared>>) -> 
 }
 
 async fn gateway_session(mut socket: WebSocket, shared: Arc<Shared>) {
-    let hello = json!({"op": 10, "d": {"heartbeat_interval": 41250}, "s": null, "t": null}).to_string();
+    let interval = shared.heartbeat_ms.load(Ordering::Relaxed);
+    let hello = json!({"op": 10, "d": {"heartbeat_interval": interval}, "s": null, "t": null}).to_string();
     if socket.send(WsMessage::Text(hello.into())).await.is_err() {
         return;
     }
@@ -238,7 +272,8 @@ fn on_gateway_op(shared: &Shared, v: &Value, tx: &mpsc::UnboundedSender<Control>
     let mut g = shared.gateway.lock().unwrap();
     match v["op"].as_u64() {
         // heartbeat → ACK
-        Some(1) => vec![json!({"op": 11, "d": null, "s": null, "t": null}).to_string()],
+        Some(1) if shared.ack_heartbeats.load(Ordering::Relaxed) => vec![json!({"op": 11, "d": null, "s": null, "t": null}).to_string()],
+        Some(1) => Vec::new(),
         // IDENTIFY → READY on a new session
         Some(2) => {
             g.identifies += 1;
