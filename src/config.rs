@@ -142,11 +142,14 @@ pub struct BotConfig {
     pub proxy: Option<String>,
     /// Shards this process runs, `first..last` of `total`; `None`: Discord's recommended count.
     pub shards: Option<(u32, u32, u32)>,
+    /// A REST request without an answer after this many seconds is a failure (then retried).
+    pub http_timeout_secs: u64,
 }
 
 impl BotConfig {
     /// Reads `DISCORD_TOKEN`, `DISCORD_GUILD_ID`, `ISNAD_COOLDOWN_SECS`, `ISNAD_ANSWER_MENTIONS`,
-    /// `ISNAD_MESSAGE_CONTENT`, `ISNAD_WATCH`, `DISCORD_PROXY`, `ISNAD_SHARDS` (`first-last/total`).
+    /// `ISNAD_MESSAGE_CONTENT`, `ISNAD_WATCH`, `DISCORD_PROXY`, `ISNAD_SHARDS` (`first-last/total`),
+    /// `ISNAD_HTTP_TIMEOUT_SECS`.
     pub fn from_env() -> Result<BotConfig, BotConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -178,6 +181,7 @@ impl BotConfig {
             watch: flag("ISNAD_WATCH", true)?,
             proxy: get("DISCORD_PROXY"),
             shards,
+            http_timeout_secs: number("ISNAD_HTTP_TIMEOUT_SECS")?.unwrap_or(15).max(1),
         })
     }
 }

@@ -473,6 +473,61 @@ async fn gateway_faults_mid_burst_lose_and_duplicate_nothing() {
     assert_clean(&fake, &bot);
 }
 
+/// Discord's REST API fails a reply with 500, 502, 429 or no answer at all: the bot retries with
+/// backoff and the answer exists exactly once (the nonce makes a retry after a lost response
+/// harmless); a reply Discord refuses for good (403) is given up, logged, and the bot goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rest_faults_are_retried_and_nothing_is_posted_twice() {
+    let (fake, bot, _) = start(&[("ISNAD_COOLDOWN_SECS", "0"), ("ISNAD_HTTP_TIMEOUT_SECS", "1")]).await;
+    let mention = user(BOT_ID, "isnad", true);
+    let created_for =
+        |fake: &FakeDiscord, id: u64| fake.created().iter().filter(|b| b["message_reference"]["message_id"] == id.to_string()).count();
+    let faults: [(&str, &[RestFault]); 5] = [
+        ("500", &[RestFault::Status(500)]),
+        ("502 twice", &[RestFault::Status(502), RestFault::Status(502)]),
+        ("429", &[RestFault::RateLimited { retry_after_s: 0.2 }]),
+        ("no answer", &[RestFault::Stall(Duration::from_secs(3))]),
+        ("503 then 500", &[RestFault::Status(503), RestFault::Status(500)]),
+    ];
+    let mut asked = Vec::new();
+    for (i, (name, plays)) in faults.iter().enumerate() {
+        for f in *plays {
+            fake.fail_next_reply(*f);
+        }
+        let id = fake.next_id();
+        fake.dispatch(
+            "MESSAGE_CREATE",
+            guild_message(id, MEMBER_ID + i as u64, &format!("<@{BOT_ID}> كم عدد الدول الأعضاء؟"), &[mention.clone()], None),
+        );
+        assert!(fake.wait_until(STEP, |f| created_for(f, id) >= 1).await, "no answer after {name}; log:\n{}", bot.log_text());
+        asked.push((id, *name));
+    }
+    // a refusal for good: not retried, logged, and the next question is answered as usual
+    fake.fail_next_reply(RestFault::Status(403));
+    let refused = fake.next_id();
+    let after = fake.requests().len();
+    fake.dispatch(
+        "MESSAGE_CREATE",
+        guild_message(refused, MEMBER_ID, &format!("<@{BOT_ID}> كم عدد الدول الأعضاء؟"), &[mention.clone()], None),
+    );
+    assert!(fake.wait_until(STEP, |_| bot.log_text().contains("reply not delivered")).await, "give-up not logged:\n{}", bot.log_text());
+    let tries = fake.requests().iter().skip(after).filter(|r| r.body["message_reference"]["message_id"] == refused.to_string()).count();
+    assert_eq!(tries, 1, "a 403 is not retried");
+    assert_eq!(created_for(&fake, refused), 0);
+    // /ask whose follow-up first fails with a 500
+    fake.fail_next_reply(RestFault::Status(500));
+    let (_, followup) = ask_slash(&fake, "كم عدد الدول الأعضاء؟", false).await;
+    assert!(followup.body["embeds"].is_array());
+    tokio::time::sleep(Duration::from_millis(1500)).await; // let any duplicate arrive
+    let webhook_posts = fake.created().iter().filter(|b| b["embeds"].is_array() && b["message_reference"].is_null()).count();
+    assert_eq!(webhook_posts, 1, "the /ask answer exists once");
+    for (id, name) in asked {
+        assert_eq!(created_for(&fake, id), 1, "after {name} the answer must exist exactly once");
+    }
+    assert!(bot.log_text().contains("retrying"));
+    assert_clean(&fake, &bot);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sources_and_about_describe_the_documents() {
     let (fake, bot, _) = start(&[]).await;

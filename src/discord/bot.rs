@@ -11,6 +11,7 @@ use serenity::{
 };
 use tracing::{debug, error, info, warn};
 
+use super::deliver;
 use super::records::{Kind, Record, Records};
 use super::render::{self, buttons, Card};
 use crate::answer::Answer;
@@ -87,7 +88,13 @@ pub async fn serve(engine: Arc<Engine>, config: BotConfig) -> Result<(), ServeEr
         })
         .build();
 
+    // a request Discord never answers must fail (and be retried), not hang its task forever
+    let client = reqwest::Client::builder().use_rustls_tls().timeout(Duration::from_secs(config.http_timeout_secs)).build();
     let mut http = serenity::HttpBuilder::new(config.token.expose());
+    match client {
+        Ok(client) => http = http.client(client),
+        Err(e) => warn!(error = %e, "HTTP client with a timeout could not be built; using serenity's default"),
+    }
     if let Some(proxy) = &config.proxy {
         // behind a proxy the proxy owns rate limiting (serenity skips the proxy otherwise)
         http = http.proxy(proxy.as_str()).ratelimiter_disabled(true);
@@ -242,7 +249,8 @@ async fn ask(
         Ok(a) => {
             debug!(answered = a.answered, citations = a.citations.len(), "slash question");
             record_unanswered(ctx.data(), &a, ctx.guild_id().map(|g| g.get()), ctx.channel_id().get());
-            ctx.send(reply(&render::answer_card(&a, private), private)).await?;
+            let answer = reply(&render::answer_card(&a, private), private);
+            deliver::with_retries("answer to /ask", || ctx.send(answer.clone())).await?;
         }
         Err(e) => {
             ctx.send(text_reply(&refusal(&e))).await?;
@@ -392,8 +400,15 @@ async fn on_message(ctx: &serenity::Context, msg: &Message, bot: serenity::UserI
         return Ok(());
     }
     let Some(question) = question_in(msg, bot) else { return Ok(()) };
+    // the question's id is the reply's nonce, enforced by Discord: a retry after a lost
+    // response cannot post the answer twice
     let send = |message: CreateMessage| async move {
-        msg.channel_id.send_message(&ctx.http, message.reference_message(msg).allowed_mentions(no_mentions())).await
+        let message = message
+            .reference_message(msg)
+            .allowed_mentions(no_mentions())
+            .nonce(serenity::Nonce::String(msg.id.to_string()))
+            .enforce_nonce(true);
+        deliver::with_retries("reply to a question", || msg.channel_id.send_message(&ctx.http, message.clone())).await
     };
     if data.config.cooldown_secs > 0 {
         let cooldown_ctx = poise::CooldownContext { user_id: msg.author.id, guild_id: msg.guild_id, channel_id: msg.channel_id };

@@ -3,6 +3,7 @@
 //!
 //! - [`render`]: answers and other replies as plain cards that fit Discord's limits (pure).
 //! - [`records`]: the durable feedback / unanswered-question log behind `/report` (pure).
+//! - [`deliver`]: which REST failures are retried, how long to wait, when to give up.
 //! - `bot`: poise commands, mention and DM handling, buttons, the knowledge watcher, shutdown.
 //!
 //! Invariants: every message the bot sends carries an empty `allowed_mentions` (quoted text
@@ -10,6 +11,7 @@
 //! is answered from one index generation even while a reindex swaps in the next.
 
 mod bot;
+pub mod deliver;
 pub mod records;
 pub mod render;
 

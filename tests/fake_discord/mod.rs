@@ -48,6 +48,19 @@ pub struct Request {
     pub at: std::time::Instant,
 }
 
+/// A failure the REST API plays on the next reply the bot posts (a channel message or an
+/// interaction follow-up).
+#[derive(Debug, Clone, Copy)]
+pub enum RestFault {
+    /// Answer with this status and an error body; nothing is created.
+    Status(u16),
+    /// 429 with Discord's body and `Retry-After` header; nothing is created.
+    RateLimited { retry_after_s: f64 },
+    /// Create the message, but answer only after this long (the client times out first: the
+    /// reply exists, the bot does not know it).
+    Stall(Duration),
+}
+
 /// What the test wants the current gateway connection to do.
 enum Control {
     Frame(String),
@@ -79,6 +92,12 @@ struct Shared {
     heartbeat_ms: AtomicU64,
     /// Answer heartbeats with op 11 (a test turns it off to play a zombie connection).
     ack_heartbeats: std::sync::atomic::AtomicBool,
+    /// Failures to play on the next replies, in order.
+    faults: Mutex<std::collections::VecDeque<RestFault>>,
+    /// Messages created with an enforced nonce, by nonce (Discord returns the first one again).
+    nonces: Mutex<HashMap<String, Value>>,
+    /// Bodies of the messages and follow-ups actually created (after nonce deduplication).
+    created: Mutex<Vec<Value>>,
 }
 
 pub struct FakeDiscord {
@@ -99,6 +118,9 @@ impl FakeDiscord {
             gateway_url: Mutex::new(String::new()),
             heartbeat_ms: AtomicU64::new(41_250),
             ack_heartbeats: std::sync::atomic::AtomicBool::new(true),
+            faults: Mutex::new(std::collections::VecDeque::new()),
+            nonces: Mutex::new(HashMap::new()),
+            created: Mutex::new(Vec::new()),
         });
         let gw_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind gateway");
         let rest_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind rest");
@@ -188,6 +210,17 @@ impl FakeDiscord {
         if let Some(c) = self.shared.gateway.lock().unwrap().conn.take() {
             let _ = c.send(Control::Drop);
         }
+    }
+
+    /// Plays `fault` on the next reply the bot posts (queued after earlier ones).
+    pub fn fail_next_reply(&self, fault: RestFault) {
+        self.shared.faults.lock().unwrap().push_back(fault);
+    }
+
+    /// Bodies of the messages and follow-ups that exist (a request Discord deduplicated by its
+    /// nonce, or answered with an error, created nothing).
+    pub fn created(&self) -> Vec<Value> {
+        self.shared.created.lock().unwrap().clone()
     }
 
     /// Heartbeat interval announced to the next connections (Discord's is ~41 s).
@@ -333,8 +366,24 @@ async fn rest_handler(State(shared): State<Arc<Shared>>, method: Method, uri: Ur
         }
         None => shared.violations.lock().unwrap().push(format!("{method} {path}: no such operation in Discord's API")),
     }
-    let response = respond(&shared, &method, &path, &body_json);
+    let is_reply =
+        method == Method::POST && (path.starts_with("/webhooks/") || (path.starts_with("/channels/") && path.ends_with("/messages")));
+    let fault = if is_reply { shared.faults.lock().unwrap().pop_front() } else { None };
+    let response = match fault {
+        Some(RestFault::Status(code)) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            (status, axum::Json(json!({"message": format!("fake {code}"), "code": 0}))).into_response()
+        }
+        Some(RestFault::RateLimited { retry_after_s }) => {
+            let body = json!({"message": "You are being rate limited.", "retry_after": retry_after_s, "global": false});
+            (StatusCode::TOO_MANY_REQUESTS, [("retry-after", format!("{}", retry_after_s.ceil() as u64))], axum::Json(body)).into_response()
+        }
+        Some(RestFault::Stall(_)) | None => respond(&shared, &method, &path, &body_json),
+    };
     shared.requests.lock().unwrap().push(Request { method: method.to_string(), path, body: body_json, at: std::time::Instant::now() });
+    if let Some(RestFault::Stall(d)) = fault {
+        tokio::time::sleep(d).await;
+    }
     response
 }
 
@@ -394,12 +443,28 @@ fn respond(shared: &Shared, method: &Method, path: &str, body: &Value) -> Respon
             axum::Json(Value::Array(commands)).into_response()
         }
         ("POST", ["interactions", _, _, "callback"]) => StatusCode::NO_CONTENT.into_response(),
-        ("POST", ["webhooks", _, _]) | ("PATCH", ["webhooks", _, _, "messages", _]) => {
+        ("POST", ["webhooks", _, _]) => {
+            shared.created.lock().unwrap().push(body.clone());
+            let m = message_from(shared, id(), CHANNEL_ID, body);
+            axum::Json(m).into_response()
+        }
+        ("PATCH", ["webhooks", _, _, "messages", _]) => {
             let m = message_from(shared, id(), CHANNEL_ID, body);
             axum::Json(m).into_response()
         }
         ("POST", ["channels", channel, "messages"]) => {
+            // Discord's nonce enforcement: the same nonce again returns the first message
+            let nonce = body["nonce"].as_str().map(str::to_owned).or_else(|| body["nonce"].as_u64().map(|n| n.to_string()));
+            if let (Some(nonce), true) = (&nonce, body["enforce_nonce"] == json!(true)) {
+                if let Some(m) = shared.nonces.lock().unwrap().get(nonce) {
+                    return axum::Json(m.clone()).into_response();
+                }
+            }
+            shared.created.lock().unwrap().push(body.clone());
             let m = message_from(shared, id(), channel.parse().unwrap_or(CHANNEL_ID), body);
+            if let (Some(nonce), true) = (nonce, body["enforce_nonce"] == json!(true)) {
+                shared.nonces.lock().unwrap().insert(nonce, m.clone());
+            }
             axum::Json(m).into_response()
         }
         ("PUT", ["channels", _, "pins", _]) | ("PUT", ["channels", _, "messages", "pins", _]) => StatusCode::NO_CONTENT.into_response(),
