@@ -528,6 +528,22 @@ async fn rest_faults_are_retried_and_nothing_is_posted_twice() {
     assert_clean(&fake, &bot);
 }
 
+/// Moderator actions refuse members without the permission, whatever the client shows them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reindex_is_refused_to_members() {
+    let (fake, bot, _) = start(&[]).await;
+    let id = fake.next_id();
+    let after = fake.requests().len();
+    fake.dispatch("INTERACTION_CREATE", slash_command(id, MEMBER_ID, MEMBER_PERMS, "reindex", &[]));
+    let refused = callback(&fake, id, after).await;
+    assert!(refused.body["data"]["content"].as_str().unwrap_or("").contains("Manage Server"), "{}", refused.body);
+    assert_eq!(refused.body["type"], json!(4), "refused outright, not deferred into a rebuild: {}", refused.body);
+    let current = std::fs::read_to_string(bot.data.join("index/CURRENT")).ok();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(std::fs::read_to_string(bot.data.join("index/CURRENT")).ok(), current, "no new generation");
+    assert_clean(&fake, &bot);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sources_and_about_describe_the_documents() {
     let (fake, bot, _) = start(&[]).await;
@@ -665,6 +681,58 @@ async fn burst_benchmark() {
         pct(0.99),
         rss_idle / 1024,
         peak / 1024
+    );
+    assert!(done && lost == 0 && duplicates == 0);
+    assert_clean(&fake, &bot);
+}
+
+/// Slash-command burst benchmark (not a timed test; run it by hand):
+/// `cargo test --release --test bot -- --ignored slash_burst_benchmark --nocapture`.
+/// N `/ask` interactions in flight at once: each must be deferred once and answered once;
+/// prints dispatch→deferral and dispatch→answer p50/p99 and the bot's peak memory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn slash_burst_benchmark() {
+    let n: usize = std::env::var("BURST").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
+    let (fake, bot, _) = start(&[("ISNAD_COOLDOWN_SECS", "0")]).await;
+    let pid = bot.child.id().expect("running");
+    let questions = ["كم عدد الدول الأعضاء؟", "how many member states?", "من هو القائد العسكري للتحالف؟", "ما هي عاصمة فرنسا؟"];
+    let mut sent = Vec::new();
+    for i in 0..n {
+        let id = fake.next_id();
+        let q = questions[i % questions.len()];
+        fake.dispatch("INTERACTION_CREATE", slash_command(id, MEMBER_ID + i as u64, MEMBER_PERMS, "ask", &[("question", 3, json!(q))]));
+        sent.push((id, std::time::Instant::now()));
+    }
+    let answers = |f: &FakeDiscord| f.requests().iter().filter(|r| r.path.starts_with(&format!("/webhooks/{BOT_ID}/itoken-"))).count();
+    let done = fake.wait_until(Duration::from_secs(600), |f| answers(f) >= n).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let requests = fake.requests();
+    let (mut deferred, mut answered, mut lost, mut duplicates) = (Vec::new(), Vec::new(), 0, 0);
+    for (id, t0) in &sent {
+        let callbacks: Vec<&Request> = requests.iter().filter(|r| r.path == format!("/interactions/{id}/itoken-{id}/callback")).collect();
+        let followups: Vec<&Request> = requests.iter().filter(|r| r.path.starts_with(&format!("/webhooks/{BOT_ID}/itoken-{id}"))).collect();
+        match (callbacks.len(), followups.len()) {
+            (1, 1) => {
+                deferred.push(callbacks[0].at.duration_since(*t0).as_secs_f64() * 1000.0);
+                answered.push(followups[0].at.duration_since(*t0).as_secs_f64() * 1000.0);
+            }
+            (_, 0) => lost += 1,
+            _ => duplicates += 1,
+        }
+    }
+    let pct = |v: &mut Vec<f64>, p: f64| {
+        v.sort_by(f64::total_cmp);
+        v.get(((v.len().max(1) - 1) as f64 * p) as usize).copied().unwrap_or(f64::NAN)
+    };
+    println!(
+        "slash burst {n}: answered {} lost {lost} duplicated {duplicates}; deferral p50 {:.1} ms p99 {:.1} ms; answer p50 {:.1} ms p99 {:.1} ms; peak RSS {} MB",
+        answered.len(),
+        pct(&mut deferred, 0.5),
+        pct(&mut deferred, 0.99),
+        pct(&mut answered, 0.5),
+        pct(&mut answered, 0.99),
+        proc_kb(pid, "VmHWM:").unwrap_or(0) / 1024
     );
     assert!(done && lost == 0 && duplicates == 0);
     assert_clean(&fake, &bot);
