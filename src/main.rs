@@ -305,15 +305,11 @@ fn render(a: &Answer) -> String {
         s.push_str("Sources differ: the documents give different values.\n");
     }
     for (i, c) in a.citations.iter().enumerate() {
-        s.push_str(&format!(
-            "\n[{}] {} — passage {} (score {:.2})\n    {}\n    {}\n",
-            i + 1,
-            c.title,
-            c.passage,
-            c.score,
-            c.quote,
-            c.document
-        ));
+        s.push_str(&format!("\n[{}] {} — passage {} (score {:.2})\n", i + 1, c.title, c.passage, c.score));
+        if let Some(before) = &c.context {
+            s.push_str(&format!("    ({before})\n"));
+        }
+        s.push_str(&format!("    {}\n    {}\n", c.quote, c.document));
     }
     s
 }

@@ -153,3 +153,23 @@ fn english_question_finds_arabic_text_through_the_word_list() {
     let short = a.answer.expect("a short answer");
     assert!(short.contains("اثنتي عشرة سفينة"), "the count with its noun: {short}");
 }
+
+/// A quote that opens with a word pointing back ("وأضاف", "He added") comes with the sentence
+/// before it, verbatim; a quote that stands alone does not.
+#[test]
+fn a_quote_that_points_back_shows_the_sentence_before_it() {
+    let (_root, mut config) = common::temp_knowledge(&[(
+        "port.md",
+        "---\ntitle: الميناء\n---\nقال مدير الميناء إن العمل يسير بانتظام منذ الصباح. وأضاف أن الأسطول يضم اثنتي عشرة سفينة حربية. تقع المنارة على الصخرة الغربية.\n"
+            .as_bytes(),
+    )]);
+    config.dense = false;
+    let engine = isnad::Engine::open(config).expect("engine opens");
+    let a = engine.ask("كم سفينة يضم الأسطول؟").expect("answer");
+    let first = &a.citations[0];
+    assert!(first.quote.starts_with("وأضاف"), "{first:?}");
+    assert_eq!(first.context.as_deref(), Some("قال مدير الميناء إن العمل يسير بانتظام منذ الصباح."));
+    let a = engine.ask("أين تقع المنارة؟").expect("answer");
+    assert!(a.citations[0].quote.contains("المنارة"), "{:?}", a.citations[0]);
+    assert_eq!(a.citations[0].context, None, "a sentence that stands alone needs no context");
+}

@@ -47,6 +47,10 @@ pub struct Citation {
     pub passage: u32,
     /// The sentence exactly as written in the document.
     pub quote: String,
+    /// The sentence before the quote, exactly as written, when the quote cannot stand alone (it
+    /// opens with a word that points back, "He added that …", or is very short).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
     /// Retrieval score of the passage (BM25, or fused when dense retrieval is on).
     pub score: f32,
     /// Byte range of the quote in the document body.
@@ -199,11 +203,14 @@ pub fn compose(
         .into_iter()
         .map(|c| {
             let quote = &c.hit.text[c.rel.clone()];
+            let at = c.hit.sentences.iter().position(|r| *r == c.rel).unwrap_or(0);
+            let before = preceding(analyzer, &c.hit.text, &c.hit.sentences[..at]);
             Citation {
                 document: c.hit.doc.clone(),
                 title: c.hit.title.clone(),
                 passage: c.hit.ordinal,
                 quote: quote.to_owned(),
+                context: before.filter(|_| needs_context(analyzer, quote)).map(|r| c.hit.text[r].to_owned()),
                 score: c.hit.score,
                 range: c.hit.start + c.rel.start..c.hit.start + c.rel.end,
                 value: c.value.clone(),
@@ -298,6 +305,40 @@ fn jaccard(a: &HashSet<String>, b: &HashSet<String>) -> f32 {
         return 1.0;
     }
     a.intersection(b).count() as f32 / a.union(b).count() as f32
+}
+
+/// Sentences shorter than this (in words) are shown with the one before them.
+const MIN_STANDALONE_WORDS: usize = 5;
+
+/// Whether a quote needs its preceding sentence to be understood: it opens with a word that
+/// points back (`text/lang/continuations.txt`) or is very short.
+fn needs_context(analyzer: &Analyzer, quote: &str) -> bool {
+    static OPENERS: std::sync::OnceLock<HashSet<String>> = std::sync::OnceLock::new();
+    let openers = OPENERS.get_or_init(|| {
+        include_str!("../text/lang/continuations.txt")
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(crate::text::normalize::normalize_word)
+            .collect()
+    });
+    let words = analyzer.words(quote);
+    words.len() < MIN_STANDALONE_WORDS || words.first().is_some_and(|w| openers.contains(&w.norm))
+}
+
+/// The text right before a quote, from the `earlier` sentences of its passage: the last one, and
+/// the one before that too when the last is a fragment (shorter than
+/// [`MIN_STANDALONE_WORDS`]); nothing when all there is is a fragment. A contiguous range of the
+/// passage, so it is verbatim.
+fn preceding(analyzer: &Analyzer, text: &str, earlier: &[Range<usize>]) -> Option<Range<usize>> {
+    let last = earlier.last()?;
+    let fragment = |r: &Range<usize>| analyzer.words(&text[r.clone()]).len() < MIN_STANDALONE_WORDS;
+    let start = match earlier {
+        [.., before, last] if fragment(last) => before.start,
+        [last] if fragment(last) => return None, // a fragment alone explains nothing
+        _ => last.start,
+    };
+    Some(start..last.end)
 }
 
 /// The question's concepts with their weights.

@@ -146,9 +146,17 @@ pub fn more_sources_card(answer: &Answer) -> Card {
     .fit()
 }
 
+/// Marks the quote's line when the sentence before it is shown above it.
+pub const QUOTE_MARK: &str = "▸ ";
+
 fn citation_field(n: usize, c: &Citation) -> (String, String) {
     let name = format!("[{n}] {} · passage {}", isolate(&plain(&c.title)), c.passage);
-    (name, with_direction(&escape(&c.quote)))
+    let value = match &c.context {
+        // the sentence before, then the quote on its own line: each line keeps its direction
+        Some(before) => format!("{}\n{QUOTE_MARK}{}", with_direction(&escape(before)), with_direction(&escape(&c.quote))),
+        None => with_direction(&escape(&c.quote)),
+    };
+    (name, value)
 }
 
 /// `/sources`: every document with its language and passage count, and the rejected files.
@@ -396,6 +404,7 @@ mod tests {
 
     fn citation(doc: &str, quote: &str, value: Option<&str>) -> Citation {
         Citation {
+            context: None,
             document: doc.into(),
             title: format!("عنوان {doc}"),
             passage: 2,
@@ -500,5 +509,16 @@ mod tests {
             assert!(len16(&card.title) <= limits::TITLE && len16(&card.description) <= limits::DESCRIPTION);
             assert!(card.fields.iter().all(|(n, v)| len16(n) <= limits::FIELD_NAME && len16(v) <= limits::FIELD_VALUE));
         }
+    }
+
+    #[test]
+    fn a_quote_with_context_shows_both_lines_and_marks_the_quote() {
+        let mut c = citation("a.md", "وأضاف أن الأسطول يضم اثنتي عشرة سفينة.", None);
+        c.context = Some("قال مدير الميناء إن العمل يسير بانتظام.".into());
+        let (_, value) = citation_field(1, &c);
+        let lines: Vec<&str> = value.lines().collect();
+        assert_eq!(lines.len(), 2, "{value}");
+        assert!(lines[0].contains("قال مدير الميناء"));
+        assert!(lines[1].starts_with(QUOTE_MARK) && lines[1].contains("وأضاف"), "{value}");
     }
 }
