@@ -7,7 +7,7 @@
 
 mod short;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use serde::Serialize;
@@ -117,6 +117,8 @@ struct Candidate<'h> {
     hit: &'h Hit,
     /// Range relative to the passage text.
     rel: Range<usize>,
+    /// Its analyzed terms (an index into the composer's term sets).
+    terms: usize,
     coverage: f32,
     score: f32,
     value: Option<ShortValue>,
@@ -157,16 +159,29 @@ pub fn compose(
     // every sentence of every retrieved passage, once (passages overlap)
     let mut seen = HashSet::new();
     let mut candidates = Vec::new();
+    // each sentence is analyzed once (passages overlap): its terms serve its coverage, its
+    // passage's coverage and the near-duplicate check
+    let mut analyzed: HashMap<(&str, usize), usize> = HashMap::new();
+    let mut term_sets: Vec<HashSet<String>> = Vec::new();
     for hit in hits {
-        let passage_cov = weight.coverage(analyzer, &hit.text);
+        let sets: Vec<usize> = hit
+            .sentences
+            .iter()
+            .map(|rel| {
+                *analyzed.entry((hit.doc.as_str(), hit.start + rel.start)).or_insert_with(|| {
+                    term_sets.push(analyzer.analyze(&hit.text[rel.clone()]).into_iter().map(|t| t.text).collect());
+                    term_sets.len() - 1
+                })
+            })
+            .collect();
+        let passage_cov = weight.coverage(sets.iter().map(|&i| &term_sets[i]));
         for (si, rel) in hit.sentences.iter().enumerate() {
             if !seen.insert((hit.doc.as_str(), hit.start + rel.start)) {
                 continue;
             }
             let sentence = &hit.text[rel.clone()];
-            let cov = weight.coverage(analyzer, sentence);
+            let cov = weight.coverage(std::iter::once(&term_sets[sets[si]]));
             let value = short::extract(kind, analyzer, sentence, &query_terms);
-            // the sentence's own coverage decides; its passage's score and coverage break ties
             // a value next to the question's words says "this sentence answers"; a lone one
             // only says it could
             let bonus = match &value {
@@ -174,9 +189,10 @@ pub fn compose(
                 Some(_) => ANSWER_TYPE_BONUS / 2.0,
                 None => 0.0,
             };
+            // the sentence's own coverage decides; its passage's score and coverage break ties
             let score = 0.6 * cov + 0.2 * passage_cov + 0.2 * hit.score / top_score + bonus;
             let cos = sentence_cos(hit, si);
-            candidates.push(Candidate { hit, rel: rel.clone(), coverage: cov.max(passage_cov * 0.75), score, value, cos });
+            candidates.push(Candidate { hit, rel: rel.clone(), terms: sets[si], coverage: cov.max(passage_cov * 0.75), score, value, cos });
         }
     }
     // dense: the sentence's closeness in meaning, min-max scaled over the candidates
@@ -198,7 +214,7 @@ pub fn compose(
     let best_coverage = best.coverage;
     let floor = best.score * policy.relative_floor;
 
-    let chosen = choose(&candidates, floor, policy.max_citations, analyzer);
+    let chosen = choose(&candidates, floor, policy.max_citations, &term_sets);
     let mut citations: Vec<Citation> = chosen
         .into_iter()
         .map(|c| {
@@ -249,15 +265,12 @@ pub fn compose(
 /// Picks citations: the best sentence, each document's best value-bearing sentence, the best
 /// sentence of each other document above the floor, then further sentences above the floor;
 /// never two near-identical quotes.
-fn choose<'c, 'h>(candidates: &'c [Candidate<'h>], floor: f32, max: usize, analyzer: &Analyzer) -> Vec<&'c Candidate<'h>> {
+fn choose<'c, 'h>(candidates: &'c [Candidate<'h>], floor: f32, max: usize, term_sets: &[HashSet<String>]) -> Vec<&'c Candidate<'h>> {
     let mut chosen: Vec<&Candidate> = Vec::new();
-    let mut signatures: Vec<HashSet<String>> = Vec::new();
     let mut docs: HashSet<&str> = HashSet::new();
-    let mut admit = |c: &'c Candidate<'h>, chosen: &mut Vec<&'c Candidate<'h>>| {
-        let sig: HashSet<String> = analyzer.analyze(&c.hit.text[c.rel.clone()]).into_iter().map(|t| t.text).collect();
-        let duplicate = signatures.iter().any(|s| jaccard(s, &sig) > 0.8);
+    let admit = |c: &'c Candidate<'h>, chosen: &mut Vec<&'c Candidate<'h>>| {
+        let duplicate = chosen.iter().any(|x| jaccard(&term_sets[x.terms], &term_sets[c.terms]) > 0.8);
         if !duplicate {
-            signatures.push(sig);
             chosen.push(c);
         }
     };
@@ -349,12 +362,16 @@ struct Weights<'q> {
 }
 
 impl Weights<'_> {
-    /// Share of the question's weight present in `text` (a concept is present when any of its
-    /// alternatives is).
-    fn coverage(&self, analyzer: &Analyzer, text: &str) -> f32 {
-        let present: HashSet<String> = analyzer.analyze(text).into_iter().map(|t| t.text).collect();
-        let found: f32 =
-            self.concepts.iter().zip(self.weights).filter(|(c, _)| c.alternatives().any(|a| present.contains(a))).map(|(_, w)| w).sum();
+    /// Share of the question's weight present in a text, given the term sets of its sentences
+    /// (a concept is present when any of its alternatives is).
+    fn coverage<'s>(&self, sets: impl Iterator<Item = &'s HashSet<String>> + Clone) -> f32 {
+        let found: f32 = self
+            .concepts
+            .iter()
+            .zip(self.weights)
+            .filter(|(c, _)| c.alternatives().any(|a| sets.clone().any(|s| s.contains(a))))
+            .map(|(_, w)| w)
+            .sum();
         found / self.total
     }
 }

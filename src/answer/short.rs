@@ -18,12 +18,14 @@ const NUMBER_WINDOW_AFTER: usize = 2;
 const MAX_NAME_WORDS: usize = 4;
 
 pub(super) fn extract(kind: QuestionKind, analyzer: &Analyzer, quote: &str, query_terms: &HashSet<&str>) -> Option<ShortValue> {
+    if !matches!(kind, QuestionKind::Count | QuestionKind::Person) {
+        return None;
+    }
     let words = analyzer.words(quote);
     let matches: Vec<bool> = words.iter().map(|w| !w.stop && query_terms.contains(analyzer.stem(&w.norm).as_str())).collect();
     match kind {
         QuestionKind::Count => count(quote, &words, &matches),
-        QuestionKind::Person => person(quote, &words, &matches),
-        _ => None,
+        _ => person(quote, &words, &matches),
     }
 }
 
