@@ -411,13 +411,13 @@ mod tests {
             quote: quote.into(),
             score: 1.0,
             range: 0..quote.len(),
-            value: value.map(|v| ShortValue { key: v.into(), display: format!("{v} بلدا"), anchored: true }),
+            value: value.map(|v| ShortValue { key: v.into(), display: format!("{v} سفينة"), anchored: true }),
         }
     }
 
     fn answer(citations: Vec<Citation>, differ: bool) -> Answer {
         Answer {
-            question: "how many **members**? @everyone".into(),
+            question: "how many **ships**? @everyone".into(),
             answered: true,
             answer: citations.first().and_then(|c| c.value.as_ref()).map(|v| v.display.clone()),
             citations,
@@ -442,8 +442,8 @@ mod tests {
     #[test]
     fn bidi_overrides_are_removed_and_rtl_quotes_get_a_mark() {
         assert_eq!(plain("a\u{202E}b\u{2066}c\n\td"), "abc d");
-        assert!(with_direction("41 دولة عضوا في التحالف").starts_with('\u{200F}'));
-        assert!(!with_direction("41 member states").starts_with('\u{200F}'));
+        assert!(with_direction("12 سفينة في الأسطول").starts_with('\u{200F}'));
+        assert!(!with_direction("12 ships in the fleet").starts_with('\u{200F}'));
     }
 
     #[test]
@@ -459,8 +459,8 @@ mod tests {
     fn differing_sources_show_both_quotes_and_a_note() {
         let a = answer(
             vec![
-                citation("a", "في التحالف 41 بلدا.", Some("41")),
-                citation("b", "يضم 39 بلدا.", Some("39")),
+                citation("a", "في الأسطول 12 سفينة.", Some("12")),
+                citation("b", "يضم 14 سفينة.", Some("14")),
                 citation("a", "جملة أخرى.", None),
             ],
             true,
@@ -469,11 +469,11 @@ mod tests {
         assert_eq!(shown_citations(&a), 2);
         assert_eq!(card.fields.len(), 2);
         assert!(
-            card.description.contains("Sources differ") && card.description.contains("41 بلدا") && card.description.contains("39 بلدا")
+            card.description.contains("Sources differ") && card.description.contains("12 سفينة") && card.description.contains("14 سفينة")
         );
         assert!(card.buttons.more && card.buttons.pin && card.buttons.feedback);
         assert_eq!(card.color, COLOR_DIFFER);
-        assert_eq!(question_from_footer(&card.footer), Some("how many **members**? @everyone"));
+        assert_eq!(question_from_footer(&card.footer), Some("how many **ships**? @everyone"));
         let more = more_sources_card(&a);
         assert_eq!(more.fields.len(), 1);
         assert!(more.fields[0].0.starts_with("[3]"));
@@ -491,7 +491,7 @@ mod tests {
     /// What the bot shows, pinned: a change to the layout shows up as a snapshot diff.
     #[test]
     fn answer_card_snapshot() {
-        let a = answer(vec![citation("a", "في التحالف 41 بلدا.", Some("41")), citation("b", "يضم *39* بلدا.", Some("39"))], true);
+        let a = answer(vec![citation("a", "في الأسطول 12 سفينة.", Some("12")), citation("b", "يضم *14* سفينة.", Some("14"))], true);
         insta::assert_json_snapshot!(answer_card(&a, false));
         insta::assert_json_snapshot!(answer_card(&Answer::abstain("what is the moon made of?", QuestionKind::Other, 0.0), true));
     }
