@@ -170,9 +170,9 @@ impl Engine {
 
     /// Hybrid ranking: the union of the lexical and the dense top passages, scored
     /// `m · bm25/max_bm25 + min-max(cosine)`, where `m` is the share of the question's term weight
-    /// that exists in the index at all (through its translations too). A question in another language than the documents has
-    /// m ≈ 0 and is ranked by meaning; a question whose names and numbers occur keeps their
-    /// lexical weight.
+    /// that exists in the index at all (directly or through a translation). A question in another
+    /// language than the documents, with no translation, has m ≈ 0 and is ranked by meaning; a
+    /// question whose names and numbers occur keeps their lexical weight.
     fn fuse(
         &self,
         handle: &IndexHandle,
