@@ -82,6 +82,7 @@ pub fn discover(root: &Path) -> Result<(Vec<Candidate>, Vec<Rejected>), Error> {
     if !meta.is_dir() {
         return Err(Error::NotADirectory(root.to_owned()));
     }
+    let prefix = id_prefix(root);
     let mut found = Vec::new();
     let mut rejected = Vec::new();
     let walker = walkdir::WalkDir::new(root).follow_links(false).sort_by_file_name().into_iter();
@@ -105,7 +106,7 @@ pub fn discover(root: &Path) -> Result<(Vec<Candidate>, Vec<Rejected>), Error> {
         if !entry.file_type().is_file() {
             continue;
         }
-        let Some(id) = id_of(root, entry.path()) else { continue };
+        let Some(id) = id_under(&prefix, root, entry.path()) else { continue };
         found.push(Candidate { path: entry.path().to_owned(), id });
     }
     Ok((found, rejected))
@@ -158,9 +159,13 @@ impl Knowledge {
 
 /// The id a file under `root` has (see [`Document::id`]).
 pub fn id_of(root: &Path, path: &Path) -> Option<String> {
+    id_under(&id_prefix(root), root, path)
+}
+
+fn id_under(prefix: &str, root: &Path, path: &Path) -> Option<String> {
     let rel = path.strip_prefix(root).ok()?;
     let rel: Vec<String> = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
-    Some(format!("{}/{}", id_prefix(root), rel.join("/")))
+    Some(format!("{prefix}/{}", rel.join("/")))
 }
 
 /// The first part of every id: the knowledge folder's own name.
