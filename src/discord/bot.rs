@@ -250,7 +250,7 @@ async fn ask(
             debug!(answered = a.answered, citations = a.citations.len(), "slash question");
             record_unanswered(ctx.data(), &a, ctx.guild_id().map(|g| g.get()), ctx.channel_id().get());
             let answer = reply(&render::answer_card(&a, private), private);
-            deliver::with_retries("answer to /ask", || ctx.send(answer.clone())).await?;
+            deliver::with_retries("answer to /ask", deliver::Repeat::Unsafe, || ctx.send(answer.clone())).await?;
         }
         Err(e) => {
             ctx.send(text_reply(&refusal(&e))).await?;
@@ -408,7 +408,8 @@ async fn on_message(ctx: &serenity::Context, msg: &Message, bot: serenity::UserI
             .allowed_mentions(no_mentions())
             .nonce(serenity::Nonce::String(msg.id.to_string()))
             .enforce_nonce(true);
-        deliver::with_retries("reply to a question", || msg.channel_id.send_message(&ctx.http, message.clone())).await
+        deliver::with_retries("reply to a question", deliver::Repeat::Safe, || msg.channel_id.send_message(&ctx.http, message.clone()))
+            .await
     };
     if data.config.cooldown_secs > 0 {
         let cooldown_ctx = poise::CooldownContext { user_id: msg.author.id, guild_id: msg.guild_id, channel_id: msg.channel_id };

@@ -50,9 +50,20 @@ impl Failure {
     }
 }
 
+/// Whether sending the same request twice could post the reply twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Repeat {
+    /// Discord deduplicates it (a channel message with an enforced nonce): any failure may be
+    /// retried.
+    Safe,
+    /// No deduplication (an interaction follow-up): retried only when Discord said it created
+    /// nothing (429, 5xx), never after a transport failure whose request may have arrived.
+    Unsafe,
+}
+
 /// The verdict for a failure on attempt `attempt` (1-based).
-pub fn classify(failure: Failure, attempt: u32) -> Verdict {
-    if attempt >= ATTEMPTS {
+pub fn classify(failure: Failure, attempt: u32, repeat: Repeat) -> Verdict {
+    if attempt >= ATTEMPTS || (failure == Failure::Transport && repeat == Repeat::Unsafe) {
         return Verdict::GiveUp;
     }
     let backoff = FIRST_BACKOFF * 2u32.pow(attempt - 1);
@@ -64,7 +75,7 @@ pub fn classify(failure: Failure, attempt: u32) -> Verdict {
 }
 
 /// Runs `attempt` until it succeeds or [`classify`] gives up; `what` names the reply in logs.
-pub async fn with_retries<T, F, Fut>(what: &str, mut attempt: F) -> Result<T, serenity::Error>
+pub async fn with_retries<T, F, Fut>(what: &str, repeat: Repeat, mut attempt: F) -> Result<T, serenity::Error>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, serenity::Error>>,
@@ -78,7 +89,7 @@ where
                 }
                 return Ok(v);
             }
-            Err(e) => match classify(Failure::of(&e), n) {
+            Err(e) => match classify(Failure::of(&e), n, repeat) {
                 Verdict::RetryAfter(wait) => {
                     tracing::warn!(what, attempt = n, error = %e, wait_ms = wait.as_millis() as u64, "Discord refused a reply; retrying");
                     tokio::time::sleep(wait).await;
@@ -101,19 +112,26 @@ mod tests {
 
     #[test]
     fn server_errors_and_rate_limits_are_retried_with_growing_waits() {
-        assert_eq!(classify(Status(500), 1), Verdict::RetryAfter(FIRST_BACKOFF));
-        assert_eq!(classify(Status(502), 2), Verdict::RetryAfter(FIRST_BACKOFF * 2));
-        assert_eq!(classify(Status(503), 3), Verdict::RetryAfter(FIRST_BACKOFF * 4));
-        assert_eq!(classify(Status(429), 1), Verdict::RetryAfter(MIN_RATE_LIMIT_WAIT));
-        assert_eq!(classify(Status(500), ATTEMPTS), Verdict::GiveUp, "bounded");
+        assert_eq!(classify(Status(500), 1, Repeat::Safe), Verdict::RetryAfter(FIRST_BACKOFF));
+        assert_eq!(classify(Status(502), 2, Repeat::Safe), Verdict::RetryAfter(FIRST_BACKOFF * 2));
+        assert_eq!(classify(Status(503), 3, Repeat::Safe), Verdict::RetryAfter(FIRST_BACKOFF * 4));
+        assert_eq!(classify(Status(429), 1, Repeat::Safe), Verdict::RetryAfter(MIN_RATE_LIMIT_WAIT));
+        assert_eq!(classify(Status(500), ATTEMPTS, Repeat::Safe), Verdict::GiveUp, "bounded");
     }
 
     #[test]
     fn requests_discord_rejects_are_not_retried() {
         for code in [400, 401, 403, 404, 413] {
-            assert_eq!(classify(Status(code), 1), Verdict::GiveUp, "{code}");
+            assert_eq!(classify(Status(code), 1, Repeat::Safe), Verdict::GiveUp, "{code}");
         }
-        assert_eq!(classify(Failure::Other, 1), Verdict::GiveUp);
-        assert_eq!(classify(Failure::Transport, 1), Verdict::RetryAfter(FIRST_BACKOFF));
+        assert_eq!(classify(Failure::Other, 1, Repeat::Safe), Verdict::GiveUp);
+        assert_eq!(classify(Failure::Transport, 1, Repeat::Safe), Verdict::RetryAfter(FIRST_BACKOFF));
+    }
+
+    #[test]
+    fn a_reply_without_deduplication_is_not_retried_after_a_lost_response() {
+        assert_eq!(classify(Failure::Transport, 1, Repeat::Unsafe), Verdict::GiveUp);
+        assert_eq!(classify(Status(502), 1, Repeat::Unsafe), Verdict::RetryAfter(FIRST_BACKOFF));
+        assert_eq!(classify(Status(429), 1, Repeat::Unsafe), Verdict::RetryAfter(MIN_RATE_LIMIT_WAIT));
     }
 }
