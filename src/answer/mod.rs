@@ -156,31 +156,32 @@ pub fn compose(
     let top_score = hits[0].score.max(f32::EPSILON);
 
     let query_terms: HashSet<&str> = concepts.iter().flat_map(Concept::alternatives).collect();
-    // every sentence of every retrieved passage, once (passages overlap)
-    let mut seen = HashSet::new();
+    // every sentence of every retrieved passage is a candidate once and analyzed once (passages
+    // overlap): its terms serve its coverage, its passage's coverage and the near-duplicate check
     let mut candidates = Vec::new();
-    // each sentence is analyzed once (passages overlap): its terms serve its coverage, its
-    // passage's coverage and the near-duplicate check
     let mut analyzed: HashMap<(&str, usize), usize> = HashMap::new();
     let mut term_sets: Vec<HashSet<String>> = Vec::new();
     for hit in hits {
-        let sets: Vec<usize> = hit
+        // (term set, first time this sentence is seen)
+        let sets: Vec<(usize, bool)> = hit
             .sentences
             .iter()
-            .map(|rel| {
-                *analyzed.entry((hit.doc.as_str(), hit.start + rel.start)).or_insert_with(|| {
+            .map(|rel| match analyzed.entry((hit.doc.as_str(), hit.start + rel.start)) {
+                std::collections::hash_map::Entry::Occupied(e) => (*e.get(), false),
+                std::collections::hash_map::Entry::Vacant(e) => {
                     term_sets.push(analyzer.analyze(&hit.text[rel.clone()]).into_iter().map(|t| t.text).collect());
-                    term_sets.len() - 1
-                })
+                    (*e.insert(term_sets.len() - 1), true)
+                }
             })
             .collect();
-        let passage_cov = weight.coverage(sets.iter().map(|&i| &term_sets[i]));
+        let passage_cov = weight.coverage(sets.iter().map(|&(i, _)| &term_sets[i]));
         for (si, rel) in hit.sentences.iter().enumerate() {
-            if !seen.insert((hit.doc.as_str(), hit.start + rel.start)) {
+            let (set, first) = sets[si];
+            if !first {
                 continue;
             }
             let sentence = &hit.text[rel.clone()];
-            let cov = weight.coverage(std::iter::once(&term_sets[sets[si]]));
+            let cov = weight.coverage(std::iter::once(&term_sets[set]));
             let value = short::extract(kind, analyzer, sentence, &query_terms);
             // a value next to the question's words says "this sentence answers"; a lone one
             // only says it could
@@ -192,7 +193,7 @@ pub fn compose(
             // the sentence's own coverage decides; its passage's score and coverage break ties
             let score = 0.6 * cov + 0.2 * passage_cov + 0.2 * hit.score / top_score + bonus;
             let cos = sentence_cos(hit, si);
-            candidates.push(Candidate { hit, rel: rel.clone(), terms: sets[si], coverage: cov.max(passage_cov * 0.75), score, value, cos });
+            candidates.push(Candidate { hit, rel: rel.clone(), terms: set, coverage: cov.max(passage_cov * 0.75), score, value, cos });
         }
     }
     // dense: the sentence's closeness in meaning, min-max scaled over the candidates

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-/// Renderings kept per headword (the list's first ones are its most common senses).
+/// Renderings kept per headword, in the list's order.
 const MAX_RENDERINGS: usize = 4;
 /// Renderings returned per question word: its own, then those of words with the same stem.
 const MAX_PER_WORD: usize = 6;
