@@ -68,9 +68,12 @@ fn count(quote: &str, words: &[Word], matches: &[bool]) -> Option<ShortValue> {
         }
     }
     if best.is_none() && found.len() == 1 {
-        // a lone number in the answering sentence: the number and the word that follows it
+        // a lone number in the answering sentence: the number and the word that follows it,
+        // unless punctuation stands between them (`… واحدة، لمناقشة` is not "one discussion")
         let (value, at, used) = found[0];
-        best = Some((0, at, (at + used).min(words.len() - 1), value));
+        let last = at + used - 1;
+        let next_joined = words.get(last + 1).is_some_and(|n| quote[words[last].to..n.from].chars().all(char::is_whitespace));
+        best = Some((0, at, if next_joined { last + 1 } else { last }, value));
     }
     let (near, from, to, value) = best?;
     Some(ShortValue { key: value.to_string(), display: quote[words[from].from..words[to].to].to_owned(), anchored: near > 0 })
@@ -150,21 +153,29 @@ mod tests {
 
     #[test]
     fn count_takes_the_number_with_the_questions_noun() {
-        let q = "كم عدد الدول الأعضاء؟";
-        assert_eq!(short(QuestionKind::Count, q, "يضم 41 دولةً عضوًا، تعمل معًا").as_deref(), Some("41 دولةً"));
-        assert_eq!(short(QuestionKind::Count, q, "يضم إحدى وأربعين دولة عضوا").as_deref(), Some("إحدى وأربعين دولة"));
+        let q = "كم سفينة في الأسطول؟";
+        assert_eq!(short(QuestionKind::Count, q, "أبحرت 23 سفينةً حربية، معًا").as_deref(), Some("23 سفينةً"));
+        assert_eq!(short(QuestionKind::Count, q, "يضم ثلاث وعشرين سفينة حربية").as_deref(), Some("ثلاث وعشرين سفينة"));
         assert_eq!(short(QuestionKind::Count, "how many ships?", "the fleet had 12 ships and 3 ports").as_deref(), Some("12 ships"));
     }
 
     #[test]
     fn count_without_a_number_gives_nothing() {
-        assert_eq!(short(QuestionKind::Count, "كم عدد الدول؟", "الدول الأعضاء تتعاون"), None);
+        assert_eq!(short(QuestionKind::Count, "كم عدد السفن؟", "السفن الحربية تبحر معا"), None);
+    }
+
+    #[test]
+    fn a_lone_number_does_not_reach_across_punctuation() {
+        let q = "how many ports?";
+        assert_eq!(short(QuestionKind::Count, q, "The crew counted to one, then slept.").as_deref(), Some("one"));
+        assert_eq!(short(QuestionKind::Count, q, "They sailed on one ship for a month.").as_deref(), Some("one ship"));
+        assert_eq!(short(QuestionKind::Count, "كم عدد الموانئ؟", "اجتمعوا على طاولة واحدة، لمناقشة الخطة").as_deref(), Some("واحدة"));
     }
 
     #[test]
     fn person_takes_the_name_after_a_rank() {
-        let q = "من هو القائد العسكري؟";
-        let quote = "وأشار القائد العسكري للتحالف العميد سالم حمدان، بحضور الأمين العام";
+        let q = "من هو قائد الأسطول؟";
+        let quote = "وأشار قائد الأسطول العميد سالم حمدان، بحضور ربان السفينة";
         assert_eq!(short(QuestionKind::Person, q, quote).as_deref(), Some("سالم حمدان"));
         let chain = "قال المدير المكلف اللواء الطيار الركن خالد بن عمر الزيدي: إن";
         assert_eq!(short(QuestionKind::Person, "من هو المدير؟", chain).as_deref(), Some("خالد بن عمر الزيدي"));

@@ -23,6 +23,19 @@ pub struct Lexicon {
     /// English (Snowball) stem → headwords with that stem (`military`, `militarily`, …): the
     /// list renders each headword its own way, and a question word is helped by all of them.
     by_stem: HashMap<String, Vec<String>>,
+    /// Word family (the stem's first [`FAMILY_PREFIX`] letters) → headwords: derivations Snowball
+    /// keeps apart (`military`/`militarism`, `secretary`/`secretariat`) often share a rendering's
+    /// root in Arabic.
+    by_family: HashMap<String, Vec<String>>,
+}
+
+/// Letters of the stem that make a word family; stems shorter than this have no family.
+const FAMILY_PREFIX: usize = 7;
+/// The family's renderings only fill a word's list up to this many.
+const FAMILY_FILL: usize = 3;
+
+fn family(stem: &str) -> Option<&str> {
+    stem.char_indices().nth(FAMILY_PREFIX).map(|(i, _)| &stem[..i]).or((stem.chars().count() == FAMILY_PREFIX).then_some(stem))
 }
 
 impl std::fmt::Debug for Lexicon {
@@ -80,24 +93,39 @@ impl Lexicon {
         entries.retain(|_, v| !v.is_empty());
         let stemmer = rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English);
         let mut by_stem: HashMap<String, Vec<String>> = HashMap::new();
-        for word in entries.keys() {
-            by_stem.entry(stemmer.stem(word).into_owned()).or_default().push(word.clone());
+        let mut by_family: HashMap<String, Vec<String>> = HashMap::new();
+        for word in entries.keys().filter(|w| !w.contains(' ')) {
+            let stem = stemmer.stem(word);
+            if let Some(f) = family(&stem) {
+                by_family.entry(f.to_owned()).or_default().push(word.clone());
+            }
+            by_stem.entry(stem.into_owned()).or_default().push(word.clone());
         }
-        for words in by_stem.values_mut() {
+        for words in by_stem.values_mut().chain(by_family.values_mut()) {
             words.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
         }
-        Lexicon { entries, by_stem }
+        Lexicon { entries, by_stem, by_family }
     }
 
     /// The renderings of a lower-cased English word: its own entry (or its plain form's when
     /// the inflected one is not listed: `states` → `state`, `holding` → `hold`), then those of
-    /// the other headwords sharing its `stem` (shortest first), up to six.
+    /// the other headwords sharing its `stem` (shortest first), up to six; when that makes fewer
+    /// than three, those of its word family fill up to three.
     pub fn renderings(&self, word: &str, stem: &str) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();
         let own = english_forms(word).into_iter().find_map(|f| self.entries.get(&f));
         let kin = self.by_stem.get(stem).into_iter().flatten().filter_map(|w| self.entries.get(w));
+        let family = family(stem).and_then(|f| self.by_family.get(f)).into_iter().flatten().filter_map(|w| self.entries.get(w));
         for r in own.into_iter().chain(kin).flatten() {
             if out.len() >= MAX_PER_WORD {
+                break;
+            }
+            if !out.contains(&r.as_str()) {
+                out.push(r);
+            }
+        }
+        for r in family.flatten() {
+            if out.len() >= FAMILY_FILL {
                 break;
             }
             if !out.contains(&r.as_str()) {
@@ -147,6 +175,17 @@ mod tests {
         let l = Lexicon::parse("naval\tبحري\nnavally\tبحريا\tعلى نحو بحري\nnavy\tأسطول\n");
         assert_eq!(l.renderings("naval", "naval"), ["بحري", "بحريا", "على نحو بحري"]);
         assert_eq!(l.renderings("navally", "naval"), ["بحريا", "على نحو بحري", "بحري"]);
+    }
+
+    #[test]
+    fn derivations_of_one_family_lend_their_renderings_last() {
+        // Snowball keeps `military` (militari), `militarism` (militar) and `militarily`
+        // (militarili) apart; the family (first seven letters of the stem) joins them, after the
+        // word's own renderings
+        let l = Lexicon::parse("military\tالجيش\nmilitarism\tالعسكرية\nmilitarily\tعسكريا\nmile\tميل\n");
+        assert_eq!(l.renderings("military", "militari"), ["الجيش", "عسكريا", "العسكرية"]);
+        // a stem shorter than seven letters has no family: `mile` does not borrow from `military`
+        assert_eq!(l.renderings("mile", "mile"), ["ميل"]);
     }
 
     #[test]
