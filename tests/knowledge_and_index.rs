@@ -168,3 +168,35 @@ fn a_file_gone_bad_keeps_its_last_good_version() {
     assert_eq!(report.documents, 1);
     assert!(!colour(&engine).answered);
 }
+
+/// A segment file of the live generation truncated while questions flow (a disk filling up, a
+/// careless cleanup): answers keep coming from the generation as it was opened, and the next
+/// refresh or restart notices the damage and rebuilds from the knowledge folder.
+#[test]
+fn a_segment_file_truncated_while_serving_does_not_stop_answers() {
+    let (_root, config) = common::temp_knowledge(&[("good.md", GOOD), ("lighthouse.md", LIGHTHOUSE.as_bytes())]);
+    let engine = Engine::open(config.clone()).expect("engine");
+    let ask = |e: &Engine| e.ask("ما لون المنارة؟").expect("answer");
+    assert!(ask(&engine).answered);
+    let dir = engine.handle().dir.clone();
+    let mut truncated = 0;
+    for entry in std::fs::read_dir(&dir).expect("generation dir") {
+        let path = entry.expect("entry").path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+        // segment files are named <segment uuid>.<component>; meta.json and ours are left alone
+        if name.len() > 32 && name.contains('.') {
+            let len = std::fs::metadata(&path).expect("meta").len();
+            std::fs::OpenOptions::new().write(true).open(&path).expect("open").set_len(len / 3).expect("truncate");
+            truncated += 1;
+        }
+    }
+    assert!(truncated > 0, "no segment file found in {}", dir.display());
+    for _ in 0..20 {
+        let a = ask(&engine);
+        assert!(a.answered && a.citations[0].quote.contains("أحمر"), "{a:?}");
+    }
+    // the damage is noticed: a restart rebuilds from the knowledge folder
+    let reopened = Engine::open(config).expect("reopens");
+    let a = ask(&reopened);
+    assert!(a.answered && a.citations[0].quote.contains("أحمر"), "{a:?}");
+}

@@ -329,7 +329,7 @@ pub fn open_generation(dir: &Path, analyzer: &Analyzer) -> Result<IndexHandle> {
     let damaged = |reason: String| Error::DamagedIndex { path: dir.to_owned(), reason };
     let raw = std::fs::read(dir.join(MANIFEST)).map_err(|e| damaged(format!("manifest: {e}")))?;
     let manifest: Manifest = serde_json::from_slice(&raw).map_err(|e| damaged(format!("manifest: {e}")))?;
-    let index = Index::open_in_dir(dir).map_err(|e| damaged(e.to_string()))?;
+    let index = open_tantivy(dir).map_err(damaged)?;
     register(&index, analyzer);
     let (_, fields) = schema();
     let reader =
@@ -346,6 +346,46 @@ pub fn open_generation(dir: &Path, analyzer: &Analyzer) -> Result<IndexHandle> {
         (None, Vec::new())
     };
     Ok(IndexHandle { index, reader, fields, manifest, dir: dir.to_owned(), analyzer: analyzer.clone(), dense, addresses })
+}
+
+/// Generations up to this size (tantivy files, bytes) are served from memory; larger ones are
+/// memory-mapped.
+pub const IN_MEMORY_MAX_BYTES: u64 = 256 << 20;
+
+/// Opens a generation's tantivy index and checks every segment file's checksum. A generation up
+/// to [`IN_MEMORY_MAX_BYTES`] is read into memory first (and the checksums are those of the bytes
+/// read), so a file truncated or rewritten on disk while it is served cannot reach a query: with
+/// a memory map, a truncated segment file makes tantivy panic on corrupted data or the process
+/// die of SIGBUS. A larger generation stays memory-mapped (its damage is still noticed at open).
+fn open_tantivy(dir: &Path) -> std::result::Result<Index, String> {
+    let mut files = Vec::new();
+    let mut total = 0u64;
+    for entry in std::fs::read_dir(dir).map_err(|e| e.to_string())? {
+        let entry = entry.map_err(|e| e.to_string())?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let meta = entry.metadata().map_err(|e| e.to_string())?;
+        if meta.is_file() && name != MANIFEST && name != VECTORS && !name.ends_with(".lock") {
+            total += meta.len();
+            files.push((name, entry.path()));
+        }
+    }
+    let index = if total <= IN_MEMORY_MAX_BYTES {
+        let ram = tantivy::directory::RamDirectory::create();
+        for (name, path) in &files {
+            let bytes = std::fs::read(path).map_err(|e| format!("{name}: {e}"))?;
+            tantivy::Directory::atomic_write(&ram, Path::new(name), &bytes).map_err(|e| format!("{name}: {e}"))?;
+        }
+        Index::open(ram).map_err(|e| e.to_string())?
+    } else {
+        Index::open_in_dir(dir).map_err(|e| e.to_string())?
+    };
+    let damaged = index.validate_checksum().map_err(|e| format!("checksum: {e}"))?;
+    if !damaged.is_empty() {
+        let mut names: Vec<String> = damaged.iter().map(|p| p.display().to_string()).collect();
+        names.sort();
+        return Err(format!("damaged segment files: {}", names.join(", ")));
+    }
+    Ok(index)
 }
 
 /// Maps every passage's pid to its address in the index (one pass over the stored documents).
