@@ -63,6 +63,9 @@ enum Command {
         rounds: usize,
         #[arg(long)]
         json: bool,
+        /// Skip the dense-search rows (they need the embedding model).
+        #[arg(long)]
+        no_dense: bool,
     },
     /// Measure answer quality: a golden JSONL file, or a SQuAD-format data set with --squad.
     Eval {
@@ -201,22 +204,81 @@ fn run(cli: Cli) -> Result<()> {
                 }
             }
         }
-        Command::Bench { sizes, questions, rounds, json } => {
+        Command::Bench { sizes, questions, rounds, json, no_dense } => {
             let qs: Vec<String> = eval::read_golden(questions)?.into_iter().map(|c| c.question).collect();
-            let rows = isnad::bench::run(&cfg, sizes, &qs, *rounds)?;
+            let report = isnad::bench::run(&cfg, sizes, &qs, *rounds, !*no_dense)?;
             let peak = isnad::bench::peak_rss_mb();
             if *json {
-                serde_json::to_writer_pretty(&mut out, &serde_json::json!({"rows": rows, "peak_rss_mb": peak}))?;
+                serde_json::to_writer_pretty(&mut out, &serde_json::json!({"report": report, "peak_rss_mb": peak}))?;
                 writeln!(out)?;
             } else {
-                writeln!(out, "| corpus | documents | passages | text MB | build s | build MB/s | query p50 ms | query p99 ms |")?;
-                writeln!(out, "|---|---|---|---|---|---|---|---|")?;
-                for r in &rows {
+                let m = &report.machine;
+                writeln!(
+                    out,
+                    "memory bandwidth {:.1} GB/s (one core); question embedding p50 {:.1} ms; passage embedding {:.1} passages/s (all cores)\n",
+                    m.bandwidth_gb_s, m.embed_query_p50_ms, m.embed_passages_s
+                )?;
+                writeln!(out, "| corpus | passages | text MB | build s | MB/s | passages/s | index MB | answer p50 / p99 ms | retrieve p50 / p99 ms | postings KB/q | limit ms | RSS MB |")?;
+                writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|---|")?;
+                for r in &report.rows {
                     writeln!(
                         out,
-                        "| {} | {} | {} | {:.1} | {:.2} | {:.1} | {:.2} | {:.2} |",
-                        r.corpus, r.documents, r.passages, r.text_mb, r.build_s, r.build_mb_s, r.query_p50_ms, r.query_p99_ms
+                        "| {} | {} | {:.2} | {:.2} | {:.1} | {:.0} | {:.2} | {:.2} / {:.2} | {:.2} / {:.2} | {:.1} | {:.3} | {:.0} |",
+                        r.corpus,
+                        r.passages,
+                        r.text_mb,
+                        r.build_s,
+                        r.build_mb_s,
+                        r.build_passages_s,
+                        r.index_mb,
+                        r.query_p50_ms,
+                        r.query_p99_ms,
+                        r.retrieve_p50_ms,
+                        r.retrieve_p99_ms,
+                        r.postings_kb,
+                        r.limit_ms,
+                        r.rss_mb
                     )?;
+                }
+                writeln!(out, "\ntantivy's default tokenizer on the same passages:\n")?;
+                writeln!(out, "| corpus | build s (isnad) | build s (default) | index MB (isnad) | index MB (default) | retrieve p50 / p99 ms (isnad) | retrieve p50 / p99 ms (default) |")?;
+                writeln!(out, "|---|---|---|---|---|---|---|")?;
+                for r in &report.rows {
+                    writeln!(
+                        out,
+                        "| {} | {:.2} | {:.2} | {:.1} | {:.1} | {:.2} / {:.2} | {:.2} / {:.2} |",
+                        r.corpus,
+                        r.build_s,
+                        r.default_build_s,
+                        r.index_mb,
+                        r.default_index_mb,
+                        r.retrieve_p50_ms,
+                        r.retrieve_p99_ms,
+                        r.default_retrieve_p50_ms,
+                        r.default_retrieve_p99_ms
+                    )?;
+                }
+                if !report.dense.is_empty() {
+                    writeln!(out, "\ndense top-10 scan, one core:\n")?;
+                    writeln!(out, "| passages | f32 MB | f32 p50 / p99 ms | f32 limit ms | int8 MB | int8 p50 / p99 ms | int8 limit ms | int8 recall@10 | embedding all passages, h |")?;
+                    writeln!(out, "|---|---|---|---|---|---|---|---|---|")?;
+                    for d in &report.dense {
+                        writeln!(
+                            out,
+                            "| {} | {:.0} | {:.2} / {:.2} | {:.2} | {:.0} | {:.2} / {:.2} | {:.2} | {:.3} | {:.2} |",
+                            d.passages,
+                            d.f32_mb,
+                            d.f32_p50_ms,
+                            d.f32_p99_ms,
+                            d.f32_limit_ms,
+                            d.int8_mb,
+                            d.int8_p50_ms,
+                            d.int8_p99_ms,
+                            d.int8_limit_ms,
+                            d.int8_recall10,
+                            d.embed_build_h
+                        )?;
+                    }
                 }
                 writeln!(out, "\npeak resident memory: {peak:.0} MB ({} questions x {rounds} rounds per corpus)", qs.len())?;
             }
