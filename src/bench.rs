@@ -70,6 +70,17 @@ pub struct DenseRow {
     pub int8_limit_ms: f64,
     /// Embedding every passage at the measured rate, in hours.
     pub embed_build_h: f64,
+    /// Inverted-file index (spherical k-means, √n lists, trained on a sample): build seconds
+    /// (training and assigning every vector, all cores).
+    pub ivf_lists: usize,
+    pub ivf_build_s: f64,
+    /// Probing 1/32 of the lists, then 1/8: latency and share of the exact top 10 found.
+    pub ivf32_p50_ms: f64,
+    pub ivf32_p99_ms: f64,
+    pub ivf32_recall10: f64,
+    pub ivf8_p50_ms: f64,
+    pub ivf8_p99_ms: f64,
+    pub ivf8_recall10: f64,
 }
 
 /// Machine-level measurements the rows are read against.
@@ -417,9 +428,15 @@ fn dense_rows(
         }
         let quantized = Int8Vectors::quantize(&vectors);
         let exact = |q: &[f32]| top_k(vectors.chunks_exact(DIM).map(|v| dot(q, v)), 10);
+        let t = Instant::now();
+        let ivf = Ivf::build(&vectors, &mut rng);
+        let ivf_build_s = t.elapsed().as_secs_f64();
+        let lists = ivf.lists.len();
+        let (probe32, probe8) = ((lists / 32).max(1), (lists / 8).max(1));
         let mut f32_times = Vec::new();
         let mut int8_times = Vec::new();
-        let mut overlap = 0usize;
+        let (mut ivf32_times, mut ivf8_times) = (Vec::new(), Vec::new());
+        let (mut overlap, mut overlap32, mut overlap8) = (0usize, 0usize, 0usize);
         for _ in 0..rounds.max(1) {
             for q in &qv {
                 let t = Instant::now();
@@ -429,10 +446,20 @@ fn dense_rows(
                 let b = quantized.search(q, 10);
                 int8_times.push(t.elapsed().as_secs_f64() * 1000.0);
                 overlap += b.iter().filter(|x| a.contains(x)).count();
+                let t = Instant::now();
+                let c = ivf.search(&vectors, q, probe32, 10);
+                ivf32_times.push(t.elapsed().as_secs_f64() * 1000.0);
+                overlap32 += c.iter().filter(|x| a.contains(x)).count();
+                let t = Instant::now();
+                let c = ivf.search(&vectors, q, probe8, 10);
+                ivf8_times.push(t.elapsed().as_secs_f64() * 1000.0);
+                overlap8 += c.iter().filter(|x| a.contains(x)).count();
             }
         }
-        f32_times.sort_by(f64::total_cmp);
-        int8_times.sort_by(f64::total_cmp);
+        for times in [&mut f32_times, &mut int8_times, &mut ivf32_times, &mut ivf8_times] {
+            times.sort_by(f64::total_cmp);
+        }
+        let asked = (f32_times.len() * 10).max(1) as f64;
         let (f32_bytes, int8_bytes) = ((vectors.len() * 4) as f64, quantized.bytes() as f64);
         rows.push(DenseRow {
             passages: n,
@@ -442,10 +469,18 @@ fn dense_rows(
             int8_mb: int8_bytes / 1e6,
             int8_p50_ms: percentile(&int8_times, 0.5),
             int8_p99_ms: percentile(&int8_times, 0.99),
-            int8_recall10: overlap as f64 / (f32_times.len() * 10).max(1) as f64,
+            int8_recall10: overlap as f64 / asked,
             f32_limit_ms: f32_bytes / (bandwidth * 1e9) * 1e3,
             int8_limit_ms: int8_bytes / (bandwidth * 1e9) * 1e3,
             embed_build_h: n as f64 / machine.embed_passages_s.max(1e-9) / 3600.0,
+            ivf_lists: lists,
+            ivf_build_s,
+            ivf32_p50_ms: percentile(&ivf32_times, 0.5),
+            ivf32_p99_ms: percentile(&ivf32_times, 0.99),
+            ivf32_recall10: overlap32 as f64 / asked,
+            ivf8_p50_ms: percentile(&ivf8_times, 0.5),
+            ivf8_p99_ms: percentile(&ivf8_times, 0.99),
+            ivf8_recall10: overlap8 as f64 / asked,
         });
         tracing::info!(row = ?rows.last(), "dense measured");
     }
@@ -463,6 +498,73 @@ fn top_k(scores: impl Iterator<Item = f32>, k: usize) -> Vec<usize> {
     all.truncate(k);
     all.sort_by(|a, b| b.0.total_cmp(&a.0));
     all.into_iter().map(|(_, i)| i).collect()
+}
+
+/// An inverted-file index over normalized vectors: spherical k-means centroids (√n of them,
+/// trained on a sample of 32 vectors per list, 8 rounds) and, per centroid, the vectors closest
+/// to it. A query scans the `probe` lists whose centroids are closest to it.
+struct Ivf {
+    centroids: Vec<f32>,
+    lists: Vec<Vec<u32>>,
+}
+
+impl Ivf {
+    fn build(vectors: &[f32], rng: &mut SplitMix) -> Ivf {
+        use crate::embed::DIM;
+        let n = vectors.len() / DIM;
+        let c = ((n as f64).sqrt().round() as usize).clamp(1, n.max(1));
+        let row = |i: usize| &vectors[i * DIM..(i + 1) * DIM];
+        let sample: Vec<usize> = (0..(32 * c).min(n)).map(|_| rng.below(n)).collect();
+        let mut centroids: Vec<f32> = (0..c).flat_map(|_| row(sample[rng.below(sample.len())]).to_vec()).collect();
+        for _ in 0..8 {
+            let assigned = nearest_all(&centroids, &sample.iter().map(|&i| row(i)).collect::<Vec<_>>());
+            let mut sums = vec![0f32; c * DIM];
+            for (&i, &a) in sample.iter().zip(&assigned) {
+                for (s, x) in sums[a * DIM..(a + 1) * DIM].iter_mut().zip(row(i)) {
+                    *s += x;
+                }
+            }
+            for (centroid, sum) in centroids.chunks_exact_mut(DIM).zip(sums.chunks_exact(DIM)) {
+                let norm = crate::embed::dot(sum, sum).sqrt();
+                if norm > 1e-9 {
+                    centroid.iter_mut().zip(sum).for_each(|(c, s)| *c = s / norm);
+                }
+            }
+        }
+        let all: Vec<&[f32]> = vectors.chunks_exact(DIM).collect();
+        let mut lists = vec![Vec::new(); c];
+        for (i, a) in nearest_all(&centroids, &all).into_iter().enumerate() {
+            lists[a].push(i as u32);
+        }
+        Ivf { centroids, lists }
+    }
+
+    fn search(&self, vectors: &[f32], query: &[f32], probe: usize, k: usize) -> Vec<usize> {
+        use crate::embed::{dot, DIM};
+        let near = top_k(self.centroids.chunks_exact(DIM).map(|c| dot(query, c)), probe);
+        let candidates: Vec<u32> = near.iter().flat_map(|&l| self.lists[l].iter().copied()).collect();
+        let best = top_k(candidates.iter().map(|&i| dot(query, &vectors[i as usize * DIM..(i as usize + 1) * DIM])), k);
+        best.into_iter().map(|j| candidates[j] as usize).collect()
+    }
+}
+
+/// The closest centroid of each vector, on all cores.
+fn nearest_all(centroids: &[f32], vectors: &[&[f32]]) -> Vec<usize> {
+    use crate::embed::{dot, DIM};
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).max(1);
+    let mut out = vec![0usize; vectors.len()];
+    let chunk = vectors.len().div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        for (slot, part) in out.chunks_mut(chunk).zip(vectors.chunks(chunk)) {
+            s.spawn(move || {
+                for (o, v) in slot.iter_mut().zip(part) {
+                    *o =
+                        centroids.chunks_exact(DIM).map(|c| dot(v, c)).enumerate().max_by(|a, b| a.1.total_cmp(&b.1)).map_or(0, |(i, _)| i);
+                }
+            });
+        }
+    });
+    out
 }
 
 /// Vectors quantized to int8 with one scale per vector (a quarter of the f32 bytes).

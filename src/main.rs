@@ -279,6 +279,27 @@ fn run(cli: Cli) -> Result<()> {
                             d.embed_build_h
                         )?;
                     }
+                    writeln!(out, "\ninverted file (√n lists), probing 1/32 and 1/8 of them:\n")?;
+                    writeln!(
+                        out,
+                        "| passages | lists | build s | 1/32 p50 / p99 ms | 1/32 recall@10 | 1/8 p50 / p99 ms | 1/8 recall@10 |"
+                    )?;
+                    writeln!(out, "|---|---|---|---|---|---|---|")?;
+                    for d in &report.dense {
+                        writeln!(
+                            out,
+                            "| {} | {} | {:.1} | {:.2} / {:.2} | {:.3} | {:.2} / {:.2} | {:.3} |",
+                            d.passages,
+                            d.ivf_lists,
+                            d.ivf_build_s,
+                            d.ivf32_p50_ms,
+                            d.ivf32_p99_ms,
+                            d.ivf32_recall10,
+                            d.ivf8_p50_ms,
+                            d.ivf8_p99_ms,
+                            d.ivf8_recall10
+                        )?;
+                    }
                 }
                 writeln!(out, "\npeak resident memory: {peak:.0} MB ({} questions x {rounds} rounds per corpus)", qs.len())?;
             }
