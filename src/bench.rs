@@ -81,6 +81,12 @@ pub struct DenseRow {
     pub ivf8_p50_ms: f64,
     pub ivf8_p99_ms: f64,
     pub ivf8_recall10: f64,
+    /// The engine serving the corpus with these vectors (`vectors.bin` written into its
+    /// generation): opening it (reading the vectors, building the inverted file from
+    /// 50k passages on), and whole hybrid answers, question embedding included.
+    pub hybrid_open_s: f64,
+    pub hybrid_p50_ms: f64,
+    pub hybrid_p99_ms: f64,
 }
 
 /// Machine-level measurements the rows are read against.
@@ -231,35 +237,43 @@ pub fn run(base: &Config, sizes: &[usize], questions: &[String], rounds: usize, 
     drop(engine);
 
     let analyzer = Analyzer::new(base.stemmer);
+    let mut dense_bench = if dense { DenseBench::new(base, &source, questions, bandwidth)? } else { None };
+    let mut dense_rows = Vec::new();
+    let mut lexical = base.clone();
+    lexical.dense = false;
     for &size in sizes {
         let corpus = synthetic_corpus(&source, size, 42);
         let dir = tmp.path().join(format!("synthetic-{size}"));
+        let default_dir = tmp.path().join(format!("default-{size}"));
         let t = Instant::now();
         let handle = index::build(&dir, &corpus, "synthetic", &analyzer, None, &|_, _| {})?;
         let build_s = t.elapsed().as_secs_f64();
+        let (generation, passages) = (handle.dir.clone(), handle.manifest.passages as usize);
         drop(handle);
-        let engine = Engine::from_index(base.clone(), &dir)?;
-        let row = measure(
-            &format!("synthetic {size}"),
-            &engine,
-            &corpus,
-            build_s,
-            questions,
-            rounds,
-            bandwidth,
-            &tmp.path().join(format!("default-{size}")),
-        )?;
+        let engine = Engine::from_index(lexical.clone(), &dir)?;
+        let row = measure(&format!("synthetic {size}"), &engine, &corpus, build_s, questions, rounds, bandwidth, &default_dir)?;
         tracing::info!(?row, "measured");
         rows.push(row);
         drop(engine);
+        drop(corpus);
+        let _ = std::fs::remove_dir_all(&default_dir);
+        if let Some(bench) = dense_bench.as_mut() {
+            let vectors = bench.synthetic_vectors(passages);
+            let mut row = bench.scans(&vectors, rounds);
+            index::dense::DenseStore { passages: vectors, sentences: Vec::new(), ivf: None }
+                .write(&generation.join(index::dense::VECTORS))?;
+            let t = Instant::now();
+            let engine = Engine::from_index(base.clone(), &dir)?;
+            row.hybrid_open_s = t.elapsed().as_secs_f64();
+            let times = time_questions(&engine, questions, rounds)?;
+            row.hybrid_p50_ms = percentile(&times, 0.5);
+            row.hybrid_p99_ms = percentile(&times, 0.99);
+            tracing::info!(?row, "dense measured");
+            dense_rows.push(row);
+        }
         let _ = std::fs::remove_dir_all(&dir);
-        let _ = std::fs::remove_dir_all(tmp.path().join(format!("default-{size}")));
     }
-    let (machine, dense_rows) = if dense {
-        dense_rows(base, &source, sizes, questions, rounds, bandwidth)?
-    } else {
-        (Machine { bandwidth_gb_s: bandwidth, ..Machine::default() }, Vec::new())
-    };
+    let machine = dense_bench.map_or(Machine { bandwidth_gb_s: bandwidth, ..Machine::default() }, |b| b.machine);
     Ok(Report { machine, rows, dense: dense_rows })
 }
 
@@ -375,70 +389,84 @@ impl DefaultTokenizerIndex {
     }
 }
 
-/// Dense search cost at each size (see [`DenseRow`]), and the embedding rates.
-fn dense_rows(
-    base: &Config,
-    source: &Knowledge,
-    sizes: &[usize],
-    questions: &[String],
-    rounds: usize,
-    bandwidth: f64,
-) -> Result<(Machine, Vec<DenseRow>)> {
-    use crate::embed::{dot, DIM};
-    let mut machine = Machine { bandwidth_gb_s: bandwidth, ..Machine::default() };
-    let Some(embedder) = crate::embed::Embedder::load() else {
-        tracing::warn!("no embedding model: dense rows skipped");
-        return Ok((machine, Vec::new()));
-    };
-    let qv: Vec<Vec<f32>> = questions.iter().filter_map(|q| embedder.embed(q, true)).collect();
-    let embed_times = time_each(questions, 1, |q| {
-        embedder.embed(q, true);
-        Ok(())
-    })?;
-    machine.embed_query_p50_ms = percentile(&embed_times, 0.5);
-    // the sentence pool's real vectors (cached between runs beside the other caches)
-    let pool: Vec<&str> = source.documents.iter().flat_map(|d| sentences(&d.body).into_iter().map(move |r| &d.body[r])).collect();
-    let mut cache = crate::index::dense::EmbeddingCache::open(&base.data_dir.join("bench-embeddings.bin"));
-    let pool_vectors = cache.embed_all(&embedder, &pool, &|_, _| {});
-    let _ = cache.save();
-    // the passage embedding rate, on real passages of the synthetic corpus
-    let sample_corpus = synthetic_corpus(source, 16, 7);
-    let sample: Vec<&str> = sample_corpus
-        .documents
-        .iter()
-        .flat_map(|d| crate::index::passage::passages(&d.body).into_iter().map(move |p| &d.body[p.range]))
-        .take(16)
-        .collect();
-    let t = Instant::now();
-    embedder.embed_passages(&sample, &|_, _| {});
-    machine.embed_passages_s = sample.len() as f64 / t.elapsed().as_secs_f64().max(1e-9);
+/// What the dense rows need: the model, the timed questions' vectors, and the real vectors of
+/// the sentence pool synthetic passage vectors are made from.
+struct DenseBench {
+    query_vectors: Vec<Vec<f32>>,
+    pool_vectors: Vec<Vec<f32>>,
+    machine: Machine,
+    rng: SplitMix,
+}
 
-    let mut rows = Vec::new();
-    let mut rng = SplitMix(99);
-    for &n in sizes {
+impl DenseBench {
+    fn new(base: &Config, source: &Knowledge, questions: &[String], bandwidth: f64) -> Result<Option<DenseBench>> {
+        let mut machine = Machine { bandwidth_gb_s: bandwidth, ..Machine::default() };
+        let Some(embedder) = crate::embed::Embedder::load() else {
+            tracing::warn!("no embedding model: dense rows skipped");
+            return Ok(None);
+        };
+        let query_vectors: Vec<Vec<f32>> = questions.iter().filter_map(|q| embedder.embed(q, true)).collect();
+        let embed_times = time_each(questions, 1, |q| {
+            embedder.embed(q, true);
+            Ok(())
+        })?;
+        machine.embed_query_p50_ms = percentile(&embed_times, 0.5);
+        // the sentence pool's real vectors (cached between runs)
+        let pool: Vec<&str> = source.documents.iter().flat_map(|d| sentences(&d.body).into_iter().map(move |r| &d.body[r])).collect();
+        let mut cache = crate::index::dense::EmbeddingCache::open(&base.data_dir.join("bench-embeddings.bin"));
+        let pool_vectors = cache.embed_all(&embedder, &pool, &|_, _| {});
+        if let Err(e) = cache.save() {
+            tracing::warn!(error = %e, "bench embedding cache not saved");
+        }
+        // the passage embedding rate, on real passages of a synthetic corpus
+        let sample_corpus = synthetic_corpus(source, 16, 7);
+        let sample: Vec<&str> = sample_corpus
+            .documents
+            .iter()
+            .flat_map(|d| crate::index::passage::passages(&d.body).into_iter().map(move |p| &d.body[p.range]))
+            .take(16)
+            .collect();
+        let t = Instant::now();
+        embedder.embed_passages(&sample, &|_, _| {});
+        machine.embed_passages_s = sample.len() as f64 / t.elapsed().as_secs_f64().max(1e-9);
+        Ok(Some(DenseBench { query_vectors, pool_vectors, machine, rng: SplitMix(99) }))
+    }
+
+    /// `n` passage vectors, each the normalized sum of three pool vectors.
+    fn synthetic_vectors(&mut self, n: usize) -> Vec<f32> {
+        use crate::embed::{dot, DIM};
         let mut vectors = vec![0f32; n * DIM];
         for v in vectors.chunks_exact_mut(DIM) {
             for _ in 0..3 {
-                for (x, y) in v.iter_mut().zip(&pool_vectors[rng.below(pool_vectors.len())]) {
-                    *x += y;
-                }
+                let pick = &self.pool_vectors[self.rng.below(self.pool_vectors.len())];
+                v.iter_mut().zip(pick).for_each(|(x, y)| *x += y);
             }
             let norm = dot(v, v).sqrt().max(1e-9);
             v.iter_mut().for_each(|x| *x /= norm);
         }
-        let quantized = Int8Vectors::quantize(&vectors);
-        let exact = |q: &[f32]| top_k(vectors.chunks_exact(DIM).map(|v| dot(q, v)), 10);
+        vectors
+    }
+
+    /// Exact, int8 and inverted-file scans of `vectors`.
+    fn scans(&self, vectors: &[f32], rounds: usize) -> DenseRow {
+        use crate::embed::{dot, DIM};
+        let n = vectors.len() / DIM;
+        let bandwidth = self.machine.bandwidth_gb_s;
+        let quantized = Int8Vectors::quantize(vectors);
         let t = Instant::now();
-        let ivf = Ivf::build(&vectors, &mut rng);
+        let ivf = crate::index::dense::Ivf::build(vectors, 0x15AD);
         let ivf_build_s = t.elapsed().as_secs_f64();
-        let lists = ivf.lists.len();
-        let (probe32, probe8) = ((lists / 32).max(1), (lists / 8).max(1));
-        let mut f32_times = Vec::new();
-        let mut int8_times = Vec::new();
-        let (mut ivf32_times, mut ivf8_times) = (Vec::new(), Vec::new());
+        let lists = ivf.len();
+        let exact = |q: &[f32]| top_k(vectors.chunks_exact(DIM).map(|v| dot(q, v)), 10);
+        let probed = |q: &[f32], probe: usize| {
+            let candidates = ivf.probe(q, probe);
+            let best = top_k(candidates.iter().map(|&i| dot(q, &vectors[i * DIM..(i + 1) * DIM])), 10);
+            best.into_iter().map(|j| candidates[j]).collect::<Vec<_>>()
+        };
+        let (mut f32_times, mut int8_times, mut ivf32_times, mut ivf8_times) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let (mut overlap, mut overlap32, mut overlap8) = (0usize, 0usize, 0usize);
         for _ in 0..rounds.max(1) {
-            for q in &qv {
+            for q in &self.query_vectors {
                 let t = Instant::now();
                 let a = exact(q);
                 f32_times.push(t.elapsed().as_secs_f64() * 1000.0);
@@ -447,11 +475,11 @@ fn dense_rows(
                 int8_times.push(t.elapsed().as_secs_f64() * 1000.0);
                 overlap += b.iter().filter(|x| a.contains(x)).count();
                 let t = Instant::now();
-                let c = ivf.search(&vectors, q, probe32, 10);
+                let c = probed(q, (lists / 32).max(1));
                 ivf32_times.push(t.elapsed().as_secs_f64() * 1000.0);
                 overlap32 += c.iter().filter(|x| a.contains(x)).count();
                 let t = Instant::now();
-                let c = ivf.search(&vectors, q, probe8, 10);
+                let c = probed(q, (lists / 8).max(1));
                 ivf8_times.push(t.elapsed().as_secs_f64() * 1000.0);
                 overlap8 += c.iter().filter(|x| a.contains(x)).count();
             }
@@ -461,7 +489,7 @@ fn dense_rows(
         }
         let asked = (f32_times.len() * 10).max(1) as f64;
         let (f32_bytes, int8_bytes) = ((vectors.len() * 4) as f64, quantized.bytes() as f64);
-        rows.push(DenseRow {
+        DenseRow {
             passages: n,
             f32_mb: f32_bytes / 1e6,
             f32_p50_ms: percentile(&f32_times, 0.5),
@@ -472,7 +500,7 @@ fn dense_rows(
             int8_recall10: overlap as f64 / asked,
             f32_limit_ms: f32_bytes / (bandwidth * 1e9) * 1e3,
             int8_limit_ms: int8_bytes / (bandwidth * 1e9) * 1e3,
-            embed_build_h: n as f64 / machine.embed_passages_s.max(1e-9) / 3600.0,
+            embed_build_h: n as f64 / self.machine.embed_passages_s.max(1e-9) / 3600.0,
             ivf_lists: lists,
             ivf_build_s,
             ivf32_p50_ms: percentile(&ivf32_times, 0.5),
@@ -481,10 +509,11 @@ fn dense_rows(
             ivf8_p50_ms: percentile(&ivf8_times, 0.5),
             ivf8_p99_ms: percentile(&ivf8_times, 0.99),
             ivf8_recall10: overlap8 as f64 / asked,
-        });
-        tracing::info!(row = ?rows.last(), "dense measured");
+            hybrid_open_s: 0.0,
+            hybrid_p50_ms: 0.0,
+            hybrid_p99_ms: 0.0,
+        }
     }
-    Ok((machine, rows))
 }
 
 /// Indices of the `k` largest scores, best first.
@@ -498,73 +527,6 @@ fn top_k(scores: impl Iterator<Item = f32>, k: usize) -> Vec<usize> {
     all.truncate(k);
     all.sort_by(|a, b| b.0.total_cmp(&a.0));
     all.into_iter().map(|(_, i)| i).collect()
-}
-
-/// An inverted-file index over normalized vectors: spherical k-means centroids (√n of them,
-/// trained on a sample of 32 vectors per list, 8 rounds) and, per centroid, the vectors closest
-/// to it. A query scans the `probe` lists whose centroids are closest to it.
-struct Ivf {
-    centroids: Vec<f32>,
-    lists: Vec<Vec<u32>>,
-}
-
-impl Ivf {
-    fn build(vectors: &[f32], rng: &mut SplitMix) -> Ivf {
-        use crate::embed::DIM;
-        let n = vectors.len() / DIM;
-        let c = ((n as f64).sqrt().round() as usize).clamp(1, n.max(1));
-        let row = |i: usize| &vectors[i * DIM..(i + 1) * DIM];
-        let sample: Vec<usize> = (0..(32 * c).min(n)).map(|_| rng.below(n)).collect();
-        let mut centroids: Vec<f32> = (0..c).flat_map(|_| row(sample[rng.below(sample.len())]).to_vec()).collect();
-        for _ in 0..8 {
-            let assigned = nearest_all(&centroids, &sample.iter().map(|&i| row(i)).collect::<Vec<_>>());
-            let mut sums = vec![0f32; c * DIM];
-            for (&i, &a) in sample.iter().zip(&assigned) {
-                for (s, x) in sums[a * DIM..(a + 1) * DIM].iter_mut().zip(row(i)) {
-                    *s += x;
-                }
-            }
-            for (centroid, sum) in centroids.chunks_exact_mut(DIM).zip(sums.chunks_exact(DIM)) {
-                let norm = crate::embed::dot(sum, sum).sqrt();
-                if norm > 1e-9 {
-                    centroid.iter_mut().zip(sum).for_each(|(c, s)| *c = s / norm);
-                }
-            }
-        }
-        let all: Vec<&[f32]> = vectors.chunks_exact(DIM).collect();
-        let mut lists = vec![Vec::new(); c];
-        for (i, a) in nearest_all(&centroids, &all).into_iter().enumerate() {
-            lists[a].push(i as u32);
-        }
-        Ivf { centroids, lists }
-    }
-
-    fn search(&self, vectors: &[f32], query: &[f32], probe: usize, k: usize) -> Vec<usize> {
-        use crate::embed::{dot, DIM};
-        let near = top_k(self.centroids.chunks_exact(DIM).map(|c| dot(query, c)), probe);
-        let candidates: Vec<u32> = near.iter().flat_map(|&l| self.lists[l].iter().copied()).collect();
-        let best = top_k(candidates.iter().map(|&i| dot(query, &vectors[i as usize * DIM..(i as usize + 1) * DIM])), k);
-        best.into_iter().map(|j| candidates[j] as usize).collect()
-    }
-}
-
-/// The closest centroid of each vector, on all cores.
-fn nearest_all(centroids: &[f32], vectors: &[&[f32]]) -> Vec<usize> {
-    use crate::embed::{dot, DIM};
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).max(1);
-    let mut out = vec![0usize; vectors.len()];
-    let chunk = vectors.len().div_ceil(threads).max(1);
-    std::thread::scope(|s| {
-        for (slot, part) in out.chunks_mut(chunk).zip(vectors.chunks(chunk)) {
-            s.spawn(move || {
-                for (o, v) in slot.iter_mut().zip(part) {
-                    *o =
-                        centroids.chunks_exact(DIM).map(|c| dot(v, c)).enumerate().max_by(|a, b| a.1.total_cmp(&b.1)).map_or(0, |(i, _)| i);
-                }
-            });
-        }
-    });
-    out
 }
 
 /// Vectors quantized to int8 with one scale per vector (a quarter of the f32 bytes).

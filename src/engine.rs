@@ -65,15 +65,16 @@ impl Engine {
         })
     }
 
-    /// Serves an index that was built elsewhere (benchmarks), without looking at a knowledge folder.
+    /// Serves an index that was built elsewhere (benchmarks), without looking at a knowledge folder;
+    /// hybrid when the generation has vectors and `config.dense` is on.
     pub fn from_index(config: Config, index_dir: &std::path::Path) -> Result<Engine> {
         let analyzer = Analyzer::new(config.stemmer);
         let handle = index::open_current(index_dir, &analyzer)?
             .ok_or_else(|| Error::DamagedIndex { path: index_dir.to_owned(), reason: "no index here".into() })?;
         Ok(Engine {
+            embedder: if config.dense && handle.dense.is_some() { Embedder::load() } else { None },
             config,
             analyzer,
-            embedder: None,
             lexicon: Lexicon::load(),
             current: RwLock::new(Arc::new(handle)),
             building: Mutex::new(()),

@@ -228,7 +228,7 @@ pub fn build(
             warn!(error = %e, "could not save the embedding cache");
         }
         let (p, s) = vectors.split_at(passage_texts.len());
-        let store = DenseStore { passages: p.concat(), sentences: s.concat() };
+        let store = DenseStore { passages: p.concat(), sentences: s.concat(), ivf: None };
         store.write(&dir.join(VECTORS))?;
     }
 
@@ -339,7 +339,8 @@ pub fn open_generation(dir: &Path, analyzer: &Analyzer) -> Result<IndexHandle> {
         return Err(damaged(format!("holds {found} passages, manifest says {}", manifest.passages)));
     }
     let (dense, addresses) = if dir.join(VECTORS).is_file() {
-        let store = DenseStore::read(&dir.join(VECTORS))?;
+        let mut store = DenseStore::read(&dir.join(VECTORS))?;
+        store.attach_ivf(dir);
         let addresses = passage_addresses(&reader, fields.pid, store.passage_count())?;
         (Some(store), addresses)
     } else {
@@ -364,7 +365,7 @@ fn open_tantivy(dir: &Path) -> std::result::Result<Index, String> {
         let entry = entry.map_err(|e| e.to_string())?;
         let name = entry.file_name().to_string_lossy().into_owned();
         let meta = entry.metadata().map_err(|e| e.to_string())?;
-        if meta.is_file() && name != MANIFEST && name != VECTORS && !name.ends_with(".lock") {
+        if meta.is_file() && ![MANIFEST, VECTORS, dense::IVF_FILE].contains(&name.as_str()) && !name.ends_with(".lock") {
             total += meta.len();
             files.push((name, entry.path()));
         }

@@ -130,12 +130,23 @@ pub fn fetch(handle: &IndexHandle, searcher: &tantivy::Searcher, addr: DocAddres
 }
 
 /// The `k` passages whose vectors are closest to the query vector: (cosine, pid), best first.
+/// Every passage is compared, or, in a generation with an inverted file, those of the lists
+/// nearest the query.
 pub fn dense_search(handle: &IndexHandle, query: &[f32], k: usize) -> Dense {
     let Some(store) = &handle.dense else { return Dense::default() };
-    let mut scored: Vec<(f32, usize)> = (0..store.passage_count()).filter_map(|pid| Some((dot(query, store.passage(pid)?), pid))).collect();
-    let n = scored.len() as f32;
-    let mean = scored.iter().map(|s| s.0).sum::<f32>() / n.max(1.0);
-    let var = scored.iter().map(|s| (s.0 - mean).powi(2)).sum::<f32>() / n.max(1.0);
+    let n = store.passage_count() as f32;
+    let cos = |pid: usize| store.passage(pid).map(|v| dot(query, v));
+    // the collection's cosine mean and spread: over every passage, or an even sample of a large
+    // generation (the candidates of an inverted file are the near ones, not the collection)
+    let (mut count, mut sum, mut sum_sq) = (0f64, 0f64, 0f64);
+    for c in store.stats_sample().filter_map(cos) {
+        count += 1.0;
+        sum += f64::from(c);
+        sum_sq += f64::from(c) * f64::from(c);
+    }
+    let mean = (sum / count.max(1.0)) as f32;
+    let var = (sum_sq / count.max(1.0) - f64::from(mean) * f64::from(mean)).max(0.0) as f32;
+    let mut scored: Vec<(f32, usize)> = store.candidates(query).into_iter().filter_map(|pid| Some((cos(pid)?, pid))).collect();
     let k = k.min(scored.len());
     if k == 0 {
         return Dense::default();
