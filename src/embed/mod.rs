@@ -133,9 +133,36 @@ impl Embedder {
     }
 }
 
-/// Dot product (cosine for normalized vectors).
+/// Dot product (cosine for normalized vectors). Sixteen independent partial sums, so the
+/// compiler can keep them in SIMD registers: a single running sum is a chain of dependent
+/// additions it may not reorder, and ran ~3× slower over a million passage vectors.
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+    const LANES: usize = 16;
+    let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let tail: f32 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
+    let mut acc = [0f32; LANES];
+    for (x, y) in ca.zip(cb) {
+        for i in 0..LANES {
+            acc[i] += x[i] * y[i];
+        }
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+#[cfg(test)]
+mod dot_tests {
+    use super::dot;
+
+    #[test]
+    fn dot_matches_the_plain_sum_at_every_length() {
+        for len in [0, 1, 15, 16, 17, 384, 385] {
+            let a: Vec<f32> = (0..len).map(|i| (i as f32 * 0.37).sin()).collect();
+            let b: Vec<f32> = (0..len).map(|i| (i as f32 * 0.11).cos()).collect();
+            let plain: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+            assert!((dot(&a, &b) - plain).abs() < 1e-4, "{len}");
+        }
+        assert_eq!(dot(&[1.0, 2.0], &[3.0]), 3.0, "the shorter slice decides");
+    }
 }
 
 #[cfg(all(test, isnad_e5))]

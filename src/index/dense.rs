@@ -7,9 +7,9 @@
 //! the tantivy documents.
 //!
 //! From [`IVF_MIN_PASSAGES`] passages on, a generation also has `ivf.bin`, an inverted-file index
-//! over the passage vectors (see [`Ivf`]): an exact scan reads every vector (33 ms per question at
-//! 100k passages on one core, 330 ms at 1M), the inverted file about 1/32 of them (`isnad bench`,
-//! README "Scale").
+//! over the passage vectors (see [`Ivf`]): an exact scan reads every vector and is bound by memory
+//! bandwidth (14 ms per question at 100k passages on one core, ~140 ms at 1M), the inverted file
+//! reads about 1/32 of them (`isnad bench`, README "Benchmarks").
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -30,11 +30,11 @@ pub struct DenseStore {
 }
 
 pub const IVF_FILE: &str = "ivf.bin";
-/// Passages from which a generation gets an inverted file (an exact scan of 50k vectors takes
-/// ~17 ms on one core).
-pub const IVF_MIN_PASSAGES: usize = 50_000;
-/// Share of the inverted file's lists a question probes (1/32: recall@10 .91 against the exact
-/// scan at 100k synthetic passages, where probing 1/8 gave .92 at four times the cost).
+/// Passages from which a generation gets an inverted file: below, the exact scan costs at most
+/// ~14 ms on one core and finds the true nearest passages.
+pub const IVF_MIN_PASSAGES: usize = 100_000;
+/// Share of the inverted file's lists a question probes (1/32: recall@10 .89 against the exact
+/// scan at 100k synthetic passages, where probing 1/8 gave no better at four times the cost).
 const IVF_PROBE_DIVISOR: usize = 32;
 /// Passages sampled (evenly spaced) for the collection statistics of a large generation.
 const STATS_SAMPLE: usize = 4096;
