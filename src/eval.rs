@@ -130,6 +130,12 @@ fn read_squad(path: &Path) -> Result<Squad> {
     serde_json::from_slice(&raw).map_err(|e| Error::Dataset { path: path.to_owned(), reason: format!("not SQuAD JSON: {e}") })
 }
 
+/// The paragraphs of a SQuAD-format file, in order (the benchmark's corpus generator draws
+/// sentences from them).
+pub fn squad_paragraphs(path: &Path) -> Result<Vec<String>> {
+    Ok(read_squad(path)?.data.into_iter().flat_map(|a| a.paragraphs.into_iter().map(|p| p.context)).collect())
+}
+
 /// Numbers of a SQuAD-format run; `--json` prints exactly these keys.
 #[derive(Debug, Clone, Serialize)]
 pub struct SquadReport {
@@ -241,7 +247,7 @@ fn squad_config(base: &Config, root: &Path) -> Config {
 
 /// Where evaluation runs keep their embedding cache between runs (content-hash keyed, so one
 /// file serves every data set): `<data>/eval-embeddings.bin`.
-fn shared_cache(base: &Config) -> PathBuf {
+pub(crate) fn shared_cache(base: &Config) -> PathBuf {
     base.data_dir.join("eval-embeddings.bin")
 }
 

@@ -66,6 +66,10 @@ enum Command {
         /// Skip the dense-search rows (they need the embedding model).
         #[arg(long)]
         no_dense: bool,
+        /// SQuAD-format file whose paragraphs join the knowledge folder's as the synthetic
+        /// corpora's sentence pool (repeatable).
+        #[arg(long)]
+        pool: Vec<PathBuf>,
     },
     /// Measure answer quality: a golden JSONL file, or a SQuAD-format data set with --squad.
     Eval {
@@ -204,9 +208,9 @@ fn run(cli: Cli) -> Result<()> {
                 }
             }
         }
-        Command::Bench { sizes, questions, rounds, json, no_dense } => {
+        Command::Bench { sizes, questions, rounds, json, no_dense, pool } => {
             let qs: Vec<String> = eval::read_golden(questions)?.into_iter().map(|c| c.question).collect();
-            let report = isnad::bench::run(&cfg, sizes, &qs, *rounds, !*no_dense)?;
+            let report = isnad::bench::run(&cfg, sizes, &qs, *rounds, !*no_dense, pool)?;
             let peak = isnad::bench::peak_rss_mb();
             if *json {
                 serde_json::to_writer_pretty(&mut out, &serde_json::json!({"report": report, "peak_rss_mb": peak}))?;
