@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::index;
+use crate::index::dense::{best_k, SplitMix};
 use crate::knowledge::{self, Document, Knowledge, Meta};
 use crate::text::segment::sentences;
 use crate::text::Analyzer;
@@ -110,25 +111,20 @@ pub struct Report {
 
 /// Peak resident memory of this process so far, in MB (Linux; 0 elsewhere).
 pub fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
-        .map_or(0.0, |kb| kb / 1024.0)
+    proc_status_mb("VmHWM:")
 }
 
-/// splitmix64: a tiny deterministic generator, so the large corpus is the same on every machine.
-struct SplitMix(u64);
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
+/// Resident memory of this process now, in MB (Linux; 0 elsewhere).
+pub fn rss_mb() -> f64 {
+    proc_status_mb("VmRSS:")
+}
+
+/// A `kB` line of `/proc/self/status`, in MB.
+fn proc_status_mb(key: &str) -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with(key)).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 /// A corpus of at least `passages` passages made of the knowledge folder's sentences, shuffled at
@@ -177,14 +173,6 @@ fn time_each(questions: &[String], rounds: usize, mut f: impl FnMut(&str) -> Res
     }
     times.sort_by(f64::total_cmp);
     Ok(times)
-}
-
-/// Resident memory of this process now, in MB (Linux; 0 elsewhere).
-pub fn rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
-        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 fn dir_mb(dir: &Path) -> f64 {
@@ -535,15 +523,7 @@ impl DenseBench {
 
 /// Indices of the `k` largest scores, best first.
 fn top_k(scores: impl Iterator<Item = f32>, k: usize) -> Vec<usize> {
-    let mut all: Vec<(f32, usize)> = scores.enumerate().map(|(i, s)| (s, i)).collect();
-    let k = k.min(all.len());
-    if k == 0 {
-        return Vec::new();
-    }
-    all.select_nth_unstable_by(k - 1, |a, b| b.0.total_cmp(&a.0));
-    all.truncate(k);
-    all.sort_by(|a, b| b.0.total_cmp(&a.0));
-    all.into_iter().map(|(_, i)| i).collect()
+    best_k(scores.zip(0..).collect(), k).into_iter().map(|(_, i)| i).collect()
 }
 
 /// Vectors quantized to int8 with one scale per vector (a quarter of the f32 bytes).

@@ -179,15 +179,11 @@ impl Engine {
         handle: &IndexHandle,
         lexical: Vec<retrieve::Hit>,
         qv: &[f32],
-        idf: &[f32],
+        weights: &retrieve::ConceptWeights,
         dense: &retrieve::Dense,
     ) -> Result<Vec<retrieve::Hit>> {
         let Some(store) = &handle.dense else { return Ok(lexical) };
-        let n = handle.reader.searcher().num_docs() as f32;
-        let unseen = retrieve::idf_of(n, 0.0);
-        let total: f32 = idf.iter().sum();
-        let known: f32 = idf.iter().filter(|&&w| w < unseen - 1e-4).sum();
-        let m = if total > 0.0 { known / total } else { 0.0 };
+        let m = weights.found_share();
         let lex_max = lexical.first().map_or(1.0, |h| h.score).max(1e-6);
         let mut pool: Vec<(f32, retrieve::Hit)> = lexical.into_iter().map(|h| (h.score / lex_max, h)).collect();
         let searcher = handle.reader.searcher();
@@ -238,7 +234,7 @@ impl Engine {
         let q = Self::validate(question)?;
         let handle = self.handle();
         let (kind, concepts) = question_concepts(&self.analyzer, self.lexicon.as_deref(), q);
-        let idf = retrieve::weights(&handle, &concepts)?;
+        let weights = retrieve::weights(&handle, &concepts)?;
         let mut hits = retrieve::search(&handle, &concepts, self.config.passages)?;
         let query_vector = match (&self.embedder, &handle.dense) {
             (Some(e), Some(_)) => e.embed(q, true),
@@ -248,13 +244,13 @@ impl Engine {
         if let Some(qv) = &query_vector {
             let dense = retrieve::dense_search(&handle, qv, self.config.passages);
             standout = dense.standout;
-            hits = self.fuse(&handle, hits, qv, &idf, &dense)?;
+            hits = self.fuse(&handle, hits, qv, &weights, &dense)?;
         }
         let sentence_cos = |hit: &retrieve::Hit, i: usize| -> Option<f32> {
             let (qv, store) = (query_vector.as_ref()?, handle.dense.as_ref()?);
             Some(crate::embed::dot(qv, store.sentence(*hit.svec.get(i)?)?))
         };
-        let answer = compose(q, kind, &self.analyzer, &hits, &concepts, &idf, &self.config.policy, standout, &sentence_cos);
+        let answer = compose(q, kind, &self.analyzer, &hits, &concepts, &weights.idf, &self.config.policy, standout, &sentence_cos);
         tracing::debug!(question = q, answered = answer.answered, citations = answer.citations.len(), coverage = answer.coverage, "asked");
         Ok((answer, hits))
     }

@@ -132,15 +132,8 @@ impl Ivf {
         let n = vectors.len() / DIM;
         let c = ((n as f64).sqrt().round() as usize).clamp(1, n.max(1));
         let row = |i: usize| &vectors[i * DIM..(i + 1) * DIM];
-        let mut rng = seed;
-        let mut below = |m: usize| {
-            // splitmix64
-            rng = rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = rng;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            ((z ^ (z >> 31)) % m.max(1) as u64) as usize
-        };
+        let mut rng = SplitMix(seed);
+        let mut below = |m: usize| rng.below(m);
         if n == 0 {
             return Ivf { centroids: Vec::new(), lists: Vec::new() };
         }
@@ -178,13 +171,8 @@ impl Ivf {
 
     /// The vectors in the `probe` lists closest to `query`.
     pub fn probe(&self, query: &[f32], probe: usize) -> Vec<usize> {
-        let mut near: Vec<(f32, usize)> = self.centroids.chunks_exact(DIM).map(|c| crate::embed::dot(query, c)).zip(0..).collect();
-        let probe = probe.clamp(1, near.len().max(1));
-        if near.is_empty() {
-            return Vec::new();
-        }
-        near.select_nth_unstable_by(probe - 1, |a, b| b.0.total_cmp(&a.0));
-        near[..probe].iter().flat_map(|&(_, l)| self.lists[l].iter().map(|&i| i as usize)).collect()
+        let near = best_k(self.centroids.chunks_exact(DIM).map(|c| crate::embed::dot(query, c)).zip(0..).collect(), probe.max(1));
+        near.iter().flat_map(|&(_, l)| self.lists[l].iter().map(|&i| i as usize)).collect()
     }
 
     /// `ivf.bin`: u64 list count, the centroids ([`DIM`] f32 each), then per list a u32 length
@@ -224,6 +212,37 @@ impl Ivf {
             lists.push(list);
         }
         (seen == passages && at == raw.len()).then_some(Ivf { centroids, lists })
+    }
+}
+
+/// The `k` highest-scored of `scored` (score, id), best first.
+pub fn best_k(mut scored: Vec<(f32, usize)>, k: usize) -> Vec<(f32, usize)> {
+    let k = k.min(scored.len());
+    if k == 0 {
+        return Vec::new();
+    }
+    scored.select_nth_unstable_by(k - 1, |a, b| b.0.total_cmp(&a.0));
+    scored.truncate(k);
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    scored
+}
+
+/// splitmix64: a tiny deterministic generator (inverted-file training, benchmark corpora), the
+/// same on every machine.
+pub struct SplitMix(pub u64);
+
+impl SplitMix {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform-ish in `0..n` (0 when n is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
     }
 }
 

@@ -14,6 +14,7 @@ use tantivy::{DocAddress, TantivyDocument, Term};
 use crate::embed::dot;
 
 use crate::error::Result;
+use crate::index::dense::best_k;
 use crate::index::passage::decode_ranges;
 use crate::index::IndexHandle;
 use crate::text::Concept;
@@ -55,22 +56,44 @@ pub fn idf_of(n: f32, df: f32) -> f32 {
 /// A concept found nowhere gets the highest weight (n = 0): a question whose rare words are all
 /// missing from the documents is not answered by the documents, however well its common words
 /// match.
-pub fn weights(handle: &IndexHandle, concepts: &[Concept]) -> Result<Vec<f32>> {
+pub fn weights(handle: &IndexHandle, concepts: &[Concept]) -> Result<ConceptWeights> {
     let searcher = handle.reader.searcher();
     let n = searcher.num_docs() as f32;
     let df = |t: &str| -> Result<u64> { Ok(searcher.doc_freq(&Term::from_field_text(handle.fields.body, t))?) };
-    concepts
-        .iter()
-        .map(|c| {
-            let mut best = df(&c.term)?;
-            if best == 0 {
-                for t in &c.translations {
-                    best = best.max(df(t)?);
-                }
+    let mut out = ConceptWeights { idf: Vec::with_capacity(concepts.len()), found: Vec::with_capacity(concepts.len()) };
+    for c in concepts {
+        let mut best = df(&c.term)?;
+        if best == 0 {
+            for t in &c.translations {
+                best = best.max(df(t)?);
             }
-            Ok(idf_of(n, best as f32))
-        })
-        .collect()
+        }
+        out.idf.push(idf_of(n, best as f32));
+        out.found.push(best > 0);
+    }
+    Ok(out)
+}
+
+/// A question's concept weights, parallel to its concepts.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ConceptWeights {
+    /// Inverse document frequency (see [`weights`]).
+    pub idf: Vec<f32>,
+    /// The concept occurs in the index (directly or through a translation).
+    pub found: Vec<bool>,
+}
+
+impl ConceptWeights {
+    /// Share of the question's weight that occurs in the index at all (0 when it has none).
+    pub fn found_share(&self) -> f32 {
+        let total: f32 = self.idf.iter().sum();
+        let found: f32 = self.idf.iter().zip(&self.found).filter(|(_, &f)| f).map(|(w, _)| w).sum();
+        if total > 0.0 {
+            found / total
+        } else {
+            0.0
+        }
+    }
 }
 
 /// The `k` best passages for a question's concepts. Each concept scores by its best-matching
@@ -146,14 +169,10 @@ pub fn dense_search(handle: &IndexHandle, query: &[f32], k: usize) -> Dense {
     }
     let mean = (sum / count.max(1.0)) as f32;
     let var = (sum_sq / count.max(1.0) - f64::from(mean) * f64::from(mean)).max(0.0) as f32;
-    let mut scored: Vec<(f32, usize)> = store.candidates(query).into_iter().filter_map(|pid| Some((cos(pid)?, pid))).collect();
-    let k = k.min(scored.len());
-    if k == 0 {
+    let scored = best_k(store.candidates(query).into_iter().filter_map(|pid| Some((cos(pid)?, pid))).collect(), k);
+    if scored.is_empty() {
         return Dense::default();
     }
-    scored.select_nth_unstable_by(k - 1, |a, b| b.0.total_cmp(&a.0));
-    scored.truncate(k);
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
     // how far the best passage stands out from the whole collection, in standard deviations,
     // beyond what the best of n unrelated passages would: a question the documents answer has
     // one passage far closer than the rest; a question they do not cover is about equally far
@@ -172,4 +191,18 @@ pub struct Dense {
     /// The best cosine's distance from the mean cosine over all passages, in standard
     /// deviations, minus √(2 ln n) (what the best of n unrelated passages would reach).
     pub standout: Option<f32>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn found_share_weighs_concepts_by_idf() {
+        let w = ConceptWeights { idf: vec![1.0, 3.0], found: vec![true, false] };
+        assert!((w.found_share() - 0.25).abs() < 1e-6);
+        assert_eq!(ConceptWeights::default().found_share(), 0.0, "no concepts, no share");
+        // an unseen concept weighs the most: a question missing its rarest word is mostly unknown
+        assert!(idf_of(100.0, 0.0) > idf_of(100.0, 1.0));
+    }
 }

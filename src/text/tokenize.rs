@@ -7,16 +7,16 @@
 
 use std::ops::Range;
 
-use super::normalize::is_word_joiner;
+use super::normalize::{is_alphanumeric, is_numeric, is_word_joiner};
 
 fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric() || is_word_joiner(c)
+    is_alphanumeric(c) || is_word_joiner(c)
 }
 
 /// A character that makes a run of word characters a word: a letter or digit that is not one
 /// of the joiners (some Arabic marks are "alphabetic" in Unicode's sense).
 fn is_content(c: char) -> bool {
-    c.is_alphanumeric() && !is_word_joiner(c)
+    is_alphanumeric(c) && !is_word_joiner(c)
 }
 
 fn is_number_separator(c: char) -> bool {
@@ -37,16 +37,16 @@ pub fn words(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
         };
         let mut end = start + first.len_utf8();
         let mut has_content = is_content(first);
-        let mut prev_digit = first.is_numeric();
+        let mut prev_digit = is_numeric(first);
         while let Some(&(i, c)) = chars.peek() {
             if is_word_char(c) {
                 has_content |= is_content(c);
-                prev_digit = c.is_numeric() || (prev_digit && is_word_joiner(c));
+                prev_digit = is_numeric(c) || (prev_digit && is_word_joiner(c));
                 end = i + c.len_utf8();
                 chars.next();
             } else if prev_digit && is_number_separator(c) {
                 // keep `3.5` whole, but not the full stop after `41.`
-                let next_is_digit = text[i + c.len_utf8()..].chars().next().is_some_and(|n| n.is_numeric());
+                let next_is_digit = text[i + c.len_utf8()..].chars().next().is_some_and(is_numeric);
                 if !next_is_digit {
                     break;
                 }
