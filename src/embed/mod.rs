@@ -112,25 +112,29 @@ impl Embedder {
 
     /// Embeds many passages on all cores; `progress(done, total)` is called as they finish.
     pub fn embed_passages(&self, texts: &[&str], progress: &(dyn Fn(u64, u64) + Sync)) -> Vec<Vec<f32>> {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).max(1);
         let done = std::sync::atomic::AtomicU64::new(0);
         let total = texts.len() as u64;
-        let chunk = texts.len().div_ceil(threads).max(1);
-        let mut out: Vec<Vec<f32>> = vec![Vec::new(); texts.len()];
-        std::thread::scope(|s| {
-            for (slot, part) in out.chunks_mut(chunk).zip(texts.chunks(chunk)) {
-                let done = &done;
-                s.spawn(move || {
-                    for (o, t) in slot.iter_mut().zip(part) {
-                        *o = self.embed(t, false).unwrap_or_else(|| vec![0.0; DIM]);
-                        let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                        progress(d, total);
-                    }
-                });
-            }
-        });
-        out
+        on_all_cores(texts, |t| {
+            let v = self.embed(t, false).unwrap_or_else(|| vec![0.0; DIM]);
+            let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            progress(d, total);
+            v
+        })
     }
+}
+
+/// `f` over `items` on all cores (one contiguous chunk per core), results in order.
+pub(crate) fn on_all_cores<T: Sync, R: Send + Default + Clone>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).max(1);
+    let chunk = items.len().div_ceil(threads).max(1);
+    let mut out: Vec<R> = vec![R::default(); items.len()];
+    std::thread::scope(|s| {
+        for (slot, part) in out.chunks_mut(chunk).zip(items.chunks(chunk)) {
+            let f = &f;
+            s.spawn(move || slot.iter_mut().zip(part).for_each(|(o, x)| *o = f(x)));
+        }
+    });
+    out
 }
 
 /// Dot product (cosine for normalized vectors). Sixteen independent partial sums, so the

@@ -248,24 +248,9 @@ impl SplitMix {
 
 /// The closest centroid of each vector, on all cores.
 fn nearest_centroids(centroids: &[f32], vectors: &[&[f32]]) -> Vec<usize> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).max(1);
-    let mut out = vec![0usize; vectors.len()];
-    let chunk = vectors.len().div_ceil(threads).max(1);
-    std::thread::scope(|s| {
-        for (slot, part) in out.chunks_mut(chunk).zip(vectors.chunks(chunk)) {
-            s.spawn(move || {
-                for (o, v) in slot.iter_mut().zip(part) {
-                    *o = centroids
-                        .chunks_exact(DIM)
-                        .map(|c| crate::embed::dot(v, c))
-                        .enumerate()
-                        .max_by(|a, b| a.1.total_cmp(&b.1))
-                        .map_or(0, |(i, _)| i);
-                }
-            });
-        }
-    });
-    out
+    crate::embed::on_all_cores(vectors, |v| {
+        centroids.chunks_exact(DIM).map(|c| crate::embed::dot(v, c)).enumerate().max_by(|a, b| a.1.total_cmp(&b.1)).map_or(0, |(i, _)| i)
+    })
 }
 
 /// Content-hash → vector cache shared by all generations of a data dir.
