@@ -41,7 +41,7 @@ impl Config {
     }
 
     /// Defaults, overridden by `ISNAD_KNOWLEDGE_DIR`, `ISNAD_DATA_DIR`, `ISNAD_STEMMER`,
-    /// `ISNAD_MIN_COVERAGE`. Without `ISNAD_KNOWLEDGE_DIR`, `./knowledge` is used when it exists,
+    /// `ISNAD_ANSWER_PRECISION`. Without `ISNAD_KNOWLEDGE_DIR`, `./knowledge` is used when it exists,
     /// else the `knowledge/` folder shipped with the source (the embedded default).
     pub fn from_env() -> Config {
         let knowledge = std::env::var_os("ISNAD_KNOWLEDGE_DIR").map(PathBuf::from).unwrap_or_else(default_knowledge_dir);
@@ -53,11 +53,8 @@ impl Config {
         if std::env::var("ISNAD_DENSE").is_ok_and(|v| v == "0" || v == "false") {
             c.dense = false;
         }
-        if let Some(v) = std::env::var("ISNAD_MIN_STANDOUT").ok().and_then(|s| s.parse().ok()) {
-            c.policy.min_standout = v;
-        }
-        if let Some(v) = std::env::var("ISNAD_MIN_COVERAGE").ok().and_then(|s| s.parse().ok()) {
-            c.policy.min_coverage = v;
+        if let Some(v) = std::env::var("ISNAD_ANSWER_PRECISION").ok().and_then(|s| s.parse::<f32>().ok()) {
+            c.policy.precision = v.clamp(0.0, 1.0);
         }
         c
     }

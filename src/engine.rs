@@ -9,7 +9,9 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use tracing::{info, warn};
 
-use crate::answer::{compose, Answer};
+use crate::answer::features::{is_latin, Signals};
+use crate::answer::model::Calibration;
+use crate::answer::{compose, decide, Answer, Composed};
 use crate::config::{Config, MAX_QUESTION_CHARS};
 use crate::embed::Embedder;
 use crate::error::{Error, Result};
@@ -231,27 +233,62 @@ impl Engine {
     /// Answers one question and also returns the ranked passages the answer was composed from
     /// (evaluation uses them for recall at k).
     pub fn ask_traced(&self, question: &str) -> Result<(Answer, Vec<retrieve::Hit>)> {
+        let trace = self.trace(question)?;
+        let calibration = Calibration::shipped();
+        let answer = decide(trace.composed, &trace.signals, &self.config.policy, calibration);
+        tracing::debug!(question = trace.question, answered = answer.answered, citations = answer.citations.len(), confidence = answer.confidence, "asked");
+        Ok((answer, trace.hits))
+    }
+
+    /// Everything the answer decision sees for one question, before it decides: the composed
+    /// answer with its candidates, the retrieval signals and the ranked passages. Calibration
+    /// (`isnad calibrate`) learns from these.
+    pub fn trace(&self, question: &str) -> Result<Trace> {
         let q = Self::validate(question)?;
         let handle = self.handle();
         let (kind, concepts) = question_concepts(&self.analyzer, self.lexicon.as_deref(), q);
         let weights = retrieve::weights(&handle, &concepts)?;
         let mut hits = retrieve::search(&handle, &concepts, self.config.passages)?;
+        let mut signals = Signals {
+            found_share: weights.found_share(),
+            english: is_latin(q),
+            passages: handle.manifest.passages,
+            concepts: concepts.len(),
+            ..Signals::default()
+        };
+        if let Some(top) = hits.first() {
+            signals.bm25 = top.score;
+            signals.bm25_margin = hits.get(1).map_or(1.0, |h| (top.score - h.score) / top.score.max(1e-6));
+        }
         let query_vector = match (&self.embedder, &handle.dense) {
             (Some(e), Some(_)) => e.embed(q, true),
             _ => None,
         };
-        let mut standout = None;
         if let Some(qv) = &query_vector {
             let dense = retrieve::dense_search(&handle, qv, self.config.passages);
-            standout = dense.standout;
+            if let (Some(z), Some(&(best, _))) = (dense.standout, dense.top.first()) {
+                signals.dense = true;
+                signals.standout = z;
+                signals.best_cosine = best;
+                signals.cosine_margin = dense.top.get(1).map_or(0.0, |&(second, _)| best - second);
+            }
             hits = self.fuse(&handle, hits, qv, &weights, &dense)?;
         }
         let sentence_cos = |hit: &retrieve::Hit, i: usize| -> Option<f32> {
             let (qv, store) = (query_vector.as_ref()?, handle.dense.as_ref()?);
             Some(crate::embed::dot(qv, store.sentence(*hit.svec.get(i)?)?))
         };
-        let answer = compose(q, kind, &self.analyzer, &hits, &concepts, &weights.idf, &self.config.policy, standout, &sentence_cos);
-        tracing::debug!(question = q, answered = answer.answered, citations = answer.citations.len(), coverage = answer.coverage, "asked");
-        Ok((answer, hits))
+        let composed =
+            compose(q, kind, &self.analyzer, &hits, &concepts, &weights.idf, &self.config.policy, &sentence_cos, Calibration::shipped());
+        Ok(Trace { question: q.to_owned(), composed, signals, hits })
     }
+}
+
+/// One question's evidence before the answer decision (see [`Engine::trace`]).
+#[derive(Debug, Clone)]
+pub struct Trace {
+    pub question: String,
+    pub composed: Composed,
+    pub signals: Signals,
+    pub hits: Vec<retrieve::Hit>,
 }

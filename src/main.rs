@@ -90,12 +90,43 @@ enum Command {
         /// Lexical retrieval only (no embedding model).
         #[arg(long)]
         lexical_only: bool,
-        /// Calibrate abstention: index only even-numbered articles, ask every question, and
-        /// sweep the dense threshold (min_standout) over in-scope vs out-of-scope questions.
-        #[arg(long, requires = "squad")]
-        abstention: bool,
+        /// Small single-topic folders: `article` makes each article its own knowledge folder,
+        /// asked its own questions and a sample of other articles' (off-topic) ones.
+        #[arg(long, requires = "squad", value_parser = ["article"])]
+        folders: Option<String>,
+        /// Answer every question that has evidence (retrieval alone; a diagnostic, not what users
+        /// get).
+        #[arg(long)]
+        no_abstention: bool,
         #[arg(long)]
         json: bool,
+    },
+    /// Learn the sentence model and the answer decision from SQuAD-format sets and write them
+    /// (the shipped ones are src/answer/decision.json).
+    Calibrate {
+        /// A SQuAD-format file, optionally with a parallel file whose questions are asked
+        /// instead: `FILE` or `FILE,QUESTIONS` (repeatable).
+        #[arg(long = "set", required = true)]
+        sets: Vec<String>,
+        /// Learn from every n-th question…
+        #[arg(long, default_value_t = 2)]
+        every: usize,
+        /// …starting here (the other half is for reporting).
+        #[arg(long, default_value_t = 1)]
+        offset: usize,
+        /// The default operating point: the answers' precision on the learning data.
+        #[arg(long, default_value_t = 0.8)]
+        precision: f32,
+        /// L2 penalty.
+        #[arg(long, default_value_t = 1e-3)]
+        lambda: f64,
+        /// Where to write the calibration (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Keep the collected questions here (JSON lines); when the file exists, learn from it
+        /// instead of asking again.
+        #[arg(long)]
+        examples: Option<PathBuf>,
     },
 }
 
@@ -311,28 +342,58 @@ fn run(cli: Cli) -> Result<()> {
                 writeln!(out, "\npeak resident memory: {peak:.0} MB ({} questions x {rounds} rounds per corpus)", qs.len())?;
             }
         }
-        Command::Eval { file, squad, questions, every, offset, lexical_only, abstention, json } => {
+        Command::Calibrate { sets, every, offset, precision, lambda, out: path, examples } => {
+            let sets: Vec<isnad::eval::calibrate::Set> = sets
+                .iter()
+                .map(|s| match s.split_once(',') {
+                    Some((f, q)) => isnad::eval::calibrate::Set { file: f.into(), questions: Some(q.into()) },
+                    None => isnad::eval::calibrate::Set { file: s.into(), questions: None },
+                })
+                .collect();
+            let made_by = format!(
+                "isnad calibrate --every {every} --offset {offset} --precision {precision} --lambda {lambda} on {} ({})",
+                sets_label(&sets),
+                env!("CARGO_PKG_VERSION")
+            );
+            let opts = isnad::eval::calibrate::Options { sets, every: *every, offset: *offset, precision: *precision, lambda: *lambda, made_by, examples: examples.clone() };
+            let (calibration, report) = isnad::eval::calibrate::run(&opts, &cfg)?;
+            let text = serde_json::to_string_pretty(&calibration)? + "\n";
+            match path {
+                Some(p) => std::fs::write(p, text).with_context(|| format!("writing {}", p.display()))?,
+                None => write!(out, "{text}")?,
+            }
+            eprintln!("| regime (learning split) | questions | in scope answered | right paragraph first | right quote first | off-topic answered |");
+            eprintln!("|---|---|---|---|---|---|");
+            for r in &report {
+                eprintln!(
+                    "| {} | {} | {:.3} | {:.3} | {:.3} | {:.3} |",
+                    r.group, r.questions, r.in_scope_answered, r.right_paragraph_first, r.right_quote_first, r.out_of_scope_answered
+                );
+            }
+        }
+        Command::Eval { file, squad, questions, every, offset, lexical_only, folders, no_abstention, json } => {
             let mut cfg = cfg.clone();
             if *lexical_only {
                 cfg.dense = false;
             }
-            if let (Some(squad), true) = (squad, *abstention) {
+            if *no_abstention {
+                cfg.policy.precision = 0.0;
+            }
+            if let (Some(squad), Some(_)) = (squad, folders) {
                 let opts = SquadOptions { questions: questions.clone(), every: *every, offset: *offset };
-                let rows = eval::abstention(squad, &opts, &cfg)?;
+                let r = eval::folders::run(squad, &opts, &cfg)?;
                 if *json {
-                    serde_json::to_writer_pretty(&mut out, &rows)?;
+                    serde_json::to_writer(&mut out, &r)?;
                     writeln!(out)?;
                 } else {
-                    writeln!(
-                        out,
-                        "| min_standout | answered (in scope) | right paragraph first (in scope) | answered (out of scope) | precision |"
-                    )?;
-                    writeln!(out, "|---|---|---|---|---|")?;
-                    for r in &rows {
+                    writeln!(out, "{} folders{}", r.folders, if *no_abstention { " (abstention off: a diagnostic)" } else { "" })?;
+                    writeln!(out, "| language | in scope | answered | right quote first | right paragraph first | off-topic | off-topic answered |")?;
+                    writeln!(out, "|---|---|---|---|---|---|---|")?;
+                    for (lang, row) in &r.by_language {
                         writeln!(
                             out,
-                            "| {:.2} | {:.3} | {:.3} | {:.3} | {:.3} |",
-                            r.min_standout, r.answered_in_scope, r.correct_in_scope, r.answered_out_of_scope, r.precision
+                            "| {lang} | {} | {:.3} | {:.3} | {:.3} | {} | {:.3} |",
+                            row.in_scope, row.answered, row.right_quote_first, row.right_paragraph_first, row.out_of_scope, row.answered_out_of_scope
                         )?;
                     }
                 }
@@ -379,6 +440,17 @@ fn run(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
+}
+
+fn sets_label(sets: &[isnad::eval::calibrate::Set]) -> String {
+    let name = |p: &std::path::Path| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    sets.iter()
+        .map(|s| match &s.questions {
+            Some(q) => format!("{}+{}", name(&s.file), name(q)),
+            None => name(&s.file),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The human-readable answer.

@@ -5,6 +5,8 @@
 //! Invariant: every answered reply cites at least one quote, and every quote is a verbatim slice
 //! of a document body (the composer never rewrites source text).
 
+pub mod features;
+pub mod model;
 mod short;
 
 use std::collections::{HashMap, HashSet};
@@ -13,27 +15,25 @@ use std::ops::Range;
 use serde::Serialize;
 
 use crate::retrieve::Hit;
+use crate::text::lang::{self, List};
 use crate::text::{Analyzer, Concept, QuestionKind};
 
-/// Knobs of the composer. Defaults are the calibrated values (see ARCHITECTURE.md).
+/// Knobs of the composer.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Policy {
-    /// Minimum share of the question's term weight (IDF) that the best sentence's passage must
-    /// contain for isnad to answer.
-    pub min_coverage: f32,
+    /// The answer decision's operating point: answer when the calibrated model says answers like
+    /// this one were right at least this often (0 answers every question that has evidence —
+    /// retrieval alone, a diagnostic). See [`model::Calibration::threshold`].
+    pub precision: f32,
     /// How many citations an answer carries at most.
     pub max_citations: usize,
-    /// A further citation must score at least this fraction of the best one.
+    /// A further citation's sentence probability must be at least this fraction of the best one's.
     pub relative_floor: f32,
-    /// With dense retrieval, a question whose best passage stands out from the collection by at
-    /// least this many standard deviations (see [`crate::retrieve::Dense::standout`]) is answered
-    /// even when few of its words occur (a question in another language).
-    pub min_standout: f32,
 }
 
 impl Default for Policy {
     fn default() -> Self {
-        Policy { min_coverage: 0.5, max_citations: 4, relative_floor: 0.6, min_standout: 0.5 }
+        Policy { precision: model::Calibration::shipped().default_precision, max_citations: 4, relative_floor: 0.6 }
     }
 }
 
@@ -94,6 +94,8 @@ pub struct Answer {
     /// How far the best passage stands out in meaning (dense retrieval on), in standard deviations.
     #[serde(skip)]
     pub standout: Option<f32>,
+    /// The answer decision's probability that the first citation answers (0..1).
+    pub confidence: f32,
 }
 
 impl Answer {
@@ -108,6 +110,7 @@ impl Answer {
             sources_differ: false,
             coverage,
             standout: None,
+            confidence: 0.0,
         }
     }
 }
@@ -119,24 +122,42 @@ struct Candidate<'h> {
     rel: Range<usize>,
     /// Its analyzed terms (an index into the composer's term sets).
     terms: usize,
+    /// Its coverage, or 3/4 of its passage's when that is more (the evidence the decision weighs).
     coverage: f32,
+    /// The sentence model's probability that it answers.
     score: f32,
+    logit: f32,
     value: Option<ShortValue>,
-    /// Cosine between the question and the sentence (dense retrieval on).
-    cos: Option<f32>,
+    /// Cosine between the question and the sentence (0 without dense retrieval).
+    cos: f32,
+    features: Vec<f32>,
 }
 
-/// Bonus for a sentence that holds the kind of answer asked for (a number for "how many", a
-/// name after a title for "who").
-const ANSWER_TYPE_BONUS: f32 = 0.25;
-/// Weight of the scaled sentence cosine in the sentence score.
-const DENSE_SENTENCE_WEIGHT: f32 = 0.6;
+/// A candidate sentence as calibration sees it.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct CandidateTrace {
+    pub document: String,
+    pub quote: String,
+    /// [`features::SENTENCE`], in order.
+    pub features: Vec<f32>,
+    pub coverage: f32,
+    pub cosine: f32,
+}
 
-/// Composes the answer to `question` from retrieved `hits`. `concepts`/`weights` are what the
-/// question asks about and their weights (see [`crate::retrieve::weights`]); `standout` is the dense
-/// retrieval's confidence (see [`crate::retrieve::Dense::standout`]).
+/// What the composer found before the answer decision: the answer it would give, what is known
+/// of the sentence it would quote first, and every candidate (for calibration).
+#[derive(Debug, Clone)]
+pub struct Composed {
+    pub answer: Answer,
+    pub chosen: features::Chosen,
+    pub candidates: Vec<CandidateTrace>,
+}
+
+/// Composes the answer to `question` from retrieved `hits`, as if the documents answer it; the
+/// answer decision ([`decide`]) then keeps it or abstains. `concepts`/`weights` are what the
+/// question asks about and their weights (see [`crate::retrieve::weights`]).
 /// `sentence_cos(hit, i)` is the cosine between the question and the hit's i-th sentence when
-/// dense retrieval is on.
+/// dense retrieval is on. Sentences are ranked by the calibrated sentence model.
 #[allow(clippy::too_many_arguments)]
 pub fn compose(
     question: &str,
@@ -146,12 +167,13 @@ pub fn compose(
     concepts: &[Concept],
     weights: &[f32],
     policy: &Policy,
-    standout: Option<f32>,
     sentence_cos: &dyn Fn(&Hit, usize) -> Option<f32>,
-) -> Answer {
+    calibration: &model::Calibration,
+) -> Composed {
     let weight = Weights { concepts, weights, total: weights.iter().sum() };
+    let nothing = |coverage| Composed { answer: Answer::abstain(question, kind, coverage), chosen: features::Chosen::default(), candidates: Vec::new() };
     if hits.is_empty() || weight.total <= 0.0 {
-        return Answer::abstain(question, kind, 0.0);
+        return nothing(0.0);
     }
     let top_score = hits[0].score.max(f32::EPSILON);
 
@@ -161,7 +183,7 @@ pub fn compose(
     let mut candidates = Vec::new();
     let mut analyzed: HashMap<(&str, usize), usize> = HashMap::new();
     let mut term_sets: Vec<HashSet<String>> = Vec::new();
-    for hit in hits {
+    for (rank, hit) in hits.iter().enumerate() {
         // (term set, first time this sentence is seen)
         let sets: Vec<(usize, bool)> = hit
             .sentences
@@ -182,41 +204,69 @@ pub fn compose(
             }
             let sentence = &hit.text[rel.clone()];
             let cov = weight.coverage(std::iter::once(&term_sets[set]));
-            let value = short::extract(kind, analyzer, sentence, &query_terms);
-            // a value next to the question's words says "this sentence answers"; a lone one
-            // only says it could
-            let bonus = match &value {
-                Some(v) if v.anchored => ANSWER_TYPE_BONUS,
-                Some(_) => ANSWER_TYPE_BONUS / 2.0,
-                None => 0.0,
-            };
-            // the sentence's own coverage decides; its passage's score and coverage break ties
-            let score = 0.6 * cov + 0.2 * passage_cov + 0.2 * hit.score / top_score + bonus;
-            let cos = sentence_cos(hit, si);
-            candidates.push(Candidate { hit, rel: rel.clone(), terms: set, coverage: cov.max(passage_cov * 0.75), score, value, cos });
+            let reading = short::Reading::new(analyzer, sentence, &query_terms);
+            let value = reading.value(kind);
+            let on = |b: bool| f32::from(u8::from(b));
+            let features = vec![
+                cov,
+                passage_cov,
+                hit.score / top_score,
+                1.0 / (1.0 + rank as f32),
+                0.0, // cosine_scaled, below
+                0.0, // cosine_gap, below
+                on(value.as_ref().is_some_and(|v| v.anchored)),
+                on(value.as_ref().is_some_and(|v| !v.anchored)),
+                reading.answer_type(kind),
+                reading.proximity(concepts.len()),
+                (1.0 + reading.len() as f32).ln(),
+                on(points_back(analyzer, sentence)),
+                on(si == 0),
+            ];
+            let cos = sentence_cos(hit, si).unwrap_or(0.0);
+            candidates.push(Candidate {
+                hit,
+                rel: rel.clone(),
+                terms: set,
+                coverage: cov.max(passage_cov * 0.75),
+                score: 0.0,
+                logit: 0.0,
+                value,
+                cos,
+                features,
+            });
         }
     }
     // dense: the sentence's closeness in meaning, min-max scaled over the candidates
-    let (lo, hi) = candidates.iter().filter_map(|c| c.cos).fold((f32::MAX, f32::MIN), |(lo, hi), c| (lo.min(c), hi.max(c)));
+    let dense = hits.iter().any(|h| !h.svec.is_empty()) && candidates.iter().any(|c| c.cos != 0.0);
+    let (lo, hi) = candidates.iter().map(|c| c.cos).fold((f32::MAX, f32::MIN), |(lo, hi), c| (lo.min(c), hi.max(c)));
     for c in &mut candidates {
-        if let Some(cos) = c.cos {
-            c.score += DENSE_SENTENCE_WEIGHT * (cos - lo) / (hi - lo).max(1e-6);
+        if dense {
+            c.features[4] = (c.cos - lo) / (hi - lo).max(1e-6);
+            c.features[5] = c.cos - hi;
         }
+        c.logit = calibration.sentence.logit(&c.features);
+        c.score = model::sigmoid(c.logit);
     }
     candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let traces = candidates
+        .iter()
+        .map(|c| CandidateTrace {
+            document: c.hit.doc.clone(),
+            quote: c.hit.text[c.rel.clone()].to_owned(),
+            features: c.features.clone(),
+            coverage: c.coverage,
+            cosine: c.cos,
+        })
+        .collect();
     let Some(best) = candidates.first() else {
-        return Answer::abstain(question, kind, 0.0);
+        return nothing(0.0);
     };
-    let close_in_meaning = standout.is_some_and(|z| z >= policy.min_standout);
-    tracing::debug!(coverage = best.coverage, standout = ?standout, "best evidence");
-    if best.coverage < policy.min_coverage && !close_in_meaning {
-        return Answer { standout, ..Answer::abstain(question, kind, best.coverage) };
-    }
+    let chosen = features::Chosen { coverage: best.coverage, cosine: best.cos, logit: best.logit, answer_type: best.features[8] };
     let best_coverage = best.coverage;
     let floor = best.score * policy.relative_floor;
 
-    let chosen = choose(&candidates, floor, policy.max_citations, &term_sets);
-    let mut citations: Vec<Citation> = chosen
+    let picked = choose(&candidates, floor, policy.max_citations, &term_sets, kind == QuestionKind::Count);
+    let mut citations: Vec<Citation> = picked
         .into_iter()
         .map(|c| {
             let quote = &c.hit.text[c.rel.clone()];
@@ -236,37 +286,77 @@ pub fn compose(
         .collect();
 
     // the short answer: the best quote's value and, for counts, every other document's
-    // different value (a name is not compared: two titles in two documents are rarely one role)
-    let mut values: Vec<(usize, &ShortValue)> = Vec::new();
+    // different value stated next to the question's words, grouped by value with the documents
+    // that give it (a name is not compared: two titles in two documents are rarely one role)
     let compare_across_documents = kind == QuestionKind::Count;
+    let mut values: Vec<(&ShortValue, Vec<&str>, usize)> = Vec::new(); // (value, documents, first citation)
     for (i, c) in citations.iter().enumerate() {
-        if !values.is_empty() && !compare_across_documents {
-            break;
+        let Some(v) = &c.value else { continue };
+        if !values.is_empty() && !(compare_across_documents && v.anchored) {
+            continue;
         }
-        if let Some(v) = &c.value {
-            let same_doc_listed = values.iter().any(|(j, _)| citations[*j].document == c.document);
-            let evidence = values.is_empty() || v.anchored;
-            if evidence && !values.iter().any(|(_, w)| w.key == v.key) && !same_doc_listed {
-                values.push((i, v));
-            }
+        let doc = c.document.as_str();
+        let doc_counted = values.iter().any(|(_, docs, _)| docs.contains(&doc));
+        match values.iter_mut().find(|(w, _, _)| w.key == v.key) {
+            Some((_, docs, _)) if !doc_counted => docs.push(doc),
+            Some(_) => {}
+            None if doc_counted => {} // one value a document
+            None => values.push((v, vec![doc], i)),
+        }
+        if !compare_across_documents {
+            break;
         }
     }
     let sources_differ = values.len() > 1;
-    let answer = (!values.is_empty()).then(|| values.iter().map(|(_, v)| v.display.as_str()).collect::<Vec<_>>().join(" / "));
+    let answer = match values.as_slice() {
+        [] => None,
+        [(v, _, _)] => Some(v.display.clone()),
+        many => Some(
+            many.iter()
+                .map(|(v, docs, _)| format!("{} ({} document{})", v.display, docs.len(), if docs.len() == 1 { "" } else { "s" }))
+                .collect::<Vec<_>>()
+                .join(" · "),
+        ),
+    };
     // when sources differ, their quotes come first, in the order of their values
     if sources_differ {
-        let order: Vec<usize> = values.iter().map(|(i, _)| *i).collect();
+        let order: Vec<usize> = values.iter().map(|(_, _, i)| *i).collect();
         let mut reordered: Vec<Citation> = order.iter().map(|&i| citations[i].clone()).collect();
         reordered.extend(citations.iter().enumerate().filter(|(i, _)| !order.contains(i)).map(|(_, c)| c.clone()));
         citations = reordered;
     }
-    Answer { question: question.to_owned(), answered: true, answer, citations, kind, sources_differ, coverage: best_coverage, standout }
+    let answer =
+        Answer { question: question.to_owned(), answered: true, answer, citations, kind, sources_differ, coverage: best_coverage, standout: None, confidence: 0.0 };
+    Composed { answer, chosen, candidates: traces }
+}
+
+/// The answer decision: keeps the composed answer when the calibrated model's probability that
+/// it is right reaches the threshold of `policy.precision`, else abstains.
+pub fn decide(composed: Composed, signals: &features::Signals, policy: &Policy, calibration: &model::Calibration) -> Answer {
+    let mut answer = composed.answer;
+    answer.standout = signals.dense.then_some(signals.standout);
+    if !answer.answered {
+        return answer;
+    }
+    let p = calibration.answer.probability(&features::answer_features(signals, &composed.chosen));
+    answer.confidence = p;
+    tracing::debug!(coverage = answer.coverage, standout = ?answer.standout, confidence = p, "answer decision");
+    if p < calibration.threshold(policy.precision) {
+        return Answer { standout: answer.standout, confidence: p, ..Answer::abstain(&answer.question, answer.kind, answer.coverage) };
+    }
+    answer
 }
 
 /// Picks citations: the best sentence, each document's best value-bearing sentence, the best
 /// sentence of each other document above the floor, then further sentences above the floor;
 /// never two near-identical quotes.
-fn choose<'c, 'h>(candidates: &'c [Candidate<'h>], floor: f32, max: usize, term_sets: &[HashSet<String>]) -> Vec<&'c Candidate<'h>> {
+fn choose<'c, 'h>(
+    candidates: &'c [Candidate<'h>],
+    floor: f32,
+    max: usize,
+    term_sets: &[HashSet<String>],
+    compare_values: bool,
+) -> Vec<&'c Candidate<'h>> {
     let mut chosen: Vec<&Candidate> = Vec::new();
     let mut docs: HashSet<&str> = HashSet::new();
     let admit = |c: &'c Candidate<'h>, chosen: &mut Vec<&'c Candidate<'h>>| {
@@ -283,12 +373,12 @@ fn choose<'c, 'h>(candidates: &'c [Candidate<'h>], floor: f32, max: usize, term_
     // pass 2: a sentence that states a value next to the question's words is evidence in its
     // own right: cite each document's best one even below the floor, so that documents giving
     // different numbers are shown side by side
-    for c in candidates {
+    for c in candidates.iter().filter(|_| compare_values) {
         if chosen.len() >= max {
             break;
         }
         let doc_has_value = chosen.iter().any(|x| x.hit.doc == c.hit.doc && x.value.is_some());
-        if c.value.is_some() && !doc_has_value && !chosen.iter().any(|x| std::ptr::eq(*x, c)) {
+        if c.value.as_ref().is_some_and(|v| v.anchored) && !doc_has_value && !chosen.iter().any(|x| std::ptr::eq(*x, c)) {
             docs.insert(c.hit.doc.as_str());
             admit(c, &mut chosen);
         }
@@ -324,21 +414,24 @@ fn jaccard(a: &HashSet<String>, b: &HashSet<String>) -> f32 {
 /// Sentences shorter than this (in words) are shown with the one before them.
 const MIN_STANDALONE_WORDS: usize = 5;
 
-/// Whether a quote needs its preceding sentence to be understood: it opens with a word that
-/// points back (`text/lang/continuations.txt`) or is very short.
+/// Whether a quote needs its preceding sentence to be understood: it points back or is very
+/// short.
 fn needs_context(analyzer: &Analyzer, quote: &str) -> bool {
-    static OPENERS: std::sync::OnceLock<HashSet<String>> = std::sync::OnceLock::new();
-    let openers = OPENERS.get_or_init(|| {
-        include_str!("../text/lang/continuations.txt")
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            .map(crate::text::normalize::normalize_word)
-            .collect()
-    });
-    let words = analyzer.words(quote);
-    words.len() < MIN_STANDALONE_WORDS || words.first().is_some_and(|w| openers.contains(&w.norm))
+    analyzer.words(quote).len() < MIN_STANDALONE_WORDS || points_back(analyzer, quote)
 }
+
+/// Whether a sentence points back to the one before it: it opens with a word of
+/// `text/lang/continuations.txt` ("He added that …", "وأضاف أن …"), or a demonstrative stands
+/// among its first words ("During this period, …", "خلال هذه الفترة، …").
+fn points_back(analyzer: &Analyzer, sentence: &str) -> bool {
+    let words = analyzer.words(sentence);
+    let opener = words.first().is_some_and(|w| lang::contains(List::Continuations, &w.norm));
+    let demonstrative = words.iter().take(POINTING_WINDOW).any(|w| lang::contains(List::Demonstratives, &w.norm));
+    opener || demonstrative
+}
+
+/// How many opening words are searched for a demonstrative.
+const POINTING_WINDOW: usize = 3;
 
 /// The text right before a quote, from the `earlier` sentences of its passage: the last one, and
 /// the one before that too when the last is a fragment (shorter than

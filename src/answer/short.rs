@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::sync::OnceLock;
 
 use super::ShortValue;
-use crate::text::normalize::normalize_word;
+use crate::text::lang::{self, List};
 use crate::text::numbers::read_number;
 use crate::text::{Analyzer, QuestionKind, Word};
 
@@ -17,17 +17,94 @@ const NUMBER_WINDOW_AFTER: usize = 2;
 /// Longest name taken after a title.
 const MAX_NAME_WORDS: usize = 4;
 
-pub(super) fn extract(kind: QuestionKind, analyzer: &Analyzer, quote: &str, query_terms: &HashSet<&str>) -> Option<ShortValue> {
-    if !matches!(kind, QuestionKind::Count | QuestionKind::Person) {
-        return None;
+/// A sentence read against a question: its words and which of them are the question's.
+pub(super) struct Reading<'q> {
+    quote: &'q str,
+    words: Vec<Word>,
+    /// Word i is one of the question's search terms (stemmed), not a stop word.
+    matches: Vec<bool>,
+    /// Stem of each matched word (for counting distinct question words).
+    stems: Vec<String>,
+}
+
+impl<'q> Reading<'q> {
+    pub(super) fn new(analyzer: &Analyzer, quote: &'q str, query_terms: &HashSet<&str>) -> Reading<'q> {
+        let words = analyzer.words(quote);
+        let stems: Vec<String> = words.iter().map(|w| analyzer.stem(&w.norm)).collect();
+        let matches = words.iter().zip(&stems).map(|(w, s)| !w.stop && query_terms.contains(s.as_str())).collect();
+        Reading { quote, words, matches, stems }
     }
-    let words = analyzer.words(quote);
-    let matches: Vec<bool> = words.iter().map(|w| !w.stop && query_terms.contains(analyzer.stem(&w.norm).as_str())).collect();
-    match kind {
-        QuestionKind::Count => count(quote, &words, &matches),
-        _ => person(quote, &words, &matches),
+
+    /// The short answer for the question's kind, if the sentence holds one.
+    pub(super) fn value(&self, kind: QuestionKind) -> Option<ShortValue> {
+        match kind {
+            QuestionKind::Count => count(self.quote, &self.words, &self.matches),
+            QuestionKind::Person => person(self.quote, &self.words, &self.matches),
+            QuestionKind::Time => time(self.quote, &self.words, &self.matches),
+            QuestionKind::Place => place(self.quote, &self.words, &self.matches),
+            QuestionKind::Other => None,
+        }
+    }
+
+    /// Whether the sentence holds the kind of thing asked for, outside the question's own
+    /// words: a number (how many), a year or a time word (when), a preposition of place before
+    /// a word the question lacks (where), a name after a title or a run of capitalised words
+    /// (who). 0 or 1; 0 for other questions.
+    pub(super) fn answer_type(&self, kind: QuestionKind) -> f32 {
+        let w = &self.words;
+        let free = |i: usize| i < w.len() && !self.matches[i] && !w[i].stop;
+        let found = match kind {
+            QuestionKind::Count => !numbers(w).is_empty(),
+            QuestionKind::Time => {
+                numbers(w).iter().any(|&(v, at, _)| (100..=2100).contains(&v) && w[at].norm.chars().all(|c| c.is_ascii_digit()))
+                    || w.iter().enumerate().any(|(i, x)| !self.matches[i] && lang::contains(List::Time, &x.norm))
+            }
+            QuestionKind::Place => w.iter().enumerate().any(|(i, x)| {
+                lang::contains(List::Place, &x.norm) && (free(i + 1) || (i + 2 < w.len() && w[i + 1].stop && free(i + 2)))
+            }),
+            QuestionKind::Person => {
+                person(self.quote, w, &self.matches).is_some()
+                    || w.windows(2).enumerate().any(|(i, p)| {
+                        i > 0
+                            && free(i)
+                            && free(i + 1)
+                            && self.quote[p[0].from..].starts_with(char::is_uppercase)
+                            && self.quote[p[1].from..].starts_with(char::is_uppercase)
+                    })
+            }
+            QuestionKind::Other => false,
+        };
+        f32::from(u8::from(found))
+    }
+
+    /// How close together the question's words stand: the most distinct question words inside
+    /// any window of [`PROXIMITY_WINDOW`] words, over the question's concept count (0..1).
+    pub(super) fn proximity(&self, concepts: usize) -> f32 {
+        if concepts == 0 {
+            return 0.0;
+        }
+        let mut best = 0;
+        for start in 0..self.words.len() {
+            let end = (start + PROXIMITY_WINDOW).min(self.words.len());
+            let mut seen: Vec<&str> = Vec::new();
+            for j in start..end {
+                if self.matches[j] && !seen.contains(&self.stems[j].as_str()) {
+                    seen.push(&self.stems[j]);
+                }
+            }
+            best = best.max(seen.len());
+        }
+        (best as f32 / concepts as f32).min(1.0)
+    }
+
+    /// Number of words.
+    pub(super) fn len(&self) -> usize {
+        self.words.len()
     }
 }
+
+/// Width of the window in which [`Reading::proximity`] counts question words.
+const PROXIMITY_WINDOW: usize = 10;
 
 /// Numbers in the quote: (value, first word, word count).
 fn numbers(words: &[Word]) -> Vec<(u64, usize, usize)> {
@@ -76,18 +153,92 @@ fn count(quote: &str, words: &[Word], matches: &[bool]) -> Option<ShortValue> {
         best = Some((0, at, if next_joined { last + 1 } else { last }, value));
     }
     let (near, from, to, value) = best?;
-    Some(ShortValue { key: value.to_string(), display: quote[words[from].from..words[to].to].to_owned(), anchored: near > 0 })
+    let (at, used) = found.iter().find(|f| f.0 == value && f.1 >= from && f.1 <= to).map_or((from, 1), |f| (f.1, f.2));
+    // the number in digits, then its noun as written: the question's word right after the
+    // number, else the first of those before it, the head of its phrase (`وأعضاء التحالف ال
+    // 39` reads "39 أعضاء"), else the
+    // word the number counts
+    let noun = (at + used..=to)
+        .find(|&j| matches[j])
+        .or_else(|| (from..at).find(|&j| matches[j]))
+        .or_else(|| (to > at + used - 1).then_some(at + used))
+        .map(|j| without_conjunction(&quote[words[j].from..words[j].to]));
+    let display = match noun {
+        Some(n) => format!("{value} {n}"),
+        None => value.to_string(),
+    };
+    Some(ShortValue { key: value.to_string(), display, anchored: near > 0 })
+}
+
+/// A word as written without the conjunction `و` glued to its front (`وأعضاء` → `أعضاء`), when
+/// enough of a word is left.
+fn without_conjunction(word: &str) -> &str {
+    match word.strip_prefix('و') {
+        Some(rest) if rest.chars().count() >= 4 => rest,
+        _ => word,
+    }
+}
+
+/// Years this far apart from the text's other numbers are read as years.
+const YEARS: std::ops::RangeInclusive<u64> = 100..=2100;
+/// Most words of a place taken after its preposition.
+const MAX_PLACE_WORDS: usize = 3;
+
+/// For "when": a date in the quote — a month with the day before it and the year after it
+/// when they are there, else a year — that is not one of the question's words.
+fn time(quote: &str, words: &[Word], matches: &[bool]) -> Option<ShortValue> {
+    let digits = |i: usize| words.get(i).is_some_and(|w| !w.norm.is_empty() && w.norm.chars().all(|c| c.is_ascii_digit()));
+    let year_at = |i: usize| digits(i) && words[i].norm.parse::<u64>().is_ok_and(|v| YEARS.contains(&v)) && !matches[i];
+    let month = (0..words.len()).find(|&i| !matches[i] && lang::contains(List::Time, &words[i].norm) && is_month(&words[i].norm));
+    let (from, to) = if let Some(m) = month {
+        let from = if m > 0 && digits(m - 1) { m - 1 } else { m };
+        let to = if year_at(m + 1) { m + 1 } else { m };
+        (from, to)
+    } else {
+        let y = (0..words.len()).find(|&i| year_at(i))?;
+        (y, y)
+    };
+    let display = quote[words[from].from..words[to].to].to_owned();
+    let anchored = matches.iter().any(|&m| m);
+    Some(ShortValue { key: words[from..=to].iter().map(|w| w.norm.as_str()).collect::<Vec<_>>().join(" "), display, anchored })
+}
+
+/// Month names are the entries of the time list that are not units (`century`, `عام`).
+fn is_month(norm: &str) -> bool {
+    !matches!(norm, "century" | "centuries" | "decade" | "bc" | "ad" | "bce" | "ce")
+        && !["القرن", "قرن", "القرون", "عام", "العام", "سنه", "السنه", "عقد", "ميلادي", "ميلاديه", "هجري", "هجريه", "الميلاد"].contains(&norm)
+}
+
+/// For "where": the words after a preposition of place that the question does not contain, up
+/// to punctuation or a stop word.
+fn place(quote: &str, words: &[Word], matches: &[bool]) -> Option<ShortValue> {
+    for i in 0..words.len() {
+        if !lang::contains(List::Place, &words[i].norm) {
+            continue;
+        }
+        let mut end = i + 1;
+        while end < words.len() && end - i <= MAX_PLACE_WORDS {
+            let w = &words[end];
+            let gap = &quote[words[end - 1].to..w.from];
+            if !gap.chars().all(char::is_whitespace) || w.stop || matches[end] {
+                break;
+            }
+            end += 1;
+        }
+        if end > i + 1 {
+            let (from, to) = (i + 1, end - 1);
+            let key = words[from..=to].iter().map(|w| w.norm.as_str()).collect::<Vec<_>>().join(" ");
+            let anchored = matches[i.saturating_sub(6)..i].iter().any(|&m| m);
+            return Some(ShortValue { key, display: quote[words[from].from..words[to].to].to_owned(), anchored });
+        }
+    }
+    None
 }
 
 fn titles() -> &'static Vec<Vec<String>> {
     static TITLES: OnceLock<Vec<Vec<String>>> = OnceLock::new();
     TITLES.get_or_init(|| {
-        let mut t: Vec<Vec<String>> = include_str!("../text/lang/titles.txt")
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            .map(|l| l.split_whitespace().map(normalize_word).collect())
-            .collect();
+        let mut t: Vec<Vec<String>> = lang::entries(List::Titles).to_vec();
         // longest first, so "الفريق أول" wins over "الفريق"
         t.sort_by_key(|words| std::cmp::Reverse(words.len()));
         t
@@ -148,15 +299,18 @@ mod tests {
         let a = Analyzer::default();
         let terms = a.query_terms(question);
         let set: HashSet<&str> = terms.iter().map(String::as_str).collect();
-        extract(kind, &a, quote, &set).map(|v| v.display)
+        Reading::new(&a, quote, &set).value(kind).map(|v| v.display)
     }
 
     #[test]
     fn count_takes_the_number_with_the_questions_noun() {
         let q = "كم سفينة في الأسطول؟";
         assert_eq!(short(QuestionKind::Count, q, "أبحرت 23 سفينةً حربية، معًا").as_deref(), Some("23 سفينةً"));
-        assert_eq!(short(QuestionKind::Count, q, "يضم ثلاث وعشرين سفينة حربية").as_deref(), Some("ثلاث وعشرين سفينة"));
+        // spelled-out numbers are shown in digits with their noun
+        assert_eq!(short(QuestionKind::Count, q, "يضم ثلاث وعشرين سفينة حربية").as_deref(), Some("23 سفينة"));
         assert_eq!(short(QuestionKind::Count, "how many ships?", "the fleet had 12 ships and 3 ports").as_deref(), Some("12 ships"));
+        // the noun before the number, without its conjunction and stray article
+        assert_eq!(short(QuestionKind::Count, "كم عدد مراكب الأسطول؟", "وقال إن ومراكب الأسطول ال 17 ستبحر").as_deref(), Some("17 مراكب"));
     }
 
     #[test]
@@ -167,9 +321,40 @@ mod tests {
     #[test]
     fn a_lone_number_does_not_reach_across_punctuation() {
         let q = "how many ports?";
-        assert_eq!(short(QuestionKind::Count, q, "The crew counted to one, then slept.").as_deref(), Some("one"));
-        assert_eq!(short(QuestionKind::Count, q, "They sailed on one ship for a month.").as_deref(), Some("one ship"));
-        assert_eq!(short(QuestionKind::Count, "كم عدد الموانئ؟", "اجتمعوا على طاولة واحدة، لمناقشة الخطة").as_deref(), Some("واحدة"));
+        assert_eq!(short(QuestionKind::Count, q, "The crew counted to one, then slept.").as_deref(), Some("1"));
+        assert_eq!(short(QuestionKind::Count, q, "They sailed on one ship for a month.").as_deref(), Some("1 ship"));
+        assert_eq!(short(QuestionKind::Count, "كم عدد الموانئ؟", "اجتمعوا على طاولة واحدة، لمناقشة الخطة").as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn time_takes_a_date_or_a_year() {
+        let q = "When did the fleet sail?";
+        assert_eq!(short(QuestionKind::Time, q, "The fleet sailed on 4 March 1911 from the bay.").as_deref(), Some("4 March 1911"));
+        assert_eq!(short(QuestionKind::Time, q, "The fleet sailed in 1911 with 40 ships.").as_deref(), Some("1911"));
+        assert_eq!(short(QuestionKind::Time, "متى أبحر الأسطول؟", "أبحر الأسطول في يناير 1911 نحو الجنوب").as_deref(), Some("يناير 1911"));
+        assert_eq!(short(QuestionKind::Time, q, "The fleet sailed with 40 ships."), None);
+    }
+
+    #[test]
+    fn place_takes_the_words_after_a_preposition() {
+        assert_eq!(short(QuestionKind::Place, "Where did the fleet anchor?", "The fleet anchored at Port Vela, then left.").as_deref(), Some("Port Vela"));
+        assert_eq!(short(QuestionKind::Place, "أين رسا الأسطول؟", "رسا الأسطول في ميناء الواحة الكبير، ثم غادر").as_deref(), Some("ميناء الواحة الكبير"));
+    }
+
+    #[test]
+    fn answer_type_evidence_per_kind() {
+        let a = Analyzer::default();
+        let kind_of = |kind, question: &str, quote: &str| {
+            let terms = a.query_terms(question);
+            let set: HashSet<&str> = terms.iter().map(String::as_str).collect();
+            Reading::new(&a, quote, &set).answer_type(kind)
+        };
+        assert_eq!(kind_of(QuestionKind::Time, "when did it sail?", "It sailed in 1911."), 1.0);
+        assert_eq!(kind_of(QuestionKind::Time, "when did it sail?", "It sailed with joy."), 0.0);
+        assert_eq!(kind_of(QuestionKind::Place, "where did it sail?", "It sailed to the harbour in Vela."), 1.0);
+        assert_eq!(kind_of(QuestionKind::Count, "how many ships?", "The ships were many."), 0.0);
+        assert_eq!(kind_of(QuestionKind::Person, "who led the fleet?", "The fleet was led by Jane Doe."), 1.0);
+        assert_eq!(kind_of(QuestionKind::Other, "what is it?", "It is 1911."), 0.0);
     }
 
     #[test]

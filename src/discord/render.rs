@@ -425,6 +425,7 @@ mod tests {
             sources_differ: differ,
             coverage: 1.0,
             standout: None,
+            confidence: 1.0,
         }
     }
 

@@ -31,7 +31,7 @@ use dense::{DenseStore, EmbeddingCache, VECTORS};
 use passage::{encode_ranges, passages};
 
 /// Bumped whenever analysis or passage building changes meaning, so old indexes are rebuilt.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 const MANIFEST: &str = "isnad-manifest.json";
 const CURRENT: &str = "CURRENT";
 

@@ -13,6 +13,7 @@
 //! Nothing here knows any corpus: stop words and number words are language data.
 
 pub mod analyzer;
+pub mod lang;
 pub mod lexicon;
 pub mod normalize;
 pub mod numbers;

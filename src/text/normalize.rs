@@ -181,8 +181,8 @@ mod tests {
 
     #[test]
     fn digits_become_ascii_and_latin_lowercase() {
-        assert_eq!(normalize_word("٤١"), "41");
-        assert_eq!(normalize_word("۳۹"), "39");
+        assert_eq!(normalize_word("٥٧"), "57");
+        assert_eq!(normalize_word("۶۸"), "68");
         assert_eq!(normalize_word("Café"), "cafe");
         assert_eq!(normalize_word("ＡＢＣ"), "abc");
     }

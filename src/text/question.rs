@@ -126,7 +126,7 @@ mod tests {
 
     #[test]
     fn english_interrogatives() {
-        assert_eq!(kind("How many member countries are there?"), QuestionKind::Count);
+        assert_eq!(kind("How many ships are there?"), QuestionKind::Count);
         assert_eq!(kind("Who leads it?"), QuestionKind::Person);
         assert_eq!(kind("When was it founded?"), QuestionKind::Time);
         assert_eq!(kind("Where is the headquarters?"), QuestionKind::Place);

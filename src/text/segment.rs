@@ -4,7 +4,8 @@
 //! A sentence ends at `.` `!` `?` `؟` `؛` `…` followed by white space or the end of the text
 //! (closing quotes and brackets stay with the sentence they close), and at a line break. Not
 //! boundaries: a point between digits (`3.5`), a run of points (`..`, the Arabic press's
-//! "continued" mark), and a point after a single Latin capital (`J. Smith`). A sentence longer
+//! "continued" mark), and a point after a single Latin letter (`J. Smith`, `c. 300`). Arabic
+//! sentences glued together without a space (`…السفن.تبحر…`) are still two. A sentence longer
 //! than [`MAX_SENTENCE_BYTES`] is cut at its last comma (`،` or `,`) before the limit, so one
 //! run-on paragraph without punctuation cannot become one huge citation.
 
@@ -15,6 +16,10 @@ pub const MAX_SENTENCE_BYTES: usize = 900;
 
 fn is_terminator(c: char) -> bool {
     matches!(c, '.' | '!' | '?' | '؟' | '؛' | '…' | '。')
+}
+
+fn is_arabic_letter(c: char) -> bool {
+    matches!(c, '\u{0621}'..='\u{064A}' | '\u{0671}'..='\u{06D3}')
 }
 
 fn is_closer(c: char) -> bool {
@@ -45,15 +50,19 @@ pub fn sentences(text: &str) -> Vec<Range<usize>> {
             let run_is_dots = j > i && chars[i..=j].iter().all(|&(_, c)| c == '.');
             let between_digits =
                 c == '.' && j == i && i > 0 && chars[i - 1].1.is_numeric() && chars.get(i + 1).is_some_and(|&(_, n)| n.is_numeric());
+            // a single Latin letter before the point is an initial or an abbreviation
+            // (`J. Smith`, `c. 300`)
             let initial =
-                c == '.' && j == i && i > 0 && chars[i - 1].1.is_ascii_uppercase() && (i < 2 || !chars[i - 2].1.is_alphanumeric());
+                c == '.' && j == i && i > 0 && chars[i - 1].1.is_ascii_alphabetic() && (i < 2 || !chars[i - 2].1.is_alphanumeric());
             // closing quotes/brackets belong to the sentence
             let mut k = j;
             while k + 1 < chars.len() && is_closer(chars[k + 1].1) {
                 k += 1;
             }
             let at_space = chars.get(k + 1).is_none_or(|&(_, n)| n.is_whitespace());
-            if at_space && !run_is_dots && !between_digits && !initial {
+            // Arabic text glued to the next sentence without a space (`السفن.تبحر`)
+            let glued = k == j && i > 0 && is_arabic_letter(chars[i - 1].1) && chars.get(k + 1).is_some_and(|&(_, n)| is_arabic_letter(n));
+            if (at_space || glued) && !run_is_dots && !between_digits && !initial {
                 let end = chars[k].0 + chars[k].1.len_utf8();
                 push_trimmed(text, start..end, &mut out);
                 start = end;
@@ -123,7 +132,7 @@ mod tests {
 
     #[test]
     fn arabic_and_latin_terminators() {
-        assert_eq!(split("كم عدد الدول؟ إنها 41. Really! Yes"), vec!["كم عدد الدول؟", "إنها 41.", "Really!", "Yes"]);
+        assert_eq!(split("كم عدد السفن؟ إنها 17. Really! Yes"), vec!["كم عدد السفن؟", "إنها 17.", "Really!", "Yes"]);
         assert_eq!(split("أولا؛ ثانيا"), vec!["أولا؛", "ثانيا"]);
     }
 
@@ -131,6 +140,14 @@ mod tests {
     fn double_dots_and_decimals_do_not_end_sentences() {
         assert_eq!(split("حماية البيئة.. بحرياً وبرياً. التالي"), vec!["حماية البيئة.. بحرياً وبرياً.", "التالي"]);
         assert_eq!(split("It grew 3.5 percent. Then"), vec!["It grew 3.5 percent.", "Then"]);
+    }
+
+    #[test]
+    fn abbreviations_and_glued_arabic_sentences() {
+        assert_eq!(split("بني المعبد (c. 300 ميلادية.) ثم هُدم"), vec!["بني المعبد (c. 300 ميلادية.)", "ثم هُدم"]);
+        assert_eq!(split("رست السفن.تبحر غدا نحو الميناء"), vec!["رست السفن.", "تبحر غدا نحو الميناء"]);
+        // a Latin abbreviation glued to a word is not split
+        assert_eq!(split("see e.g.the list"), vec!["see e.g.the list"]);
     }
 
     #[test]

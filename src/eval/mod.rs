@@ -5,6 +5,15 @@
 //! - [`squad`]: a SQuAD-format file (XQuAD, ARCD): every paragraph becomes a document in a
 //!   temporary knowledge folder, every question is asked (optionally taken from a parallel file
 //!   by id, for cross-lingual runs), and paragraph recall, answer recall and latency are reported.
+//! - [`folders`]: the same file as many small single-topic folders (one per article), with other
+//!   articles' questions as off-topic ones — what a Discord server's knowledge folder looks like.
+//! - [`calibrate`]: fits the sentence model and the answer decision on a split of such runs.
+//!
+//! Every run uses the settings users get unless told otherwise (`precision = 0` is retrieval
+//! with abstention off, a diagnostic).
+
+pub mod calibrate;
+pub mod folders;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -99,8 +108,14 @@ pub fn golden(engine: &Engine, cases: &[GoldenCase]) -> Result<GoldenReport> {
 // ---------------------------------------------------------------- SQuAD-format evaluation
 
 #[derive(Deserialize)]
-struct Squad {
+pub(crate) struct Squad {
     data: Vec<SquadArticle>,
+}
+
+impl Squad {
+    pub(crate) fn articles(&self) -> usize {
+        self.data.len()
+    }
 }
 #[derive(Deserialize)]
 struct SquadArticle {
@@ -125,7 +140,7 @@ struct SquadAnswer {
     text: String,
 }
 
-fn read_squad(path: &Path) -> Result<Squad> {
+pub(crate) fn read_squad(path: &Path) -> Result<Squad> {
     let raw = std::fs::read(path).map_err(Error::io(path))?;
     serde_json::from_slice(&raw).map_err(|e| Error::Dataset { path: path.to_owned(), reason: format!("not SQuAD JSON: {e}") })
 }
@@ -173,7 +188,8 @@ pub fn squad(file: &Path, opts: &SquadOptions, base: &Config) -> Result<SquadRep
     let every = opts.every.max(1);
     let mut times = Vec::new();
     let (mut r1, mut r5, mut rr, mut top1, mut abstained, mut asked) = (0.0, 0.0, 0.0, 0.0, 0.0, 0usize);
-    for Case { doc, question, gold, .. } in cases.iter().skip(opts.offset).step_by(every) {
+    for case in cases.iter().skip(opts.offset).step_by(every) {
+        let (doc, question) = (&case.doc, &case.question);
         let t = Instant::now();
         let (answer, hits) = match engine.ask_traced(question) {
             Ok(x) => x,
@@ -196,14 +212,8 @@ pub fn squad(file: &Path, opts: &SquadOptions, base: &Config) -> Result<SquadRep
             r5 += f64::from(r < 5);
             rr += 1.0 / (r as f64 + 1.0);
         }
-        if let Some(first) = answer.citations.first() {
-            let quote = fold_text(&first.quote);
-            if gold.iter().any(|g| {
-                let g = fold_text(g);
-                !g.is_empty() && quote.contains(&g)
-            }) {
-                top1 += 1.0;
-            }
+        if answer.citations.first().is_some_and(|first| case.quote_answers(&first.quote)) {
+            top1 += 1.0;
         }
     }
     times.sort_by(f64::total_cmp);
@@ -229,16 +239,30 @@ pub fn squad(file: &Path, opts: &SquadOptions, base: &Config) -> Result<SquadRep
 }
 
 /// One question of a SQuAD-format run.
-struct Case {
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Case {
     /// Its paragraph's document id.
-    doc: String,
-    question: String,
-    gold: Vec<String>,
+    pub doc: String,
+    pub question: String,
+    pub gold: Vec<String>,
     /// Its paragraph is in the index.
-    in_scope: bool,
+    pub in_scope: bool,
+    /// Index of its article in the file.
+    pub article: usize,
 }
 
-fn squad_config(base: &Config, root: &Path) -> Config {
+impl Case {
+    /// Whether a quote contains one of the gold answers (compared after folding).
+    pub fn quote_answers(&self, quote: &str) -> bool {
+        let quote = fold_text(quote);
+        self.gold.iter().any(|g| {
+            let g = fold_text(g);
+            !g.is_empty() && quote.contains(&g)
+        })
+    }
+}
+
+pub(crate) fn squad_config(base: &Config, root: &Path) -> Config {
     let mut config = base.clone();
     config.knowledge_dir = root.join("knowledge");
     config.data_dir = root.join("data");
@@ -254,7 +278,13 @@ pub(crate) fn shared_cache(base: &Config) -> PathBuf {
 /// Opens the engine over a temporary SQuAD folder, reusing the embeddings of earlier runs: the
 /// shared cache is copied in before the build and back after it (embedding thousands of
 /// paragraphs and sentences is most of a run's time; the vectors depend only on the text).
-fn open_squad_engine(base: &Config, root: &Path) -> Result<Engine> {
+pub(crate) fn open_squad_engine(base: &Config, root: &Path) -> Result<Engine> {
+    open_squad_engine_with(base, root, true)
+}
+
+/// [`open_squad_engine`], copying the built vectors back to the shared cache only when
+/// `keep_vectors` (a small folder's texts are all in the whole set's cache already).
+pub(crate) fn open_squad_engine_with(base: &Config, root: &Path, keep_vectors: bool) -> Result<Engine> {
     let config = squad_config(base, root);
     let shared = shared_cache(base);
     let local = config.index_dir().join("embeddings.bin");
@@ -263,7 +293,7 @@ fn open_squad_engine(base: &Config, root: &Path) -> Result<Engine> {
         std::fs::copy(&shared, &local).map_err(Error::io(&shared))?;
     }
     let engine = Engine::open(config)?;
-    if local.is_file() {
+    if keep_vectors && local.is_file() {
         if let Err(e) = std::fs::create_dir_all(&base.data_dir).and_then(|()| std::fs::copy(&local, &shared)) {
             tracing::warn!(error = %e, path = %shared.display(), "evaluation embedding cache not kept");
         }
@@ -271,7 +301,7 @@ fn open_squad_engine(base: &Config, root: &Path) -> Result<Engine> {
     Ok(engine)
 }
 
-fn read_parallel(opts: &SquadOptions) -> Result<Option<HashMap<String, String>>> {
+pub(crate) fn read_parallel(opts: &SquadOptions) -> Result<Option<HashMap<String, String>>> {
     Ok(match &opts.questions {
         Some(p) => {
             Some(read_squad(p)?.data.into_iter().flat_map(|a| a.paragraphs).flat_map(|p| p.qas).map(|q| (q.id, q.question)).collect())
@@ -282,7 +312,7 @@ fn read_parallel(opts: &SquadOptions) -> Result<Option<HashMap<String, String>>>
 
 /// Writes the paragraphs of the articles `keep(article index)` accepts as documents into a
 /// temporary knowledge folder; returns it and every question (of all articles).
-fn write_squad_knowledge(
+pub(crate) fn write_squad_knowledge(
     squad: &Squad,
     parallel: Option<&HashMap<String, String>>,
     keep: impl Fn(usize) -> bool,
@@ -311,64 +341,10 @@ fn write_squad_knowledge(
                     None => qa.question.clone(),
                 };
                 let gold = qa.answers.iter().map(|a| a.text.clone()).collect();
-                cases.push(Case { doc: format!("knowledge/{name}"), question, gold, in_scope });
+                cases.push(Case { doc: format!("knowledge/{name}"), question, gold, in_scope, article: ai });
             }
         }
     }
     Ok((tmp, cases))
 }
 
-/// One threshold of the abstention sweep.
-#[derive(Debug, Clone, Serialize)]
-pub struct AbstentionRow {
-    /// `min_standout` tried (the share-of-words rule stays as configured).
-    pub min_standout: f32,
-    /// In-scope questions answered.
-    pub answered_in_scope: f64,
-    /// In-scope questions answered with their own paragraph cited first.
-    pub correct_in_scope: f64,
-    /// Out-of-scope questions answered (should be 0).
-    pub answered_out_of_scope: f64,
-    /// Of all answers given, the share that cite the right paragraph first.
-    pub precision: f64,
-}
-
-/// Abstention calibration: the paragraphs of even-numbered articles are indexed, every
-/// question is asked; questions of odd-numbered articles are not covered by the documents and
-/// should be refused. Sweeps `min_standout` and reports the trade-off.
-pub fn abstention(file: &Path, opts: &SquadOptions, base: &Config) -> Result<Vec<AbstentionRow>> {
-    let squad = read_squad(file)?;
-    let parallel = read_parallel(opts)?;
-    let (tmp, cases) = write_squad_knowledge(&squad, parallel.as_ref(), |ai| ai % 2 == 0)?;
-    let engine = open_squad_engine(base, tmp.path())?;
-    // (in scope, right paragraph first, passes the word-share rule, standout)
-    let mut seen = Vec::new();
-    for case in cases.iter().skip(opts.offset).step_by(opts.every.max(1)) {
-        let (answer, hits) = match engine.ask_traced(&case.question) {
-            Ok(x) => x,
-            Err(Error::EmptyQuestion | Error::QuestionTooLong { .. }) => continue,
-            Err(e) => return Err(e),
-        };
-        let first = answer.citations.first().map(|c| c.document.as_str()).or(hits.first().map(|h| h.doc.as_str()));
-        let right = case.in_scope && first == Some(case.doc.as_str());
-        let by_words = answer.coverage >= base.policy.min_coverage;
-        seen.push((case.in_scope, right, by_words, answer.standout.unwrap_or(f32::MIN)));
-    }
-    let inside = seen.iter().filter(|s| s.0).count().max(1) as f64;
-    let outside = seen.iter().filter(|s| !s.0).count().max(1) as f64;
-    let mut rows = Vec::new();
-    for step in 0..=16 {
-        let t = -1.0 + 0.25 * step as f32;
-        let answers = |s: &&(bool, bool, bool, f32)| s.2 || s.3 >= t;
-        let given: Vec<_> = seen.iter().filter(answers).collect();
-        let correct = given.iter().filter(|s| s.1).count() as f64;
-        rows.push(AbstentionRow {
-            min_standout: t,
-            answered_in_scope: given.iter().filter(|s| s.0).count() as f64 / inside,
-            correct_in_scope: correct / inside,
-            answered_out_of_scope: given.iter().filter(|s| !s.0).count() as f64 / outside,
-            precision: correct / (given.len().max(1) as f64),
-        });
-    }
-    Ok(rows)
-}

@@ -1,0 +1,260 @@
+//! `isnad calibrate`: learns the sentence model and the answer decision (see
+//! [`crate::answer::model`]) from SQuAD-format sets, on one split of their questions (by default
+//! the odd-numbered ones; the even-numbered half is left for reporting).
+//!
+//! Each set is asked in three regimes, so the decision sees what users meet:
+//! - *whole*: every paragraph indexed, the split's questions in scope;
+//! - *half*: the even-numbered articles indexed, the odd articles' questions of the split asked
+//!   as off-topic ones;
+//! - *folders*: each article its own small folder with a sample of off-topic questions
+//!   ([`super::folders`]).
+//!
+//! The sentence model learns which candidate holds the gold answer (each question weighs the
+//! same: its positives share one unit, its negatives another). The answer decision learns whether
+//! the documents answer the question at all (in scope or off-topic), from what retrieval found
+//! and the sentence the sentence model picks; each regime of each set weighs the same. Its operating points map a wanted
+//! precision to the lowest probability threshold that reached it on this data.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::folders::for_each_folder;
+use super::{open_squad_engine, read_parallel, read_squad, write_squad_knowledge, Case, SquadOptions};
+use crate::answer::features::{answer_features, Chosen, Signals, ANSWER, SENTENCE};
+use crate::answer::model::{sigmoid, Calibration, Logistic, OperatingPoint};
+use crate::answer::CandidateTrace;
+use crate::config::Config;
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+
+/// One data set to learn from: a SQuAD-format file and, optionally, a parallel file whose
+/// questions are asked instead.
+#[derive(Debug, Clone)]
+pub struct Set {
+    pub file: PathBuf,
+    pub questions: Option<PathBuf>,
+}
+
+/// Options of a calibration run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub sets: Vec<Set>,
+    /// The split learned from: every n-th question from `offset`.
+    pub every: usize,
+    pub offset: usize,
+    /// The default operating point written to the file.
+    pub precision: f32,
+    /// L2 penalty of both regressions.
+    pub lambda: f64,
+    /// What to write in the file's `made_by`.
+    pub made_by: String,
+    /// Keep the collected questions in this file (JSON lines), or, when it exists, learn from
+    /// it instead of asking again (a faster loop while changing only the fitting).
+    pub examples: Option<PathBuf>,
+}
+
+/// One question as calibration sees it.
+#[derive(Serialize, serde::Deserialize)]
+struct Example {
+    group: usize,
+    case: Case,
+    signals: Signals,
+    candidates: Vec<CandidateTrace>,
+}
+
+/// Numbers of one regime of one set at the default operating point, on the learning split.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupRow {
+    pub group: String,
+    pub questions: usize,
+    pub in_scope_answered: f64,
+    pub right_paragraph_first: f64,
+    pub right_quote_first: f64,
+    pub out_of_scope_answered: f64,
+}
+
+/// Learns a calibration; returns it with the learning split's numbers per regime.
+pub fn run(opts: &Options, base: &Config) -> Result<(Calibration, Vec<GroupRow>)> {
+    let (examples, groups) = match &opts.examples {
+        Some(path) if path.is_file() => load_examples(path)?,
+        _ => {
+            let (examples, groups) = gather(opts, base)?;
+            if let Some(path) = &opts.examples {
+                save_examples(path, &examples, &groups)?;
+            }
+            (examples, groups)
+        }
+    };
+    fit(opts, examples, groups)
+}
+
+fn save_examples(path: &std::path::Path, examples: &[Example], groups: &[String]) -> Result<()> {
+    let mut text = serde_json::to_string(groups).map_err(|e| Error::Dataset { path: path.to_owned(), reason: e.to_string() })? + "\n";
+    for e in examples {
+        text += &(serde_json::to_string(e).map_err(|e| Error::Dataset { path: path.to_owned(), reason: e.to_string() })? + "\n");
+    }
+    std::fs::write(path, text).map_err(Error::io(path))
+}
+
+fn load_examples(path: &std::path::Path) -> Result<(Vec<Example>, Vec<String>)> {
+    let text = std::fs::read_to_string(path).map_err(Error::io(path))?;
+    let mut lines = text.lines();
+    let bad = |line: usize, e: serde_json::Error| Error::EvalFile { path: path.to_owned(), line, reason: e.to_string() };
+    let groups: Vec<String> = serde_json::from_str(lines.next().unwrap_or("[]")).map_err(|e| bad(1, e))?;
+    let examples = lines.enumerate().map(|(i, l)| serde_json::from_str(l).map_err(|e| bad(i + 2, e))).collect::<Result<_>>()?;
+    Ok((examples, groups))
+}
+
+/// Asks every set's questions in the three regimes.
+fn gather(opts: &Options, base: &Config) -> Result<(Vec<Example>, Vec<String>)> {
+    let mut examples: Vec<Example> = Vec::new();
+    let mut groups: Vec<String> = Vec::new();
+    let split = |set: &Set| SquadOptions { questions: set.questions.clone(), every: opts.every.max(1), offset: opts.offset };
+    for set in &opts.sets {
+        let name = set_name(set);
+        let squad = read_squad(&set.file)?;
+        let parallel = read_parallel(&split(set))?;
+        // whole
+        let group = groups.len();
+        groups.push(format!("{name} whole"));
+        {
+            let (tmp, cases) = write_squad_knowledge(&squad, parallel.as_ref(), |_| true)?;
+            let engine = open_squad_engine(base, tmp.path())?;
+            for case in cases.iter().skip(opts.offset).step_by(opts.every.max(1)) {
+                collect(&engine, case, group, &mut examples)?;
+            }
+        }
+        // half: off-topic questions
+        let group = groups.len();
+        groups.push(format!("{name} half (off-topic)"));
+        {
+            let (tmp, cases) = write_squad_knowledge(&squad, parallel.as_ref(), |ai| ai % 2 == 0)?;
+            let engine = open_squad_engine(base, tmp.path())?;
+            for case in cases.iter().skip(opts.offset).step_by(opts.every.max(1)).filter(|c| !c.in_scope) {
+                collect(&engine, case, group, &mut examples)?;
+            }
+        }
+        // folders
+        let group = groups.len();
+        groups.push(format!("{name} folders"));
+        for_each_folder(&set.file, &split(set), base, |engine, case| collect(engine, case, group, &mut examples))?;
+        tracing::info!(set = %name, examples = examples.len(), "calibration data collected");
+    }
+    Ok((examples, groups))
+}
+
+/// Fits both models and the operating points to gathered examples.
+fn fit(opts: &Options, examples: Vec<Example>, groups: Vec<String>) -> Result<(Calibration, Vec<GroupRow>)> {
+    if examples.is_empty() {
+        return Err(Error::Dataset { path: PathBuf::from("<calibration>"), reason: "no questions to learn from".into() });
+    }
+
+    // the sentence model
+    let mut rows = Vec::new();
+    for e in examples.iter().filter(|e| e.case.in_scope) {
+        let labels: Vec<bool> = e.candidates.iter().map(|c| c.document == e.case.doc && e.case.quote_answers(&c.quote)).collect();
+        let positives = labels.iter().filter(|&&l| l).count();
+        let negatives = labels.len() - positives;
+        if positives == 0 || negatives == 0 {
+            continue;
+        }
+        for (c, &l) in e.candidates.iter().zip(&labels) {
+            rows.push((c.features.clone(), l, if l { 1.0 / positives as f32 } else { 1.0 / negatives as f32 }));
+        }
+    }
+    let sentence = Logistic::fit(&SENTENCE, &rows, opts.lambda);
+
+    // the answer decision, on the sentence each question would quote
+    let group_size: Vec<usize> = (0..groups.len()).map(|g| examples.iter().filter(|e| e.group == g).count()).collect();
+    // (features, in scope, right paragraph first, right quote first, weight, group)
+    let decided: Vec<(Vec<f32>, bool, bool, bool, f32, usize)> = examples
+        .iter()
+        .filter_map(|e| {
+            let best = e.candidates.iter().max_by(|a, b| sentence.logit(&a.features).total_cmp(&sentence.logit(&b.features)))?;
+            let chosen = Chosen { coverage: best.coverage, cosine: best.cosine, logit: sentence.logit(&best.features), answer_type: best.features[8] };
+            // the decision learns "the documents answer this question"; which paragraph and
+            // sentence answer is retrieval's and the sentence model's job
+            let label = e.case.in_scope;
+            let right = e.case.in_scope && best.document == e.case.doc;
+            let quote = right && e.case.quote_answers(&best.quote);
+            Some((answer_features(&e.signals, &chosen), label, right, quote, 1.0 / group_size[e.group].max(1) as f32, e.group))
+        })
+        .collect();
+    let rows: Vec<(Vec<f32>, bool, f32)> = decided.iter().map(|(x, y, _, _, w, _)| (x.clone(), *y, *w)).collect();
+    let answer = Logistic::fit(&ANSWER, &rows, opts.lambda);
+
+    // operating points: precision (regimes weighed equally) → lowest threshold reaching it
+    let mut scored: Vec<(f32, bool, f32)> = decided.iter().map(|(x, y, _, _, w, _)| (answer.probability(x), *y, *w)).collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    // precision of answering the top k, for every k
+    let (mut right, mut given) = (0f64, 0f64);
+    let mut curve: Vec<(f32, f64)> = Vec::with_capacity(scored.len());
+    for &(p, y, w) in &scored {
+        given += f64::from(w);
+        if y {
+            right += f64::from(w);
+        }
+        curve.push((p, right / given));
+    }
+    let mut points = Vec::new();
+    for step in 0..=19 {
+        let target = 0.50 + 0.025 * step as f64;
+        // the lowest threshold (deepest k) whose precision still reaches the target
+        if let Some(&(p, _)) = curve.iter().rev().find(|&&(_, prec)| prec >= target) {
+            points.push(OperatingPoint { precision: target as f32, threshold: p });
+        }
+    }
+    for i in 1..points.len() {
+        points[i].threshold = points[i].threshold.max(points[i - 1].threshold);
+    }
+    let calibration = Calibration { made_by: opts.made_by.clone(), sentence, answer, default_precision: opts.precision, points };
+
+    // the learning split's numbers at the default point
+    let threshold = calibration.threshold(opts.precision);
+    let mut report = Vec::new();
+    for (g, name) in groups.iter().enumerate() {
+        let mine: Vec<_> = decided.iter().filter(|d| d.5 == g).collect();
+        let members: Vec<&Example> = examples.iter().filter(|e| e.group == g).collect();
+        let inside = members.iter().filter(|e| e.case.in_scope).count().max(1) as f64;
+        let outside = members.iter().filter(|e| !e.case.in_scope).count().max(1) as f64;
+        let (mut answered_in, mut right_para, mut right_quote, mut answered_out) = (0.0, 0.0, 0.0, 0.0);
+        for (d, e) in mine.iter().zip(examples.iter().filter(|e| e.group == g && !e.candidates.is_empty())) {
+            let yes = sigmoid(calibration.answer.logit(&d.0)) >= threshold;
+            if e.case.in_scope {
+                answered_in += f64::from(u8::from(yes));
+                right_para += f64::from(u8::from(yes && d.2));
+                right_quote += f64::from(u8::from(yes && d.3));
+            } else {
+                answered_out += f64::from(u8::from(yes));
+            }
+        }
+        report.push(GroupRow {
+            group: name.clone(),
+            questions: members.len(),
+            in_scope_answered: answered_in / inside,
+            right_paragraph_first: right_para / inside,
+            right_quote_first: right_quote / inside,
+            out_of_scope_answered: answered_out / outside,
+        });
+    }
+    Ok((calibration, report))
+}
+
+fn collect(engine: &Engine, case: &Case, group: usize, out: &mut Vec<Example>) -> Result<()> {
+    let trace = match engine.trace(&case.question) {
+        Ok(t) => t,
+        Err(Error::EmptyQuestion | Error::QuestionTooLong { .. }) => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    out.push(Example { group, case: case.clone(), signals: trace.signals, candidates: trace.composed.candidates });
+    Ok(())
+}
+
+fn set_name(set: &Set) -> String {
+    let stem = |p: &PathBuf| p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    match &set.questions {
+        Some(q) => format!("{} (questions {})", stem(&set.file), stem(q)),
+        None => stem(&set.file),
+    }
+}

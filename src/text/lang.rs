@@ -1,0 +1,78 @@
+//! Language data files (`text/lang/*.txt`): word lists that say how English and Arabic mark
+//! things (titles before names, words that point back, words of time and place). One accessor,
+//! so the rest of the crate never reaches into this folder by path.
+//!
+//! Format: one entry a line (an entry may hold several words), `#` starts a comment line.
+//! Entries are returned normalized like document text ([`super::normalize::normalize_word`] per
+//! word), so they compare with analyzed words.
+
+use std::sync::OnceLock;
+
+use super::normalize::normalize_word;
+
+/// The language lists isnad ships.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum List {
+    /// Titles, ranks and honorifics before a person's name.
+    Titles,
+    /// Words that, opening a sentence, point back to the one before.
+    Continuations,
+    /// Words that mark a time: month names, "century", "year".
+    Time,
+    /// Prepositions that introduce a place ("in", "في").
+    Place,
+    /// Demonstratives and pointing phrases' words ("this", "هذه"): among a sentence's first
+    /// words, they point back to the sentence before.
+    Demonstratives,
+}
+
+fn raw(list: List) -> &'static str {
+    match list {
+        List::Titles => include_str!("lang/titles.txt"),
+        List::Continuations => include_str!("lang/continuations.txt"),
+        List::Time => include_str!("lang/time.txt"),
+        List::Place => include_str!("lang/place.txt"),
+        List::Demonstratives => include_str!("lang/demonstratives.txt"),
+    }
+}
+
+/// The entries of a list, each as its normalized words.
+pub fn entries(list: List) -> &'static [Vec<String>] {
+    static CACHE: [OnceLock<Vec<Vec<String>>>; 5] = [OnceLock::new(), OnceLock::new(), OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    let slot = match list {
+        List::Titles => 0,
+        List::Continuations => 1,
+        List::Time => 2,
+        List::Place => 3,
+        List::Demonstratives => 4,
+    };
+    CACHE[slot].get_or_init(|| {
+        raw(list)
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(|l| l.split_whitespace().map(normalize_word).filter(|w| !w.is_empty()).collect::<Vec<_>>())
+            .filter(|e| !e.is_empty())
+            .collect()
+    })
+}
+
+/// Whether a normalized word is a one-word entry of `list`.
+pub fn contains(list: List, norm: &str) -> bool {
+    entries(list).iter().any(|e| e.len() == 1 && e[0] == norm)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_list_loads_normalized() {
+        for list in [List::Titles, List::Continuations, List::Time, List::Place, List::Demonstratives] {
+            assert!(!entries(list).is_empty(), "{list:?}");
+        }
+        assert!(contains(List::Place, "in"));
+        assert!(contains(List::Place, &normalize_word("في")));
+        assert!(contains(List::Time, "january"));
+    }
+}
