@@ -9,11 +9,14 @@ use serenity::{
     CreateInteractionResponse, CreateInteractionResponseFollowup, CreateInteractionResponseMessage, CreateMessage, FullEvent,
     GatewayIntents, Interaction, Message, ReactionType,
 };
+use notify_debouncer_mini::notify;
 use tracing::{debug, error, info, warn};
 
 use super::deliver;
+use super::permissions;
 use super::records::{Kind, Record, Records};
 use super::render::{self, buttons, Card};
+use super::rest::Rest;
 use crate::answer::Answer;
 use crate::config::BotConfig;
 use crate::engine::{Engine, RefreshReport};
@@ -41,6 +44,8 @@ pub struct Data {
     /// Questions searched at once: one per core. More would only share the cores, so every
     /// answer of a burst would finish late, and each extra blocking thread costs memory.
     searching: Arc<tokio::sync::Semaphore>,
+    /// Raw requests serenity cannot make (the current pin route, permission bits it drops).
+    rest: Rest,
 }
 
 /// Runs the bot until Ctrl-C / SIGTERM or a fatal gateway error.
@@ -59,7 +64,16 @@ pub async fn serve(engine: Arc<Engine>, config: BotConfig) -> Result<(), ServeEr
         }
     }
     let guild_id = config.guild_id;
+    // a request Discord never answers must fail (and be retried), not hang its task forever
+    let client = match reqwest::Client::builder().use_rustls_tls().timeout(Duration::from_secs(config.http_timeout_secs)).build() {
+        Ok(client) => client,
+        Err(e) => {
+            warn!(error = %e, "HTTP client with a timeout could not be built; using reqwest's default");
+            reqwest::Client::new()
+        }
+    };
     let data = Data {
+        rest: Rest::new(client.clone()),
         engine: Arc::clone(&engine),
         records,
         config: config.clone(),
@@ -73,6 +87,9 @@ pub async fn serve(engine: Arc<Engine>, config: BotConfig) -> Result<(), ServeEr
             event_handler: |framework, event| Box::pin(on_event(framework, event)),
             allowed_mentions: Some(no_mentions()),
             initialize_owners: false,
+            // `@isnad question` is a question, not a prefix command: without this poise reads the
+            // mention as a prefix and logs every such message at warn level (private text)
+            prefix_options: poise::PrefixFrameworkOptions { mention_as_prefix: false, ..Default::default() },
             ..Default::default()
         })
         .setup(move |ctx, ready, framework| {
@@ -88,13 +105,7 @@ pub async fn serve(engine: Arc<Engine>, config: BotConfig) -> Result<(), ServeEr
         })
         .build();
 
-    // a request Discord never answers must fail (and be retried), not hang its task forever
-    let client = reqwest::Client::builder().use_rustls_tls().timeout(Duration::from_secs(config.http_timeout_secs)).build();
-    let mut http = serenity::HttpBuilder::new(config.token.expose());
-    match client {
-        Ok(client) => http = http.client(client),
-        Err(e) => warn!(error = %e, "HTTP client with a timeout could not be built; using serenity's default"),
-    }
+    let mut http = serenity::HttpBuilder::new(config.token.expose()).client(client);
     if let Some(proxy) = &config.proxy {
         // behind a proxy the proxy owns rate limiting (serenity skips the proxy otherwise)
         http = http.proxy(proxy.as_str()).ratelimiter_disabled(true);
@@ -236,6 +247,8 @@ async fn ask(
     #[description = "Only you see the answer"] private: Option<bool>,
 ) -> Result<(), BoxError> {
     let private = private.unwrap_or(false);
+    // mention syntax addresses people; it is not part of the question (nor of its echo)
+    let question = strip_mentions(&question);
     if let Err(e) = Engine::validate(&question) {
         ctx.send(text_reply(&refusal(&e))).await?;
         return Ok(());
@@ -303,6 +316,12 @@ async fn reindex(ctx: Context<'_>) -> Result<(), BoxError> {
     Ok(())
 }
 
+/// "ask again in N s", N rounded up: with 4.2 s left the member must wait 5, not 4.
+fn wait_text(remaining: Duration) -> String {
+    let secs = remaining.as_secs() + u64::from(remaining.subsec_nanos() > 0);
+    format!("⏳ One moment — you can ask again in {} s.", secs.max(1))
+}
+
 fn log_refresh(report: &RefreshReport) {
     info!(rebuilt = report.rebuilt, documents = report.documents, passages = report.passages, "index refreshed");
     for r in &report.rejected {
@@ -314,10 +333,15 @@ async fn on_error(e: poise::FrameworkError<'_, Data, BoxError>) {
     use poise::FrameworkError as F;
     let (ctx, text) = match e {
         F::CooldownHit { remaining_cooldown, ctx, .. } => {
-            (ctx, format!("⏳ One moment — you can ask again in {} s.", remaining_cooldown.as_secs().max(1)))
+            (ctx, wait_text(remaining_cooldown))
         }
         F::MissingUserPermissions { ctx, .. } => (ctx, "Only members with the Manage Server permission can do that.".to_owned()),
         F::GuildOnly { ctx, .. } => (ctx, "This command works in a server, not in direct messages.".to_owned()),
+        F::UnknownCommand { .. } => {
+            // a message that looked like a prefix command: its text is private, keep it out
+            debug!("message not a command");
+            return;
+        }
         F::Command { error, ctx, .. } => {
             error!(command = %ctx.command().name, error = %error, "command failed");
             (ctx, "Something went wrong; the error was logged.".to_owned())
@@ -359,7 +383,13 @@ fn question_in(msg: &Message, bot: serenity::UserId) -> Option<String> {
     if !(direct || mentioned || reply_to_bot) {
         return None;
     }
-    Some(strip_mentions(&msg.content))
+    let question = strip_mentions(&msg.content);
+    // a reply that does not ping the bot arrives without its text unless the bot has the
+    // MESSAGE_CONTENT intent (and "thanks" with a sticker has none either): nothing to answer
+    if question.is_empty() && !direct && !mentioned {
+        return None;
+    }
+    Some(question)
 }
 
 /// The text without Discord's mention syntax (`<@id>`, `<@!id>`, `<@&role>`, `<#channel>`,
@@ -423,7 +453,7 @@ async fn on_message(ctx: &serenity::Context, msg: &Message, bot: serenity::UserI
             wait
         };
         if let Some(wait) = wait {
-            send(CreateMessage::new().content(format!("⏳ One moment — you can ask again in {} s.", wait.as_secs().max(1)))).await?;
+            send(CreateMessage::new().content(wait_text(wait))).await?;
             return Ok(());
         }
     }
@@ -454,6 +484,9 @@ fn ephemeral(text: &str) -> CreateInteractionResponse {
     )
 }
 
+/// Every click is acknowledged before any work (Discord's 3-second window): an ephemeral
+/// deferral, then the work (a search waits its turn on the semaphore; permission checks and the
+/// pin are REST calls), then a follow-up with the outcome.
 async fn on_button(ctx: &serenity::Context, c: &ComponentInteraction, data: &Data) -> Result<(), BoxError> {
     let id = c.data.custom_id.as_str();
     if ![buttons::MORE, buttons::PIN, buttons::UP, buttons::DOWN].contains(&id) {
@@ -465,41 +498,17 @@ async fn on_button(ctx: &serenity::Context, c: &ComponentInteraction, data: &Dat
         c.create_response(&ctx.http, ephemeral("This message is not an answer I can act on.")).await?;
         return Ok(());
     };
-    match id {
-        buttons::PIN => {
-            let allowed = c.member.as_ref().and_then(|m| m.permissions).is_some_and(|p| p.manage_messages());
-            if !allowed {
-                c.create_response(&ctx.http, ephemeral("Only members with the Manage Messages permission can pin answers.")).await?;
-                return Ok(());
-            }
-            let text = match c.channel_id.pin(&ctx.http, c.message.id).await {
-                Ok(()) => "📌 Pinned.".to_owned(),
-                Err(e) => {
-                    warn!(error = %e, "pin failed");
-                    "I could not pin this message (I may lack the Manage Messages permission here).".to_owned()
-                }
-            };
-            c.create_response(&ctx.http, ephemeral(&text)).await?;
-        }
-        buttons::MORE => {
-            c.create_response(&ctx.http, CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(true))).await?;
-            let followup = match answer(data, &question).await {
-                Ok(a) => {
-                    let card = render::more_sources_card(&a);
-                    CreateInteractionResponseFollowup::new().embed(embed(&card))
-                }
-                Err(e) => CreateInteractionResponseFollowup::new().content(refusal(&e)),
-            };
-            c.create_followup(&ctx.http, followup.ephemeral(true).allowed_mentions(no_mentions())).await?;
-        }
+    c.create_response(&ctx.http, CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(true))).await?;
+    let followup = match id {
+        buttons::PIN => CreateInteractionResponseFollowup::new().content(pin(ctx, c, data).await),
+        buttons::MORE => match answer(data, &question).await {
+            Ok(a) => CreateInteractionResponseFollowup::new().embed(embed(&render::more_sources_card(&a))),
+            Err(e) => CreateInteractionResponseFollowup::new().content(refusal(&e)),
+        },
         _ => {
             let kind = if id == buttons::UP { Kind::Up } else { Kind::Down };
             let documents = match answer(data, &question).await {
-                Ok(a) => {
-                    let mut d: Vec<String> = a.citations.into_iter().map(|c| c.document).collect();
-                    d.dedup();
-                    d
-                }
+                Ok(a) => render::unique(a.citations.into_iter().map(|c| c.document)),
                 Err(_) => Vec::new(),
             };
             let record = Record::now(kind, c.guild_id.map(|g| g.get()), c.channel_id.get(), &question, documents);
@@ -511,50 +520,127 @@ async fn on_button(ctx: &serenity::Context, c: &ComponentInteraction, data: &Dat
                     "Sorry, I could not record that just now."
                 }
             };
-            c.create_response(&ctx.http, ephemeral(text)).await?;
+            CreateInteractionResponseFollowup::new().content(text)
         }
-    }
+    };
+    c.create_followup(&ctx.http, followup.ephemeral(true).allowed_mentions(no_mentions())).await?;
     Ok(())
 }
 
-/// Watches the knowledge folder and refreshes the engine after changes settle (1 s). The
-/// returned guard stops watching when dropped.
-fn watch_knowledge(engine: Arc<Engine>) -> Option<notify_debouncer_mini::Debouncer<notify_debouncer_mini::notify::RecommendedWatcher>> {
-    use notify_debouncer_mini::notify::RecursiveMode;
+/// Pins the answer a button sits on if the clicker may pin in this channel; the text to tell
+/// them. Since 2026-02-23 that takes PIN_MESSAGES (`1 << 51`), which serenity 0.12.5 drops from
+/// the interaction's permission bits, so the clicker's permissions are computed from the
+/// guild's roles and the channel's overwrites (an administrator is known from the interaction).
+async fn pin(ctx: &serenity::Context, c: &ComponentInteraction, data: &Data) -> String {
+    const REFUSED: &str = "Only members with the Pin Messages permission can pin answers.";
+    let (Some(guild), Some(member)) = (c.guild_id, c.member.as_ref()) else {
+        return "Answers can be pinned in a server channel, not here.".into();
+    };
+    let admin = member.permissions.is_some_and(|p| p.administrator());
+    if !admin {
+        match member_permissions(ctx, data, guild.get(), c.channel_id.get(), member).await {
+            Ok(p) if p & permissions::PIN_MESSAGES != 0 => {}
+            Ok(_) => return REFUSED.into(),
+            Err(e) => {
+                warn!(error = %e, "could not read the member's permissions");
+                return "I could not check your permissions just now; please try again.".into();
+            }
+        }
+    }
+    match data.rest.pin(&ctx.http, c.channel_id.get(), c.message.id.get()).await {
+        Ok(()) => "📌 Pinned.".into(),
+        Err(e) if e.missing_permissions() => {
+            "I don't have the **Pin Messages** permission in this channel; a server admin can grant it to me.".into()
+        }
+        Err(e) => {
+            warn!(error = %e, "pin failed");
+            "I could not pin this message; the error was logged.".into()
+        }
+    }
+}
+
+/// The member's permission bits in the channel, from the guild (roles, owner) and the channel's
+/// overwrites (a thread's come from its parent), read as raw JSON.
+async fn member_permissions(
+    ctx: &serenity::Context,
+    data: &Data,
+    guild: u64,
+    channel: u64,
+    member: &serenity::Member,
+) -> Result<u64, super::rest::RestError> {
+    let g: permissions::Guild = data.rest.get(&ctx.http, &format!("/guilds/{guild}")).await?;
+    let mut ch: permissions::Channel = data.rest.get(&ctx.http, &format!("/channels/{channel}")).await?;
+    if ch.is_thread() {
+        if let Some(parent) = ch.parent_id.clone() {
+            ch = data.rest.get(&ctx.http, &format!("/channels/{parent}")).await?;
+        }
+    }
+    let roles: Vec<String> = member.roles.iter().map(|r| r.get().to_string()).collect();
+    Ok(permissions::in_channel(&g, &ch, &member.user.id.get().to_string(), &roles))
+}
+
+/// How long the knowledge folder must be quiet after a change before the index is refreshed.
+const SETTLE: Duration = Duration::from_secs(1);
+
+/// Whether a file-system event can change what the folder holds. Reads are not changes: the
+/// refresh itself opens and reads every file, and inotify reports each open and close, so
+/// counting them made every refresh trigger the next, twice a second without end.
+fn is_change(kind: &notify::EventKind) -> bool {
+    use notify::event::{EventKind, MetadataKind, ModifyKind};
+    !matches!(kind, EventKind::Access(_) | EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime)))
+}
+
+/// Watches the knowledge folder and refreshes the engine once changes settle ([`SETTLE`]); the
+/// engine rebuilds only when the folder's fingerprint changed. The returned guard stops
+/// watching when dropped.
+fn watch_knowledge(engine: Arc<Engine>) -> Option<notify::RecommendedWatcher> {
+    use notify::{RecursiveMode, Watcher};
     let dir = engine.config().knowledge_dir.clone();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let mut debouncer = match notify_debouncer_mini::new_debouncer(Duration::from_secs(1), tx) {
-        Ok(d) => d,
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let handler = move |event: notify::Result<notify::Event>| match event {
+        Ok(e) if is_change(&e.kind) => {
+            let _ = tx.send(());
+        }
+        Ok(_) => {}
+        Err(e) => warn!(error = %e, "watch error"),
+    };
+    let mut watcher = match notify::recommended_watcher(handler) {
+        Ok(w) => w,
         Err(e) => {
             warn!(error = %e, "cannot watch the knowledge folder; use /reindex after changes");
             return None;
         }
     };
-    if let Err(e) = debouncer.watcher().watch(&dir, RecursiveMode::Recursive) {
+    if let Err(e) = watcher.watch(&dir, RecursiveMode::Recursive) {
         warn!(error = %e, dir = %dir.display(), "cannot watch the knowledge folder; use /reindex after changes");
         return None;
     }
     std::thread::Builder::new()
         .name("isnad-watch".into())
         .spawn(move || {
-            for events in rx {
-                match events {
-                    Ok(events) if !events.is_empty() => {
-                        info!(changes = events.len(), "knowledge folder changed");
-                        match engine.refresh(false, &|_, _| {}) {
-                            Ok(report) => log_refresh(&report),
-                            Err(e) => error!(error = %e, "reindex after a change failed; the previous index stays live"),
-                        }
+            while rx.recv().is_ok() {
+                // wait for the folder to be quiet: a copy of many files is one refresh
+                loop {
+                    match rx.recv_timeout(SETTLE) {
+                        Ok(()) => continue,
+                        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => break,
+                        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
                     }
-                    Ok(_) => {}
-                    Err(e) => warn!(error = %e, "watch error"),
+                }
+                match engine.refresh(false, &|_, _| {}) {
+                    Ok(report) if report.rebuilt => {
+                        info!("knowledge folder changed");
+                        log_refresh(&report);
+                    }
+                    Ok(_) => debug!("knowledge folder touched; its content is unchanged"),
+                    Err(e) => error!(error = %e, "reindex after a change failed; the previous index stays live"),
                 }
             }
         })
         .map_err(|e| warn!(error = %e, "cannot start the watcher thread"))
         .ok()?;
     info!(dir = %dir.display(), "watching the knowledge folder");
-    Some(debouncer)
+    Some(watcher)
 }
 
 #[cfg(test)]

@@ -98,11 +98,7 @@ pub fn answer_card(answer: &Answer, private: bool) -> Card {
         Some(short) => with_direction(&plain(short)),
         None => "From the documents".to_owned(),
     };
-    let documents = {
-        let mut d: Vec<&str> = answer.citations.iter().map(|c| c.document.as_str()).collect();
-        d.dedup();
-        d.len()
-    };
+    let documents = unique(answer.citations.iter().map(|c| c.document.as_str())).len();
     let mut description = String::new();
     if answer.sources_differ {
         description.push_str("⚠️ **Sources differ**\n");
@@ -144,6 +140,18 @@ pub fn more_sources_card(answer: &Answer) -> Card {
         buttons: Buttons::default(),
     }
     .fit()
+}
+
+/// The items without repeats, in first-seen order (`dedup` alone only drops neighbours: the
+/// citations of three documents interleaved counted four).
+pub fn unique<T: PartialEq>(items: impl IntoIterator<Item = T>) -> Vec<T> {
+    let mut out: Vec<T> = Vec::new();
+    for item in items {
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out
 }
 
 /// Marks the quote's line when the sentence before it is shown above it.
@@ -426,6 +434,17 @@ mod tests {
             coverage: 1.0,
             standout: None,
         }
+    }
+
+    #[test]
+    fn documents_in_all_counts_each_document_once_however_the_citations_interleave() {
+        let a = answer(
+            vec![citation("a.md", "one", None), citation("b.md", "two", None), citation("a.md", "three", None), citation("c.md", "four", None)],
+            false,
+        );
+        let card = answer_card(&a, false);
+        assert!(card.description.contains("3 more with **More sources**; 3 document(s) in all"), "{}", card.description);
+        assert_eq!(unique(["a", "b", "a", "c", "b"]), ["a", "b", "c"]);
     }
 
     #[test]
