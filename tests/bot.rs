@@ -131,7 +131,9 @@ async fn ready_leads_to_slash_command_registration() {
     let (fake, bot, registration) = start(&[]).await;
     assert!(registration.path.starts_with(&format!("/applications/{BOT_ID}/commands")), "global by default: {}", registration.path);
     let names: Vec<&str> = registration.body.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["ask", "sources", "about", "report", "reindex"]);
+    assert_eq!(names, ["ask", "sources", "about", "report", "reindex", "Ask isnad", "Ask isnad (private)"]);
+    let kinds: Vec<u64> = registration.body.as_array().unwrap().iter().map(|c| c["type"].as_u64().unwrap_or(1)).collect();
+    assert_eq!(kinds, [1, 1, 1, 1, 1, 3, 3], "the last two are message commands");
     let ask = &registration.body[0];
     assert_eq!(ask["options"][0]["name"], "question");
     assert_eq!(ask["options"][0]["required"], true);
@@ -351,6 +353,55 @@ async fn clicks_are_acknowledged_before_the_search_queue() {
         let r = requests.iter().find(|r| r.path.starts_with(&format!("/interactions/{id}/"))).unwrap();
         assert_eq!(r.body["type"], 5, "deferred: {}", r.body);
     }
+    assert_clean(&fake, &bot);
+}
+
+/// "Ask isnad" on a member's message: the message's text is the question; the public variant
+/// replies to that message in the channel, the private one answers only the moderator.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ask_isnad_on_a_message_answers_it_publicly_or_privately() {
+    let (fake, bot, _) = start(&[]).await;
+    let target = guild_message(fake.next_id(), MEMBER_ID, "@everyone كم عدد الدول الأعضاء؟", &[], None);
+    let target_id = target["id"].as_str().unwrap().to_owned();
+
+    let id = fake.next_id();
+    let after = fake.requests().len();
+    fake.dispatch("INTERACTION_CREATE", message_command(id, MODERATOR_ID, MODERATOR_PERMS, "Ask isnad", target.clone()));
+    let deferred = callback(&fake, id, after).await;
+    assert_eq!((deferred.body["type"].as_u64(), deferred.body["data"]["flags"].as_u64()), (Some(5), Some(64)), "{}", deferred.body);
+    let answer = fake
+        .wait_for(after, STEP, |r| r.method == "POST" && r.path == format!("/channels/{CHANNEL_ID}/messages"))
+        .await
+        .expect("answer in the channel");
+    assert_eq!(answer.body["message_reference"]["message_id"], target_id, "replies to the message: {}", answer.body);
+    assert_no_pings(&answer.body);
+    let e = embed(&answer.body);
+    assert_quotes_verbatim(e);
+    let footer = e["footer"]["text"].as_str().unwrap();
+    assert!(footer.contains("كم عدد الدول") && !footer.contains("@everyone"), "{footer}");
+    let done = fake.wait_for(after, STEP, |r| r.path.starts_with(&format!("/webhooks/{BOT_ID}/itoken-{id}"))).await.expect("confirmation");
+    assert!(done.body["content"].as_str().unwrap_or_default().contains("Answered"), "{}", done.body);
+    assert_eq!(done.body["flags"].as_u64().unwrap_or(0) & 64, 64);
+
+    // private: the card goes to the moderator only, nothing is posted in the channel
+    let id = fake.next_id();
+    let after = fake.requests().len();
+    fake.dispatch("INTERACTION_CREATE", message_command(id, MODERATOR_ID, MODERATOR_PERMS, "Ask isnad (private)", target));
+    let card = fake.wait_for(after, STEP, |r| r.path.starts_with(&format!("/webhooks/{BOT_ID}/itoken-{id}"))).await.expect("private answer");
+    assert_eq!(card.body["flags"].as_u64().unwrap_or(0) & 64, 64, "{}", card.body);
+    assert_quotes_verbatim(embed(&card.body));
+    let buttons = card.body["components"][0]["components"].as_array().unwrap();
+    assert!(buttons.iter().all(|b| b["custom_id"] != "isnad:pin"), "an ephemeral answer cannot be pinned");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!fake.requests().iter().skip(after).any(|r| r.path.ends_with("/messages") && r.method == "POST"), "posted in the channel");
+
+    // a message without text
+    let empty = guild_message(fake.next_id(), MEMBER_ID, "", &[], None);
+    let id = fake.next_id();
+    let after = fake.requests().len();
+    fake.dispatch("INTERACTION_CREATE", message_command(id, MODERATOR_ID, MODERATOR_PERMS, "Ask isnad", empty));
+    let r = callback(&fake, id, after).await;
+    assert!(r.body["data"]["content"].as_str().unwrap_or_default().contains("no text"), "{}", r.body);
     assert_clean(&fake, &bot);
 }
 
@@ -841,8 +892,10 @@ async fn burst_benchmark() {
 
 /// Slash-command burst benchmark (not a timed test; run it by hand):
 /// `cargo test --release --test bot -- --ignored slash_burst_benchmark --nocapture`.
-/// N `/ask` interactions in flight at once: each must be deferred once and answered once;
-/// prints dispatch→deferral and dispatch→answer p50/p99 and the bot's peak memory.
+/// N `/ask` interactions in flight at once, with a button click (👍, More sources, 👎, 📌) after
+/// every tenth: each question must be deferred once and answered once, each click acknowledged;
+/// prints dispatch→deferral and dispatch→answer p50/p99, the clicks' dispatch→acknowledgement
+/// distribution (Discord's window is 3 s) and the bot's peak memory.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore]
 async fn slash_burst_benchmark() {
@@ -850,14 +903,25 @@ async fn slash_burst_benchmark() {
     let (fake, bot, _) = start(&[("ISNAD_COOLDOWN_SECS", "0")]).await;
     let pid = bot.child.id().expect("running");
     let questions = ["كم عدد الدول الأعضاء؟", "how many member states?", "من هو القائد العسكري للتحالف؟", "ما هي عاصمة فرنسا؟"];
+    // an answer to click on while the burst queues
+    let m = answer_message(&fake, "كم عدد الدول الأعضاء؟").await;
+    let verdicts = ["isnad:up", "isnad:more", "isnad:down", "isnad:pin"];
     let mut sent = Vec::new();
+    let mut clicks = Vec::new();
     for i in 0..n {
         let id = fake.next_id();
         let q = questions[i % questions.len()];
         fake.dispatch("INTERACTION_CREATE", slash_command(id, MEMBER_ID + i as u64, MEMBER_PERMS, "ask", &[("question", 3, json!(q))]));
         sent.push((id, std::time::Instant::now()));
+        // a click every 10 questions, mid-burst
+        if i % 10 == 5 {
+            let verdict = verdicts[clicks.len() % verdicts.len()];
+            let (id, _) = click(&fake, PINNER_ID, PINNER_PERMS, verdict, &m).await;
+            clicks.push((id, std::time::Instant::now()));
+        }
     }
-    let answers = |f: &FakeDiscord| f.requests().iter().filter(|r| r.path.starts_with(&format!("/webhooks/{BOT_ID}/itoken-"))).count();
+    let asked: std::collections::HashSet<String> = sent.iter().map(|(id, _)| format!("/webhooks/{BOT_ID}/itoken-{id}")).collect();
+    let answers = |f: &FakeDiscord| f.requests().iter().filter(|r| asked.contains(&r.path)).count();
     let done = fake.wait_until(Duration::from_secs(600), |f| answers(f) >= n).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let requests = fake.requests();
@@ -878,6 +942,22 @@ async fn slash_burst_benchmark() {
         v.sort_by(f64::total_cmp);
         v.get(((v.len().max(1) - 1) as f64 * p) as usize).copied().unwrap_or(f64::NAN)
     };
+    let click_total = clicks.len();
+    let mut acks: Vec<f64> = clicks
+        .iter()
+        .filter_map(|(id, t0)| {
+            requests.iter().find(|r| r.path.starts_with(&format!("/interactions/{id}/"))).map(|r| r.at.duration_since(*t0).as_secs_f64() * 1000.0)
+        })
+        .collect();
+    let acked = acks.len();
+    let over_3s = acks.iter().filter(|&&ms| ms >= 3000.0).count();
+    println!(
+        "clicks mid-burst {click_total}: acknowledged {acked}, ≥3 s {over_3s}; ack p50 {:.1} ms p90 {:.1} ms p99 {:.1} ms max {:.1} ms",
+        pct(&mut acks, 0.5),
+        pct(&mut acks, 0.9),
+        pct(&mut acks, 0.99),
+        pct(&mut acks, 1.0)
+    );
     println!(
         "slash burst {n}: answered {} lost {lost} duplicated {duplicates}; deferral p50 {:.1} ms p99 {:.1} ms; answer p50 {:.1} ms p99 {:.1} ms; peak RSS {} MB",
         answered.len(),
@@ -887,6 +967,6 @@ async fn slash_burst_benchmark() {
         pct(&mut answered, 0.99),
         proc_kb(pid, "VmHWM:").unwrap_or(0) / 1024
     );
-    assert!(done && lost == 0 && duplicates == 0);
+    assert!(done && lost == 0 && duplicates == 0 && acked == click_total);
     assert_clean(&fake, &bot);
 }

@@ -56,9 +56,9 @@ pub async fn serve(engine: Arc<Engine>, config: BotConfig) -> Result<(), ServeEr
         intents |= GatewayIntents::MESSAGE_CONTENT;
     }
     let cooldown = Duration::from_secs(config.cooldown_secs);
-    let mut commands = vec![ask(), sources(), about(), report(), reindex()];
+    let mut commands = vec![ask(), sources(), about(), report(), reindex(), ask_about_message(), ask_about_message_privately()];
     for c in &mut commands {
-        if c.name == "ask" {
+        if c.name == "ask" || c.context_menu_action.is_some() {
             let mut cfg = c.cooldown_config.write().unwrap_or_else(|p| p.into_inner());
             cfg.user = (!cooldown.is_zero()).then_some(cooldown);
         }
@@ -269,6 +269,67 @@ async fn ask(
             ctx.send(text_reply(&refusal(&e))).await?;
         }
     }
+    Ok(())
+}
+
+/// "Ask isnad" on a message (its context menu): the message's text is the question, and the
+/// answer replies to that message in the channel. Discord sends the target message with the
+/// interaction, so this works without the MESSAGE_CONTENT intent.
+#[poise::command(context_menu_command = "Ask isnad", guild_only)]
+async fn ask_about_message(ctx: Context<'_>, message: Message) -> Result<(), BoxError> {
+    answer_message(ctx, &message, false).await
+}
+
+/// The same, answered only to the member who used it (a moderator checking a claim).
+#[poise::command(context_menu_command = "Ask isnad (private)", guild_only)]
+async fn ask_about_message_privately(ctx: Context<'_>, message: Message) -> Result<(), BoxError> {
+    answer_message(ctx, &message, true).await
+}
+
+async fn answer_message(ctx: Context<'_>, message: &Message, private: bool) -> Result<(), BoxError> {
+    let question = strip_mentions(&message.content);
+    if question.is_empty() {
+        ctx.send(text_reply("That message has no text I can search for.")).await?;
+        return Ok(());
+    }
+    if let Err(e) = Engine::validate(&question) {
+        ctx.send(text_reply(&refusal(&e))).await?;
+        return Ok(());
+    }
+    ctx.defer_ephemeral().await?;
+    let a = match answer(ctx.data(), &question).await {
+        Ok(a) => a,
+        Err(e) => {
+            ctx.send(text_reply(&refusal(&e))).await?;
+            return Ok(());
+        }
+    };
+    debug!(answered = a.answered, citations = a.citations.len(), private, "message-command question");
+    record_unanswered(ctx.data(), &a, ctx.guild_id().map(|g| g.get()), ctx.channel_id().get());
+    let card = render::answer_card(&a, private);
+    if private {
+        deliver::with_retries("private answer to a message", deliver::Repeat::Unsafe, || ctx.send(reply(&card, true))).await?;
+        return Ok(());
+    }
+    // the interaction's id is the reply's nonce: a retry cannot post the answer twice
+    let nonce = match ctx {
+        poise::Context::Application(a) => a.interaction.id.to_string(),
+        poise::Context::Prefix(p) => p.msg.id.to_string(),
+    };
+    let post = CreateMessage::new()
+        .embed(embed(&card))
+        .components(components(&card))
+        .reference_message(message)
+        .allowed_mentions(no_mentions())
+        .nonce(serenity::Nonce::String(nonce))
+        .enforce_nonce(true);
+    let http = ctx.serenity_context().http.clone();
+    let text = match deliver::with_retries("answer to a message", deliver::Repeat::Safe, || message.channel_id.send_message(&http, post.clone())).await
+    {
+        Ok(_) => "Answered below the message.",
+        Err(_) => "I could not post the answer in this channel (I may lack Send Messages here).",
+    };
+    ctx.send(text_reply(text)).await?;
     Ok(())
 }
 
@@ -684,5 +745,23 @@ mod tests {
             Some("how many? <@x>")
         );
         assert_eq!(question_in(&fixture("reply to a person", true, &[], Some(7)), bot), None);
+        // a reply that does not ping the bot arrives without content: nothing to answer
+        assert_eq!(question_in(&fixture("", true, &[], Some(99)), bot), None);
+        assert_eq!(question_in(&fixture("<@99>", true, &[99], None), bot).as_deref(), Some(""), "a bare mention is told to ask");
+    }
+
+    #[test]
+    fn waits_are_rounded_up() {
+        assert!(wait_text(Duration::from_millis(4200)).contains("in 5 s"));
+        assert!(wait_text(Duration::from_secs(5)).contains("in 5 s"));
+        assert!(wait_text(Duration::from_millis(10)).contains("in 1 s"));
+    }
+
+    #[test]
+    fn reads_are_not_changes() {
+        use notify::event::{AccessKind, CreateKind, EventKind, ModifyKind};
+        assert!(!is_change(&EventKind::Access(AccessKind::Any)));
+        assert!(is_change(&EventKind::Create(CreateKind::File)));
+        assert!(is_change(&EventKind::Modify(ModifyKind::Any)));
     }
 }

@@ -645,6 +645,20 @@ pub fn slash_command(id: u64, user_id: u64, perms: u64, name: &str, options: &[(
     i
 }
 
+/// A message context-menu command on `target` (INTERACTION_CREATE, type 2, command type 3):
+/// Discord sends the target message in `resolved.messages`, content included.
+pub fn message_command(id: u64, user_id: u64, perms: u64, name: &str, target: Value) -> Value {
+    let mut i = interaction_base(id, 2, user_id, perms);
+    let target_id = target["id"].clone();
+    let mut messages = serde_json::Map::new();
+    messages.insert(target_id.as_str().unwrap_or_default().to_owned(), target);
+    i["data"] = json!({
+        "id": "5001", "name": name, "type": 3, "guild_id": GUILD_ID.to_string(), "target_id": target_id,
+        "resolved": {"messages": messages}
+    });
+    i
+}
+
 /// A button click on `message` (INTERACTION_CREATE, type 3).
 pub fn button_click(id: u64, user_id: u64, perms: u64, custom_id: &str, message: Value) -> Value {
     let mut i = interaction_base(id, 3, user_id, perms);
