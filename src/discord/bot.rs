@@ -17,6 +17,7 @@ use super::permissions;
 use super::records::{Kind, Record, Records};
 use super::render::{self, buttons, Card};
 use super::rest::Rest;
+use super::settings::{GuildSettings, Settings, SettingsError};
 use crate::answer::Answer;
 use crate::config::BotConfig;
 use crate::engine::{Engine, RefreshReport};
@@ -29,6 +30,8 @@ pub enum ServeError {
     Discord(#[from] serenity::Error),
     #[error("records: {0}")]
     Records(#[from] CoreError),
+    #[error("settings: {0}")]
+    Settings(#[from] SettingsError),
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -46,17 +49,26 @@ pub struct Data {
     searching: Arc<tokio::sync::Semaphore>,
     /// Raw requests serenity cannot make (the current pin route, permission bits it drops).
     rest: Rest,
+    /// Per-server settings (`/settings`).
+    settings: Arc<Settings>,
+}
+
+impl Data {
+    fn guild_settings(&self, guild: Option<serenity::GuildId>) -> GuildSettings {
+        guild.map(|g| self.settings.get(g.get())).unwrap_or_default()
+    }
 }
 
 /// Runs the bot until Ctrl-C / SIGTERM or a fatal gateway error.
 pub async fn serve(engine: Arc<Engine>, config: BotConfig) -> Result<(), ServeError> {
     let records = Arc::new(Records::open(engine.config().data_dir.join("records.jsonl"))?);
+    let server_settings = Arc::new(Settings::open(engine.config().data_dir.join("settings.json"))?);
     let mut intents = GatewayIntents::GUILDS | GatewayIntents::GUILD_MESSAGES | GatewayIntents::DIRECT_MESSAGES;
     if config.message_content {
         intents |= GatewayIntents::MESSAGE_CONTENT;
     }
     let cooldown = Duration::from_secs(config.cooldown_secs);
-    let mut commands = vec![ask(), sources(), about(), report(), reindex(), ask_about_message(), ask_about_message_privately()];
+    let mut commands = vec![ask(), sources(), about(), report(), reindex(), settings(), ask_about_message(), ask_about_message_privately()];
     for c in &mut commands {
         if c.name == "ask" || c.context_menu_action.is_some() {
             let mut cfg = c.cooldown_config.write().unwrap_or_else(|p| p.into_inner());
@@ -74,6 +86,7 @@ pub async fn serve(engine: Arc<Engine>, config: BotConfig) -> Result<(), ServeEr
     };
     let data = Data {
         rest: Rest::new(client.clone()),
+        settings: server_settings,
         engine: Arc::clone(&engine),
         records,
         config: config.clone(),
@@ -214,6 +227,12 @@ async fn answer(data: &Data, question: &str) -> Result<Answer, CoreError> {
     }
 }
 
+/// Where to ask instead, when a server limits the bot to some channels.
+fn elsewhere(settings: &GuildSettings) -> String {
+    let channels: Vec<String> = settings.channels.iter().map(|c| format!("<#{c}>")).collect();
+    format!("In this server I answer questions in {}.", channels.join(", "))
+}
+
 /// What a user is told when a question cannot be asked at all.
 fn refusal(e: &CoreError) -> String {
     match e {
@@ -246,7 +265,12 @@ async fn ask(
     question: String,
     #[description = "Only you see the answer"] private: Option<bool>,
 ) -> Result<(), BoxError> {
-    let private = private.unwrap_or(false);
+    let settings = ctx.data().guild_settings(ctx.guild_id());
+    if !settings.allows(ctx.channel_id().get()) {
+        ctx.send(text_reply(&elsewhere(&settings))).await?;
+        return Ok(());
+    }
+    let private = private.unwrap_or(settings.private_answers);
     // mention syntax addresses people; it is not part of the question (nor of its echo)
     let question = strip_mentions(&question);
     if let Err(e) = Engine::validate(&question) {
@@ -287,6 +311,11 @@ async fn ask_about_message_privately(ctx: Context<'_>, message: Message) -> Resu
 }
 
 async fn answer_message(ctx: Context<'_>, message: &Message, private: bool) -> Result<(), BoxError> {
+    let settings = ctx.data().guild_settings(ctx.guild_id());
+    if !private && !settings.allows(ctx.channel_id().get()) {
+        ctx.send(text_reply(&format!("{} The private variant works anywhere.", elsewhere(&settings)))).await?;
+        return Ok(());
+    }
     let question = strip_mentions(&message.content);
     if question.is_empty() {
         ctx.send(text_reply("That message has no text I can search for.")).await?;
@@ -355,6 +384,73 @@ async fn report(ctx: Context<'_>) -> Result<(), BoxError> {
     let records = Arc::clone(&ctx.data().records);
     let report = tokio::task::spawn_blocking(move || records.report(10)).await??;
     ctx.send(reply(&render::report_card(&report), true)).await?;
+    Ok(())
+}
+
+/// How I answer in this server (Manage Server).
+#[poise::command(
+    slash_command,
+    guild_only,
+    subcommands("settings_show", "settings_set"),
+    subcommand_required,
+    required_permissions = "MANAGE_GUILD",
+    default_member_permissions = "MANAGE_GUILD"
+)]
+async fn settings(_ctx: Context<'_>) -> Result<(), BoxError> {
+    Ok(())
+}
+
+/// Show this server's settings.
+#[poise::command(slash_command, rename = "show", guild_only, required_permissions = "MANAGE_GUILD")]
+async fn settings_show(ctx: Context<'_>) -> Result<(), BoxError> {
+    let settings = ctx.data().guild_settings(ctx.guild_id());
+    ctx.send(reply(&render::settings_card(&settings, ctx.data().config.message_content), true)).await?;
+    Ok(())
+}
+
+/// Change this server's settings (only the options you give change).
+#[poise::command(slash_command, rename = "set", guild_only, required_permissions = "MANAGE_GUILD")]
+async fn settings_set(
+    ctx: Context<'_>,
+    #[description = "Answer /ask privately unless the asker chooses otherwise"] private_answers: Option<bool>,
+    #[description = "Members must mention me; off: every message in my channels is a question"] mention_needed: Option<bool>,
+    #[description = "Also answer in this channel (the first one limits me to the listed channels)"] add_channel: Option<
+        serenity::ChannelId,
+    >,
+    #[description = "Stop answering in this channel"] remove_channel: Option<serenity::ChannelId>,
+    #[description = "Answer in every channel again"] all_channels: Option<bool>,
+) -> Result<(), BoxError> {
+    let Some(guild) = ctx.guild_id() else { return Ok(()) };
+    let store = Arc::clone(&ctx.data().settings);
+    let change = move |g: &mut GuildSettings| {
+        if let Some(v) = private_answers {
+            g.private_answers = v;
+        }
+        if let Some(v) = mention_needed {
+            g.mention_needed = v;
+        }
+        if all_channels == Some(true) {
+            g.channels.clear();
+        }
+        if let Some(c) = add_channel.map(|c| c.get()) {
+            if !g.channels.contains(&c) {
+                g.channels.push(c);
+            }
+        }
+        if let Some(c) = remove_channel.map(|c| c.get()) {
+            g.channels.retain(|&x| x != c);
+        }
+    };
+    match tokio::task::spawn_blocking(move || store.update(guild.get(), change)).await? {
+        Ok(settings) => {
+            info!(guild = guild.get(), "server settings changed");
+            ctx.send(reply(&render::settings_card(&settings, ctx.data().config.message_content), true)).await?;
+        }
+        Err(e) => {
+            error!(error = %e, "could not save server settings");
+            ctx.send(text_reply("I could not save the settings; nothing changed. The error was logged.")).await?;
+        }
+    }
     Ok(())
 }
 
@@ -434,14 +530,15 @@ async fn on_event(framework: poise::FrameworkContext<'_, Data, BoxError>, event:
 
 /// The question in a message addressed to the bot, or `None` when the message is not for it:
 /// a direct message, a message mentioning the bot, or a reply to one of its messages.
-fn question_in(msg: &Message, bot: serenity::UserId) -> Option<String> {
+/// With `mention_needed` off (a server setting), every message with text is a question.
+fn question_in(msg: &Message, bot: serenity::UserId, mention_needed: bool) -> Option<String> {
     if msg.author.bot || msg.author.id == bot {
         return None;
     }
     let direct = msg.guild_id.is_none();
     let mentioned = msg.mentions.iter().any(|u| u.id == bot);
     let reply_to_bot = msg.referenced_message.as_ref().is_some_and(|m| m.author.id == bot);
-    if !(direct || mentioned || reply_to_bot) {
+    if !(direct || mentioned || reply_to_bot || !mention_needed) {
         return None;
     }
     let question = strip_mentions(&msg.content);
@@ -490,7 +587,11 @@ async fn on_message(ctx: &serenity::Context, msg: &Message, bot: serenity::UserI
     if !data.config.answer_mentions {
         return Ok(());
     }
-    let Some(question) = question_in(msg, bot) else { return Ok(()) };
+    let settings = data.guild_settings(msg.guild_id);
+    if !settings.allows(msg.channel_id.get()) {
+        return Ok(());
+    }
+    let Some(question) = question_in(msg, bot, settings.mention_needed) else { return Ok(()) };
     // the question's id is the reply's nonce, enforced by Discord: a retry after a lost
     // response cannot post the answer twice
     let send = |message: CreateMessage| async move {
@@ -735,19 +836,27 @@ mod tests {
     #[test]
     fn which_messages_are_questions() {
         let bot = serenity::UserId::new(99);
-        assert_eq!(question_in(&fixture("<@99> how many?", true, &[99], None), bot).as_deref(), Some("how many?"));
-        assert_eq!(question_in(&fixture("how many? <@!99>", true, &[99], None), bot).as_deref(), Some("how many?"));
-        assert_eq!(question_in(&fixture("how many?", false, &[], None), bot).as_deref(), Some("how many?"));
-        assert_eq!(question_in(&fixture("and who leads it?", true, &[], Some(99)), bot).as_deref(), Some("and who leads it?"));
-        assert_eq!(question_in(&fixture("chatting", true, &[], None), bot), None);
+        let q = |m: &Message, bot| question_in(m, bot, true);
+        assert_eq!(q(&fixture("<@99> how many?", true, &[99], None), bot).as_deref(), Some("how many?"));
+        assert_eq!(q(&fixture("how many? <@!99>", true, &[99], None), bot).as_deref(), Some("how many?"));
+        assert_eq!(q(&fixture("how many?", false, &[], None), bot).as_deref(), Some("how many?"));
+        assert_eq!(q(&fixture("and who leads it?", true, &[], Some(99)), bot).as_deref(), Some("and who leads it?"));
+        assert_eq!(q(&fixture("chatting", true, &[], None), bot), None);
         assert_eq!(
-            question_in(&fixture("<@99> @everyone <@&12> <#34> @here how many? <@x>", true, &[99], None), bot).as_deref(),
+            q(&fixture("<@99> @everyone <@&12> <#34> @here how many? <@x>", true, &[99], None), bot).as_deref(),
             Some("how many? <@x>")
         );
-        assert_eq!(question_in(&fixture("reply to a person", true, &[], Some(7)), bot), None);
+        assert_eq!(q(&fixture("reply to a person", true, &[], Some(7)), bot), None);
         // a reply that does not ping the bot arrives without content: nothing to answer
-        assert_eq!(question_in(&fixture("", true, &[], Some(99)), bot), None);
-        assert_eq!(question_in(&fixture("<@99>", true, &[99], None), bot).as_deref(), Some(""), "a bare mention is told to ask");
+        assert_eq!(q(&fixture("", true, &[], Some(99)), bot), None);
+        assert_eq!(q(&fixture("<@99>", true, &[99], None), bot).as_deref(), Some(""), "a bare mention is told to ask");
+    }
+
+    #[test]
+    fn without_mention_needed_every_message_with_text_is_a_question() {
+        let bot = serenity::UserId::new(99);
+        assert_eq!(question_in(&fixture("chatting", true, &[], None), bot, false).as_deref(), Some("chatting"));
+        assert_eq!(question_in(&fixture("", true, &[], None), bot, false), None);
     }
 
     #[test]

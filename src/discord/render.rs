@@ -268,6 +268,33 @@ pub fn report_card(report: &Report) -> Card {
     .fit()
 }
 
+/// `/settings show|set`: one server's settings in words. `message_content`: whether the bot
+/// has the MESSAGE_CONTENT intent (without it "no mention needed" cannot see message text).
+pub fn settings_card(settings: &crate::discord::settings::GuildSettings, message_content: bool) -> Card {
+    let channels = if settings.channels.is_empty() {
+        "every channel I can see".to_owned()
+    } else {
+        settings.channels.iter().map(|c| format!("<#{c}>")).collect::<Vec<_>>().join(", ")
+    };
+    let mention = if settings.mention_needed {
+        "members mention me (or reply to my answers) to ask".to_owned()
+    } else if message_content {
+        "every message in those channels is a question".to_owned()
+    } else {
+        "every message in those channels is a question — but I run without the Message Content intent, so I only see messages that mention me".to_owned()
+    };
+    let private = if settings.private_answers { "private unless the asker chooses otherwise" } else { "public unless the asker chooses private" };
+    Card {
+        title: "Settings for this server".into(),
+        description: String::new(),
+        fields: vec![("Channels".into(), channels), ("Mentions".into(), mention), ("/ask answers".into(), private.into())],
+        footer: "Change with /settings set (Manage Server).".into(),
+        color: COLOR_INFO,
+        buttons: Buttons::default(),
+    }
+    .fit()
+}
+
 /// The footer that carries the question (plain text: footers render no Markdown and no mentions).
 pub fn question_footer(question: &str) -> String {
     format!("{QUESTION_MARK}{}", plain(question))

@@ -645,6 +645,25 @@ pub fn slash_command(id: u64, user_id: u64, perms: u64, name: &str, options: &[(
     i
 }
 
+/// A slash command's subcommand (`/name sub …`). Channel options (type 7) get their resolved
+/// channel, as Discord sends it.
+pub fn slash_subcommand(id: u64, user_id: u64, perms: u64, name: &str, sub: &str, options: &[(&str, u8, Value)]) -> Value {
+    let mut i = interaction_base(id, 2, user_id, perms);
+    let mut channels = serde_json::Map::new();
+    for (_, t, v) in options {
+        if *t == 7 {
+            let cid = v.as_str().unwrap_or_default().to_owned();
+            channels.insert(cid.clone(), json!({"id": cid, "type": 0, "name": format!("channel-{cid}"), "permissions": perms.to_string()}));
+        }
+    }
+    i["data"] = json!({
+        "id": "5002", "name": name, "type": 1, "guild_id": GUILD_ID.to_string(),
+        "options": [{"name": sub, "type": 1, "options": options.iter().map(|(n, t, v)| json!({"name": n, "type": t, "value": v})).collect::<Vec<_>>()}],
+        "resolved": {"channels": channels}
+    });
+    i
+}
+
 /// A message context-menu command on `target` (INTERACTION_CREATE, type 2, command type 3):
 /// Discord sends the target message in `resolved.messages`, content included.
 pub fn message_command(id: u64, user_id: u64, perms: u64, name: &str, target: Value) -> Value {
