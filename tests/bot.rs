@@ -466,6 +466,44 @@ async fn settings_shape_where_and_how_the_bot_answers_and_survive_a_restart() {
     assert_clean(&fake, &bot2);
 }
 
+/// Asks by mention and returns the bot's reply request.
+async fn mention_reply(fake: &FakeDiscord, question: &str) -> Request {
+    let after = fake.requests().len();
+    let id = fake.next_id();
+    fake.dispatch("MESSAGE_CREATE", guild_message(id, MEMBER_ID, &format!("<@{BOT_ID}> {question}"), &[user(BOT_ID, "isnad", true)], None));
+    fake.wait_for(after, STEP, |r| r.body["message_reference"]["message_id"] == id.to_string()).await.expect("reply")
+}
+
+fn buttons_of(body: &Value) -> Vec<Value> {
+    body["components"][0]["components"].as_array().cloned().unwrap_or_default()
+}
+
+/// A document whose `source` is a web address gets a "Source" link button on answers quoting
+/// it; a file name as source gives none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn source_link_button_when_the_source_is_a_web_address() {
+    let (fake, bot, _) = start(&[]).await;
+    let r = mention_reply(&fake, "كم عدد الدول الأعضاء؟").await;
+    assert!(buttons_of(&r.body).iter().all(|b| b["style"] != 5), "shipped documents cite files, not links: {}", r.body);
+
+    std::fs::write(
+        bot.knowledge.join("astronomy.md"),
+        "---\ntitle: الجمعية الفلكية\nlanguage: ar\nsource: https://example.org/astronomy-society\n---\nتأسست الجمعية الفلكية في عام 1990 وتضم سبعة فروع.\n",
+    )
+    .unwrap();
+    let id = fake.next_id();
+    let after = fake.requests().len();
+    fake.dispatch("INTERACTION_CREATE", slash_command(id, MODERATOR_ID, MODERATOR_PERMS, "reindex", &[]));
+    fake.wait_for(after, STEP, |r| r.path.starts_with(&format!("/webhooks/{BOT_ID}/itoken-{id}"))).await.expect("reindex reply");
+    let r = mention_reply(&fake, "متى تأسست الجمعية الفلكية؟").await;
+    let link: Vec<Value> = buttons_of(&r.body).into_iter().filter(|b| b["style"] == 5).collect();
+    assert_eq!(link.len(), 1, "{}", r.body);
+    assert_eq!(link[0]["url"], "https://example.org/astronomy-society");
+    assert_eq!(link[0]["label"], "Source");
+    assert!(link[0]["custom_id"].is_null(), "a link button has no custom id");
+    assert_clean(&fake, &bot);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn more_sources_feedback_and_report() {
     let (fake, bot, _) = start(&[]).await;

@@ -180,7 +180,7 @@ fn embed(card: &Card) -> CreateEmbed {
 }
 
 fn components(card: &Card) -> Vec<CreateActionRow> {
-    let b = card.buttons;
+    let b = &card.buttons;
     let mut row = Vec::new();
     if b.more {
         row.push(CreateButton::new(buttons::MORE).label("More sources").style(ButtonStyle::Secondary));
@@ -191,6 +191,9 @@ fn components(card: &Card) -> Vec<CreateActionRow> {
     if b.feedback {
         row.push(CreateButton::new(buttons::UP).emoji(ReactionType::Unicode("👍".into())).style(ButtonStyle::Secondary));
         row.push(CreateButton::new(buttons::DOWN).emoji(ReactionType::Unicode("👎".into())).style(ButtonStyle::Secondary));
+    }
+    if let Some(url) = &b.source {
+        row.push(CreateButton::new_link(url).label("Source"));
     }
     if row.is_empty() {
         Vec::new()
@@ -231,6 +234,11 @@ async fn answer(data: &Data, question: &str) -> Result<Answer, CoreError> {
 fn elsewhere(settings: &GuildSettings) -> String {
     let channels: Vec<String> = settings.channels.iter().map(|c| format!("<#{c}>")).collect();
     format!("In this server I answer questions in {}.", channels.join(", "))
+}
+
+/// The answer's card, with a Source link when the first cited document has a web address.
+fn answer_card(data: &Data, a: &Answer, private: bool) -> Card {
+    render::with_source_link(render::answer_card(a, private), a, &data.engine.manifest().documents)
 }
 
 /// What a user is told when a question cannot be asked at all.
@@ -286,7 +294,7 @@ async fn ask(
         Ok(a) => {
             debug!(answered = a.answered, citations = a.citations.len(), "slash question");
             record_unanswered(ctx.data(), &a, ctx.guild_id().map(|g| g.get()), ctx.channel_id().get());
-            let answer = reply(&render::answer_card(&a, private), private);
+            let answer = reply(&answer_card(ctx.data(), &a, private), private);
             deliver::with_retries("answer to /ask", deliver::Repeat::Unsafe, || ctx.send(answer.clone())).await?;
         }
         Err(e) => {
@@ -335,7 +343,7 @@ async fn answer_message(ctx: Context<'_>, message: &Message, private: bool) -> R
     };
     debug!(answered = a.answered, citations = a.citations.len(), private, "message-command question");
     record_unanswered(ctx.data(), &a, ctx.guild_id().map(|g| g.get()), ctx.channel_id().get());
-    let card = render::answer_card(&a, private);
+    let card = answer_card(ctx.data(), &a, private);
     if private {
         deliver::with_retries("private answer to a message", deliver::Repeat::Unsafe, || ctx.send(reply(&card, true))).await?;
         return Ok(());
@@ -632,7 +640,7 @@ async fn on_message(ctx: &serenity::Context, msg: &Message, bot: serenity::UserI
     };
     debug!(answered = a.answered, citations = a.citations.len(), "message question");
     record_unanswered(data, &a, msg.guild_id.map(|g| g.get()), msg.channel_id.get());
-    let card = render::answer_card(&a, false);
+    let card = answer_card(data, &a, false);
     send(CreateMessage::new().embed(embed(&card)).components(components(&card))).await?;
     Ok(())
 }
