@@ -504,6 +504,33 @@ async fn source_link_button_when_the_source_is_a_web_address() {
     assert_clean(&fake, &bot);
 }
 
+/// "N document(s) in all" counts each cited document once, and a 👍 records each once, even when
+/// the citations interleave documents (A, B, C, A said "4 document(s)" with 3 documents).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn documents_are_counted_and_recorded_once() {
+    let (fake, bot, _) = start(&[]).await;
+    let mut checked = 0;
+    for question in ["how many member states?", "كم عدد الدول الأعضاء؟", "من هو القائد العسكري للتحالف؟"] {
+        let m = answer_message(&fake, question).await;
+        let (id, after) = click(&fake, MEMBER_ID, MEMBER_PERMS, "isnad:up", &m).await;
+        assert!(click_outcome(&fake, id, after).await.contains("recorded"));
+        let records = std::fs::read_to_string(bot.data.join("records.jsonl")).expect("records");
+        let last: Value = serde_json::from_str(records.lines().last().expect("a record")).expect("a JSON record");
+        let documents: Vec<&str> = last["documents"].as_array().unwrap().iter().map(|d| d.as_str().unwrap()).collect();
+        let mut distinct = documents.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(distinct.len(), documents.len(), "a document recorded twice: {documents:?}");
+        let description = unescape(m["embeds"][0]["description"].as_str().unwrap_or_default());
+        if let Some(n) = description.split("; ").nth(1).and_then(|t| t.split(' ').next()).and_then(|n| n.parse::<usize>().ok()) {
+            assert_eq!(n, documents.len(), "{description} but the answer cites {documents:?}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 0 || !dense(), "no answer with further sources to check");
+    assert_clean(&fake, &bot);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn more_sources_feedback_and_report() {
     let (fake, bot, _) = start(&[]).await;
