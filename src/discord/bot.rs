@@ -9,11 +9,15 @@ use serenity::{
     CreateInteractionResponse, CreateInteractionResponseFollowup, CreateInteractionResponseMessage, CreateMessage, FullEvent,
     GatewayIntents, Interaction, Message, ReactionType,
 };
+use notify_debouncer_mini::notify;
 use tracing::{debug, error, info, warn};
 
 use super::deliver;
+use super::permissions;
 use super::records::{Kind, Record, Records};
 use super::render::{self, buttons, Card};
+use super::rest::Rest;
+use super::settings::{GuildSettings, Settings, SettingsError};
 use crate::answer::Answer;
 use crate::config::BotConfig;
 use crate::engine::{Engine, RefreshReport};
@@ -26,6 +30,8 @@ pub enum ServeError {
     Discord(#[from] serenity::Error),
     #[error("records: {0}")]
     Records(#[from] CoreError),
+    #[error("settings: {0}")]
+    Settings(#[from] SettingsError),
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -41,25 +47,46 @@ pub struct Data {
     /// Questions searched at once: one per core. More would only share the cores, so every
     /// answer of a burst would finish late, and each extra blocking thread costs memory.
     searching: Arc<tokio::sync::Semaphore>,
+    /// Raw requests serenity cannot make (the current pin route, permission bits it drops).
+    rest: Rest,
+    /// Per-server settings (`/settings`).
+    settings: Arc<Settings>,
+}
+
+impl Data {
+    fn guild_settings(&self, guild: Option<serenity::GuildId>) -> GuildSettings {
+        guild.map(|g| self.settings.get(g.get())).unwrap_or_default()
+    }
 }
 
 /// Runs the bot until Ctrl-C / SIGTERM or a fatal gateway error.
 pub async fn serve(engine: Arc<Engine>, config: BotConfig) -> Result<(), ServeError> {
     let records = Arc::new(Records::open(engine.config().data_dir.join("records.jsonl"))?);
+    let server_settings = Arc::new(Settings::open(engine.config().data_dir.join("settings.json"))?);
     let mut intents = GatewayIntents::GUILDS | GatewayIntents::GUILD_MESSAGES | GatewayIntents::DIRECT_MESSAGES;
     if config.message_content {
         intents |= GatewayIntents::MESSAGE_CONTENT;
     }
     let cooldown = Duration::from_secs(config.cooldown_secs);
-    let mut commands = vec![ask(), sources(), about(), report(), reindex()];
+    let mut commands = vec![ask(), sources(), about(), report(), reindex(), settings(), ask_about_message(), ask_about_message_privately()];
     for c in &mut commands {
-        if c.name == "ask" {
+        if c.name == "ask" || c.context_menu_action.is_some() {
             let mut cfg = c.cooldown_config.write().unwrap_or_else(|p| p.into_inner());
             cfg.user = (!cooldown.is_zero()).then_some(cooldown);
         }
     }
     let guild_id = config.guild_id;
+    // a request Discord never answers must fail (and be retried), not hang its task forever
+    let client = match reqwest::Client::builder().use_rustls_tls().timeout(Duration::from_secs(config.http_timeout_secs)).build() {
+        Ok(client) => client,
+        Err(e) => {
+            warn!(error = %e, "HTTP client with a timeout could not be built; using reqwest's default");
+            reqwest::Client::new()
+        }
+    };
     let data = Data {
+        rest: Rest::new(client.clone()),
+        settings: server_settings,
         engine: Arc::clone(&engine),
         records,
         config: config.clone(),
@@ -73,6 +100,9 @@ pub async fn serve(engine: Arc<Engine>, config: BotConfig) -> Result<(), ServeEr
             event_handler: |framework, event| Box::pin(on_event(framework, event)),
             allowed_mentions: Some(no_mentions()),
             initialize_owners: false,
+            // `@isnad question` is a question, not a prefix command: without this poise reads the
+            // mention as a prefix and logs every such message at warn level (private text)
+            prefix_options: poise::PrefixFrameworkOptions { mention_as_prefix: false, ..Default::default() },
             ..Default::default()
         })
         .setup(move |ctx, ready, framework| {
@@ -88,13 +118,7 @@ pub async fn serve(engine: Arc<Engine>, config: BotConfig) -> Result<(), ServeEr
         })
         .build();
 
-    // a request Discord never answers must fail (and be retried), not hang its task forever
-    let client = reqwest::Client::builder().use_rustls_tls().timeout(Duration::from_secs(config.http_timeout_secs)).build();
-    let mut http = serenity::HttpBuilder::new(config.token.expose());
-    match client {
-        Ok(client) => http = http.client(client),
-        Err(e) => warn!(error = %e, "HTTP client with a timeout could not be built; using serenity's default"),
-    }
+    let mut http = serenity::HttpBuilder::new(config.token.expose()).client(client);
     if let Some(proxy) = &config.proxy {
         // behind a proxy the proxy owns rate limiting (serenity skips the proxy otherwise)
         http = http.proxy(proxy.as_str()).ratelimiter_disabled(true);
@@ -156,7 +180,7 @@ fn embed(card: &Card) -> CreateEmbed {
 }
 
 fn components(card: &Card) -> Vec<CreateActionRow> {
-    let b = card.buttons;
+    let b = &card.buttons;
     let mut row = Vec::new();
     if b.more {
         row.push(CreateButton::new(buttons::MORE).label("More sources").style(ButtonStyle::Secondary));
@@ -167,6 +191,9 @@ fn components(card: &Card) -> Vec<CreateActionRow> {
     if b.feedback {
         row.push(CreateButton::new(buttons::UP).emoji(ReactionType::Unicode("👍".into())).style(ButtonStyle::Secondary));
         row.push(CreateButton::new(buttons::DOWN).emoji(ReactionType::Unicode("👎".into())).style(ButtonStyle::Secondary));
+    }
+    if let Some(url) = &b.source {
+        row.push(CreateButton::new_link(url).label("Source"));
     }
     if row.is_empty() {
         Vec::new()
@@ -203,6 +230,17 @@ async fn answer(data: &Data, question: &str) -> Result<Answer, CoreError> {
     }
 }
 
+/// Where to ask instead, when a server limits the bot to some channels.
+fn elsewhere(settings: &GuildSettings) -> String {
+    let channels: Vec<String> = settings.channels.iter().map(|c| format!("<#{c}>")).collect();
+    format!("In this server I answer questions in {}.", channels.join(", "))
+}
+
+/// The answer's card, with a Source link when the first cited document has a web address.
+fn answer_card(data: &Data, a: &Answer, private: bool) -> Card {
+    render::with_source_link(render::answer_card(a, private), a, &data.engine.manifest().documents)
+}
+
 /// What a user is told when a question cannot be asked at all.
 fn refusal(e: &CoreError) -> String {
     match e {
@@ -235,7 +273,14 @@ async fn ask(
     question: String,
     #[description = "Only you see the answer"] private: Option<bool>,
 ) -> Result<(), BoxError> {
-    let private = private.unwrap_or(false);
+    let settings = ctx.data().guild_settings(ctx.guild_id());
+    if !settings.allows(ctx.channel_id().get()) {
+        ctx.send(text_reply(&elsewhere(&settings))).await?;
+        return Ok(());
+    }
+    let private = private.unwrap_or(settings.private_answers);
+    // mention syntax addresses people; it is not part of the question (nor of its echo)
+    let question = strip_mentions(&question);
     if let Err(e) = Engine::validate(&question) {
         ctx.send(text_reply(&refusal(&e))).await?;
         return Ok(());
@@ -249,13 +294,79 @@ async fn ask(
         Ok(a) => {
             debug!(answered = a.answered, citations = a.citations.len(), "slash question");
             record_unanswered(ctx.data(), &a, ctx.guild_id().map(|g| g.get()), ctx.channel_id().get());
-            let answer = reply(&render::answer_card(&a, private), private);
+            let answer = reply(&answer_card(ctx.data(), &a, private), private);
             deliver::with_retries("answer to /ask", deliver::Repeat::Unsafe, || ctx.send(answer.clone())).await?;
         }
         Err(e) => {
             ctx.send(text_reply(&refusal(&e))).await?;
         }
     }
+    Ok(())
+}
+
+/// "Ask isnad" on a message (its context menu): the message's text is the question, and the
+/// answer replies to that message in the channel. Discord sends the target message with the
+/// interaction, so this works without the MESSAGE_CONTENT intent.
+#[poise::command(context_menu_command = "Ask isnad", guild_only)]
+async fn ask_about_message(ctx: Context<'_>, message: Message) -> Result<(), BoxError> {
+    answer_message(ctx, &message, false).await
+}
+
+/// The same, answered only to the member who used it (a moderator checking a claim).
+#[poise::command(context_menu_command = "Ask isnad (private)", guild_only)]
+async fn ask_about_message_privately(ctx: Context<'_>, message: Message) -> Result<(), BoxError> {
+    answer_message(ctx, &message, true).await
+}
+
+async fn answer_message(ctx: Context<'_>, message: &Message, private: bool) -> Result<(), BoxError> {
+    let settings = ctx.data().guild_settings(ctx.guild_id());
+    if !private && !settings.allows(ctx.channel_id().get()) {
+        ctx.send(text_reply(&format!("{} The private variant works anywhere.", elsewhere(&settings)))).await?;
+        return Ok(());
+    }
+    let question = strip_mentions(&message.content);
+    if question.is_empty() {
+        ctx.send(text_reply("That message has no text I can search for.")).await?;
+        return Ok(());
+    }
+    if let Err(e) = Engine::validate(&question) {
+        ctx.send(text_reply(&refusal(&e))).await?;
+        return Ok(());
+    }
+    ctx.defer_ephemeral().await?;
+    let a = match answer(ctx.data(), &question).await {
+        Ok(a) => a,
+        Err(e) => {
+            ctx.send(text_reply(&refusal(&e))).await?;
+            return Ok(());
+        }
+    };
+    debug!(answered = a.answered, citations = a.citations.len(), private, "message-command question");
+    record_unanswered(ctx.data(), &a, ctx.guild_id().map(|g| g.get()), ctx.channel_id().get());
+    let card = answer_card(ctx.data(), &a, private);
+    if private {
+        deliver::with_retries("private answer to a message", deliver::Repeat::Unsafe, || ctx.send(reply(&card, true))).await?;
+        return Ok(());
+    }
+    // the interaction's id is the reply's nonce: a retry cannot post the answer twice
+    let nonce = match ctx {
+        poise::Context::Application(a) => a.interaction.id.to_string(),
+        poise::Context::Prefix(p) => p.msg.id.to_string(),
+    };
+    let post = CreateMessage::new()
+        .embed(embed(&card))
+        .components(components(&card))
+        .reference_message(message)
+        .allowed_mentions(no_mentions())
+        .nonce(serenity::Nonce::String(nonce))
+        .enforce_nonce(true);
+    let http = ctx.serenity_context().http.clone();
+    let text = match deliver::with_retries("answer to a message", deliver::Repeat::Safe, || message.channel_id.send_message(&http, post.clone())).await
+    {
+        Ok(_) => "Answered below the message.",
+        Err(_) => "I could not post the answer in this channel (I may lack Send Messages here).",
+    };
+    ctx.send(text_reply(text)).await?;
     Ok(())
 }
 
@@ -284,6 +395,73 @@ async fn report(ctx: Context<'_>) -> Result<(), BoxError> {
     Ok(())
 }
 
+/// How I answer in this server (Manage Server).
+#[poise::command(
+    slash_command,
+    guild_only,
+    subcommands("settings_show", "settings_set"),
+    subcommand_required,
+    required_permissions = "MANAGE_GUILD",
+    default_member_permissions = "MANAGE_GUILD"
+)]
+async fn settings(_ctx: Context<'_>) -> Result<(), BoxError> {
+    Ok(())
+}
+
+/// Show this server's settings.
+#[poise::command(slash_command, rename = "show", guild_only, required_permissions = "MANAGE_GUILD")]
+async fn settings_show(ctx: Context<'_>) -> Result<(), BoxError> {
+    let settings = ctx.data().guild_settings(ctx.guild_id());
+    ctx.send(reply(&render::settings_card(&settings, ctx.data().config.message_content), true)).await?;
+    Ok(())
+}
+
+/// Change this server's settings (only the options you give change).
+#[poise::command(slash_command, rename = "set", guild_only, required_permissions = "MANAGE_GUILD")]
+async fn settings_set(
+    ctx: Context<'_>,
+    #[description = "Answer /ask privately unless the asker chooses otherwise"] private_answers: Option<bool>,
+    #[description = "Members must mention me; off: every message in my channels is a question"] mention_needed: Option<bool>,
+    #[description = "Also answer in this channel (the first one limits me to the listed channels)"] add_channel: Option<
+        serenity::ChannelId,
+    >,
+    #[description = "Stop answering in this channel"] remove_channel: Option<serenity::ChannelId>,
+    #[description = "Answer in every channel again"] all_channels: Option<bool>,
+) -> Result<(), BoxError> {
+    let Some(guild) = ctx.guild_id() else { return Ok(()) };
+    let store = Arc::clone(&ctx.data().settings);
+    let change = move |g: &mut GuildSettings| {
+        if let Some(v) = private_answers {
+            g.private_answers = v;
+        }
+        if let Some(v) = mention_needed {
+            g.mention_needed = v;
+        }
+        if all_channels == Some(true) {
+            g.channels.clear();
+        }
+        if let Some(c) = add_channel.map(|c| c.get()) {
+            if !g.channels.contains(&c) {
+                g.channels.push(c);
+            }
+        }
+        if let Some(c) = remove_channel.map(|c| c.get()) {
+            g.channels.retain(|&x| x != c);
+        }
+    };
+    match tokio::task::spawn_blocking(move || store.update(guild.get(), change)).await? {
+        Ok(settings) => {
+            info!(guild = guild.get(), "server settings changed");
+            ctx.send(reply(&render::settings_card(&settings, ctx.data().config.message_content), true)).await?;
+        }
+        Err(e) => {
+            error!(error = %e, "could not save server settings");
+            ctx.send(text_reply("I could not save the settings; nothing changed. The error was logged.")).await?;
+        }
+    }
+    Ok(())
+}
+
 /// Rebuild the index from the knowledge folder now (Manage Server).
 #[poise::command(slash_command, guild_only, required_permissions = "MANAGE_GUILD", default_member_permissions = "MANAGE_GUILD")]
 async fn reindex(ctx: Context<'_>) -> Result<(), BoxError> {
@@ -303,6 +481,12 @@ async fn reindex(ctx: Context<'_>) -> Result<(), BoxError> {
     Ok(())
 }
 
+/// "ask again in N s", N rounded up: with 4.2 s left the member must wait 5, not 4.
+fn wait_text(remaining: Duration) -> String {
+    let secs = remaining.as_secs() + u64::from(remaining.subsec_nanos() > 0);
+    format!("⏳ One moment — you can ask again in {} s.", secs.max(1))
+}
+
 fn log_refresh(report: &RefreshReport) {
     info!(rebuilt = report.rebuilt, documents = report.documents, passages = report.passages, "index refreshed");
     for r in &report.rejected {
@@ -314,10 +498,15 @@ async fn on_error(e: poise::FrameworkError<'_, Data, BoxError>) {
     use poise::FrameworkError as F;
     let (ctx, text) = match e {
         F::CooldownHit { remaining_cooldown, ctx, .. } => {
-            (ctx, format!("⏳ One moment — you can ask again in {} s.", remaining_cooldown.as_secs().max(1)))
+            (ctx, wait_text(remaining_cooldown))
         }
         F::MissingUserPermissions { ctx, .. } => (ctx, "Only members with the Manage Server permission can do that.".to_owned()),
         F::GuildOnly { ctx, .. } => (ctx, "This command works in a server, not in direct messages.".to_owned()),
+        F::UnknownCommand { .. } => {
+            // a message that looked like a prefix command: its text is private, keep it out
+            debug!("message not a command");
+            return;
+        }
         F::Command { error, ctx, .. } => {
             error!(command = %ctx.command().name, error = %error, "command failed");
             (ctx, "Something went wrong; the error was logged.".to_owned())
@@ -349,17 +538,24 @@ async fn on_event(framework: poise::FrameworkContext<'_, Data, BoxError>, event:
 
 /// The question in a message addressed to the bot, or `None` when the message is not for it:
 /// a direct message, a message mentioning the bot, or a reply to one of its messages.
-fn question_in(msg: &Message, bot: serenity::UserId) -> Option<String> {
+/// With `mention_needed` off (a server setting), every message with text is a question.
+fn question_in(msg: &Message, bot: serenity::UserId, mention_needed: bool) -> Option<String> {
     if msg.author.bot || msg.author.id == bot {
         return None;
     }
     let direct = msg.guild_id.is_none();
     let mentioned = msg.mentions.iter().any(|u| u.id == bot);
     let reply_to_bot = msg.referenced_message.as_ref().is_some_and(|m| m.author.id == bot);
-    if !(direct || mentioned || reply_to_bot) {
+    if !(direct || mentioned || reply_to_bot || !mention_needed) {
         return None;
     }
-    Some(strip_mentions(&msg.content))
+    let question = strip_mentions(&msg.content);
+    // a reply that does not ping the bot arrives without its text unless the bot has the
+    // MESSAGE_CONTENT intent (and "thanks" with a sticker has none either): nothing to answer
+    if question.is_empty() && !direct && !mentioned {
+        return None;
+    }
+    Some(question)
 }
 
 /// The text without Discord's mention syntax (`<@id>`, `<@!id>`, `<@&role>`, `<#channel>`,
@@ -399,7 +595,11 @@ async fn on_message(ctx: &serenity::Context, msg: &Message, bot: serenity::UserI
     if !data.config.answer_mentions {
         return Ok(());
     }
-    let Some(question) = question_in(msg, bot) else { return Ok(()) };
+    let settings = data.guild_settings(msg.guild_id);
+    if !settings.allows(msg.channel_id.get()) {
+        return Ok(());
+    }
+    let Some(question) = question_in(msg, bot, settings.mention_needed) else { return Ok(()) };
     // the question's id is the reply's nonce, enforced by Discord: a retry after a lost
     // response cannot post the answer twice
     let send = |message: CreateMessage| async move {
@@ -423,7 +623,7 @@ async fn on_message(ctx: &serenity::Context, msg: &Message, bot: serenity::UserI
             wait
         };
         if let Some(wait) = wait {
-            send(CreateMessage::new().content(format!("⏳ One moment — you can ask again in {} s.", wait.as_secs().max(1)))).await?;
+            send(CreateMessage::new().content(wait_text(wait))).await?;
             return Ok(());
         }
     }
@@ -440,7 +640,7 @@ async fn on_message(ctx: &serenity::Context, msg: &Message, bot: serenity::UserI
     };
     debug!(answered = a.answered, citations = a.citations.len(), "message question");
     record_unanswered(data, &a, msg.guild_id.map(|g| g.get()), msg.channel_id.get());
-    let card = render::answer_card(&a, false);
+    let card = answer_card(data, &a, false);
     send(CreateMessage::new().embed(embed(&card)).components(components(&card))).await?;
     Ok(())
 }
@@ -454,6 +654,9 @@ fn ephemeral(text: &str) -> CreateInteractionResponse {
     )
 }
 
+/// Every click is acknowledged before any work (Discord's 3-second window): an ephemeral
+/// deferral, then the work (a search waits its turn on the semaphore; permission checks and the
+/// pin are REST calls), then a follow-up with the outcome.
 async fn on_button(ctx: &serenity::Context, c: &ComponentInteraction, data: &Data) -> Result<(), BoxError> {
     let id = c.data.custom_id.as_str();
     if ![buttons::MORE, buttons::PIN, buttons::UP, buttons::DOWN].contains(&id) {
@@ -465,41 +668,17 @@ async fn on_button(ctx: &serenity::Context, c: &ComponentInteraction, data: &Dat
         c.create_response(&ctx.http, ephemeral("This message is not an answer I can act on.")).await?;
         return Ok(());
     };
-    match id {
-        buttons::PIN => {
-            let allowed = c.member.as_ref().and_then(|m| m.permissions).is_some_and(|p| p.manage_messages());
-            if !allowed {
-                c.create_response(&ctx.http, ephemeral("Only members with the Manage Messages permission can pin answers.")).await?;
-                return Ok(());
-            }
-            let text = match c.channel_id.pin(&ctx.http, c.message.id).await {
-                Ok(()) => "📌 Pinned.".to_owned(),
-                Err(e) => {
-                    warn!(error = %e, "pin failed");
-                    "I could not pin this message (I may lack the Manage Messages permission here).".to_owned()
-                }
-            };
-            c.create_response(&ctx.http, ephemeral(&text)).await?;
-        }
-        buttons::MORE => {
-            c.create_response(&ctx.http, CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(true))).await?;
-            let followup = match answer(data, &question).await {
-                Ok(a) => {
-                    let card = render::more_sources_card(&a);
-                    CreateInteractionResponseFollowup::new().embed(embed(&card))
-                }
-                Err(e) => CreateInteractionResponseFollowup::new().content(refusal(&e)),
-            };
-            c.create_followup(&ctx.http, followup.ephemeral(true).allowed_mentions(no_mentions())).await?;
-        }
+    c.create_response(&ctx.http, CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(true))).await?;
+    let followup = match id {
+        buttons::PIN => CreateInteractionResponseFollowup::new().content(pin(ctx, c, data).await),
+        buttons::MORE => match answer(data, &question).await {
+            Ok(a) => CreateInteractionResponseFollowup::new().embed(embed(&render::more_sources_card(&a))),
+            Err(e) => CreateInteractionResponseFollowup::new().content(refusal(&e)),
+        },
         _ => {
             let kind = if id == buttons::UP { Kind::Up } else { Kind::Down };
             let documents = match answer(data, &question).await {
-                Ok(a) => {
-                    let mut d: Vec<String> = a.citations.into_iter().map(|c| c.document).collect();
-                    d.dedup();
-                    d
-                }
+                Ok(a) => render::unique(a.citations.into_iter().map(|c| c.document)),
                 Err(_) => Vec::new(),
             };
             let record = Record::now(kind, c.guild_id.map(|g| g.get()), c.channel_id.get(), &question, documents);
@@ -511,50 +690,127 @@ async fn on_button(ctx: &serenity::Context, c: &ComponentInteraction, data: &Dat
                     "Sorry, I could not record that just now."
                 }
             };
-            c.create_response(&ctx.http, ephemeral(text)).await?;
+            CreateInteractionResponseFollowup::new().content(text)
         }
-    }
+    };
+    c.create_followup(&ctx.http, followup.ephemeral(true).allowed_mentions(no_mentions())).await?;
     Ok(())
 }
 
-/// Watches the knowledge folder and refreshes the engine after changes settle (1 s). The
-/// returned guard stops watching when dropped.
-fn watch_knowledge(engine: Arc<Engine>) -> Option<notify_debouncer_mini::Debouncer<notify_debouncer_mini::notify::RecommendedWatcher>> {
-    use notify_debouncer_mini::notify::RecursiveMode;
+/// Pins the answer a button sits on if the clicker may pin in this channel; the text to tell
+/// them. Since 2026-02-23 that takes PIN_MESSAGES (`1 << 51`), which serenity 0.12.5 drops from
+/// the interaction's permission bits, so the clicker's permissions are computed from the
+/// guild's roles and the channel's overwrites (an administrator is known from the interaction).
+async fn pin(ctx: &serenity::Context, c: &ComponentInteraction, data: &Data) -> String {
+    const REFUSED: &str = "Only members with the Pin Messages permission can pin answers.";
+    let (Some(guild), Some(member)) = (c.guild_id, c.member.as_ref()) else {
+        return "Answers can be pinned in a server channel, not here.".into();
+    };
+    let admin = member.permissions.is_some_and(|p| p.administrator());
+    if !admin {
+        match member_permissions(ctx, data, guild.get(), c.channel_id.get(), member).await {
+            Ok(p) if p & permissions::PIN_MESSAGES != 0 => {}
+            Ok(_) => return REFUSED.into(),
+            Err(e) => {
+                warn!(error = %e, "could not read the member's permissions");
+                return "I could not check your permissions just now; please try again.".into();
+            }
+        }
+    }
+    match data.rest.pin(&ctx.http, c.channel_id.get(), c.message.id.get()).await {
+        Ok(()) => "📌 Pinned.".into(),
+        Err(e) if e.missing_permissions() => {
+            "I don't have the **Pin Messages** permission in this channel; a server admin can grant it to me.".into()
+        }
+        Err(e) => {
+            warn!(error = %e, "pin failed");
+            "I could not pin this message; the error was logged.".into()
+        }
+    }
+}
+
+/// The member's permission bits in the channel, from the guild (roles, owner) and the channel's
+/// overwrites (a thread's come from its parent), read as raw JSON.
+async fn member_permissions(
+    ctx: &serenity::Context,
+    data: &Data,
+    guild: u64,
+    channel: u64,
+    member: &serenity::Member,
+) -> Result<u64, super::rest::RestError> {
+    let g: permissions::Guild = data.rest.get(&ctx.http, &format!("/guilds/{guild}")).await?;
+    let mut ch: permissions::Channel = data.rest.get(&ctx.http, &format!("/channels/{channel}")).await?;
+    if ch.is_thread() {
+        if let Some(parent) = ch.parent_id.clone() {
+            ch = data.rest.get(&ctx.http, &format!("/channels/{parent}")).await?;
+        }
+    }
+    let roles: Vec<String> = member.roles.iter().map(|r| r.get().to_string()).collect();
+    Ok(permissions::in_channel(&g, &ch, &member.user.id.get().to_string(), &roles))
+}
+
+/// How long the knowledge folder must be quiet after a change before the index is refreshed.
+const SETTLE: Duration = Duration::from_secs(1);
+
+/// Whether a file-system event can change what the folder holds. Reads are not changes: the
+/// refresh itself opens and reads every file, and inotify reports each open and close, so
+/// counting them made every refresh trigger the next, twice a second without end.
+fn is_change(kind: &notify::EventKind) -> bool {
+    use notify::event::{EventKind, MetadataKind, ModifyKind};
+    !matches!(kind, EventKind::Access(_) | EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime)))
+}
+
+/// Watches the knowledge folder and refreshes the engine once changes settle ([`SETTLE`]); the
+/// engine rebuilds only when the folder's fingerprint changed. The returned guard stops
+/// watching when dropped.
+fn watch_knowledge(engine: Arc<Engine>) -> Option<notify::RecommendedWatcher> {
+    use notify::{RecursiveMode, Watcher};
     let dir = engine.config().knowledge_dir.clone();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let mut debouncer = match notify_debouncer_mini::new_debouncer(Duration::from_secs(1), tx) {
-        Ok(d) => d,
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let handler = move |event: notify::Result<notify::Event>| match event {
+        Ok(e) if is_change(&e.kind) => {
+            let _ = tx.send(());
+        }
+        Ok(_) => {}
+        Err(e) => warn!(error = %e, "watch error"),
+    };
+    let mut watcher = match notify::recommended_watcher(handler) {
+        Ok(w) => w,
         Err(e) => {
             warn!(error = %e, "cannot watch the knowledge folder; use /reindex after changes");
             return None;
         }
     };
-    if let Err(e) = debouncer.watcher().watch(&dir, RecursiveMode::Recursive) {
+    if let Err(e) = watcher.watch(&dir, RecursiveMode::Recursive) {
         warn!(error = %e, dir = %dir.display(), "cannot watch the knowledge folder; use /reindex after changes");
         return None;
     }
     std::thread::Builder::new()
         .name("isnad-watch".into())
         .spawn(move || {
-            for events in rx {
-                match events {
-                    Ok(events) if !events.is_empty() => {
-                        info!(changes = events.len(), "knowledge folder changed");
-                        match engine.refresh(false, &|_, _| {}) {
-                            Ok(report) => log_refresh(&report),
-                            Err(e) => error!(error = %e, "reindex after a change failed; the previous index stays live"),
-                        }
+            while rx.recv().is_ok() {
+                // wait for the folder to be quiet: a copy of many files is one refresh
+                loop {
+                    match rx.recv_timeout(SETTLE) {
+                        Ok(()) => continue,
+                        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => break,
+                        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
                     }
-                    Ok(_) => {}
-                    Err(e) => warn!(error = %e, "watch error"),
+                }
+                match engine.refresh(false, &|_, _| {}) {
+                    Ok(report) if report.rebuilt => {
+                        info!("knowledge folder changed");
+                        log_refresh(&report);
+                    }
+                    Ok(_) => debug!("knowledge folder touched; its content is unchanged"),
+                    Err(e) => error!(error = %e, "reindex after a change failed; the previous index stays live"),
                 }
             }
         })
         .map_err(|e| warn!(error = %e, "cannot start the watcher thread"))
         .ok()?;
     info!(dir = %dir.display(), "watching the knowledge folder");
-    Some(debouncer)
+    Some(watcher)
 }
 
 #[cfg(test)]
@@ -588,15 +844,41 @@ mod tests {
     #[test]
     fn which_messages_are_questions() {
         let bot = serenity::UserId::new(99);
-        assert_eq!(question_in(&fixture("<@99> how many?", true, &[99], None), bot).as_deref(), Some("how many?"));
-        assert_eq!(question_in(&fixture("how many? <@!99>", true, &[99], None), bot).as_deref(), Some("how many?"));
-        assert_eq!(question_in(&fixture("how many?", false, &[], None), bot).as_deref(), Some("how many?"));
-        assert_eq!(question_in(&fixture("and who leads it?", true, &[], Some(99)), bot).as_deref(), Some("and who leads it?"));
-        assert_eq!(question_in(&fixture("chatting", true, &[], None), bot), None);
+        let q = |m: &Message, bot| question_in(m, bot, true);
+        assert_eq!(q(&fixture("<@99> how many?", true, &[99], None), bot).as_deref(), Some("how many?"));
+        assert_eq!(q(&fixture("how many? <@!99>", true, &[99], None), bot).as_deref(), Some("how many?"));
+        assert_eq!(q(&fixture("how many?", false, &[], None), bot).as_deref(), Some("how many?"));
+        assert_eq!(q(&fixture("and who leads it?", true, &[], Some(99)), bot).as_deref(), Some("and who leads it?"));
+        assert_eq!(q(&fixture("chatting", true, &[], None), bot), None);
         assert_eq!(
-            question_in(&fixture("<@99> @everyone <@&12> <#34> @here how many? <@x>", true, &[99], None), bot).as_deref(),
+            q(&fixture("<@99> @everyone <@&12> <#34> @here how many? <@x>", true, &[99], None), bot).as_deref(),
             Some("how many? <@x>")
         );
-        assert_eq!(question_in(&fixture("reply to a person", true, &[], Some(7)), bot), None);
+        assert_eq!(q(&fixture("reply to a person", true, &[], Some(7)), bot), None);
+        // a reply that does not ping the bot arrives without content: nothing to answer
+        assert_eq!(q(&fixture("", true, &[], Some(99)), bot), None);
+        assert_eq!(q(&fixture("<@99>", true, &[99], None), bot).as_deref(), Some(""), "a bare mention is told to ask");
+    }
+
+    #[test]
+    fn without_mention_needed_every_message_with_text_is_a_question() {
+        let bot = serenity::UserId::new(99);
+        assert_eq!(question_in(&fixture("chatting", true, &[], None), bot, false).as_deref(), Some("chatting"));
+        assert_eq!(question_in(&fixture("", true, &[], None), bot, false), None);
+    }
+
+    #[test]
+    fn waits_are_rounded_up() {
+        assert!(wait_text(Duration::from_millis(4200)).contains("in 5 s"));
+        assert!(wait_text(Duration::from_secs(5)).contains("in 5 s"));
+        assert!(wait_text(Duration::from_millis(10)).contains("in 1 s"));
+    }
+
+    #[test]
+    fn reads_are_not_changes() {
+        use notify::event::{AccessKind, CreateKind, EventKind, ModifyKind};
+        assert!(!is_change(&EventKind::Access(AccessKind::Any)));
+        assert!(is_change(&EventKind::Create(CreateKind::File)));
+        assert!(is_change(&EventKind::Modify(ModifyKind::Any)));
     }
 }

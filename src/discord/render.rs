@@ -22,6 +22,8 @@ pub mod limits {
     pub const FIELD_NAME: usize = 256;
     pub const FIELD_VALUE: usize = 1024;
     pub const FOOTER: usize = 2048;
+    /// A link button's URL.
+    pub const LINK_URL: usize = 512;
     /// Title, description, field names and values and footer of all embeds of one message.
     pub const EMBED_TOTAL: usize = 6000;
 }
@@ -55,11 +57,14 @@ pub struct Card {
 }
 
 /// Which buttons a card carries.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Buttons {
     pub more: bool,
     pub pin: bool,
     pub feedback: bool,
+    /// A "Source" link button to the first cited document's `source`, when that is a web address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// How many citations the answer card shows: the first, or every quote that gives its own value
@@ -89,7 +94,7 @@ pub fn answer_card(answer: &Answer, private: bool) -> Card {
             fields: Vec::new(),
             footer,
             color: COLOR_NONE,
-            buttons: Buttons { more: false, pin: false, feedback: true },
+            buttons: Buttons { more: false, pin: false, feedback: true, source: None },
         }
         .fit();
     }
@@ -98,11 +103,7 @@ pub fn answer_card(answer: &Answer, private: bool) -> Card {
         Some(short) => with_direction(&plain(short)),
         None => "From the documents".to_owned(),
     };
-    let documents = {
-        let mut d: Vec<&str> = answer.citations.iter().map(|c| c.document.as_str()).collect();
-        d.dedup();
-        d.len()
-    };
+    let documents = unique(answer.citations.iter().map(|c| c.document.as_str())).len();
     let mut description = String::new();
     if answer.sources_differ {
         description.push_str("⚠️ **Sources differ**\n");
@@ -125,9 +126,31 @@ pub fn answer_card(answer: &Answer, private: bool) -> Card {
         fields,
         footer,
         color: if answer.sources_differ { COLOR_DIFFER } else { COLOR_ANSWER },
-        buttons: Buttons { more: answer.citations.len() > shown, pin: !private, feedback: true },
+        buttons: Buttons { more: answer.citations.len() > shown, pin: !private, feedback: true, source: None },
     }
     .fit()
+}
+
+/// `source` as a link button's address: an `http(s)` URL without spaces or control characters,
+/// within Discord's 512 characters; anything else (a file name, a note) is not a link.
+pub fn source_url(source: &str) -> Option<&str> {
+    let s = source.trim();
+    let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"))?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if host.is_empty() || s.len() > limits::LINK_URL || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return None;
+    }
+    Some(s)
+}
+
+/// The card with a "Source" button when the first citation's document has a web address as
+/// its `source` (`documents`: the manifest's list).
+pub fn with_source_link(mut card: Card, answer: &Answer, documents: &[crate::index::DocumentInfo]) -> Card {
+    if answer.answered {
+        let first = answer.citations.first().map(|c| c.document.as_str());
+        card.buttons.source = documents.iter().find(|d| Some(d.id.as_str()) == first).and_then(|d| source_url(&d.source)).map(str::to_owned);
+    }
+    card
 }
 
 /// The ephemeral "More sources" card: the citations after the ones the answer card shows.
@@ -144,6 +167,18 @@ pub fn more_sources_card(answer: &Answer) -> Card {
         buttons: Buttons::default(),
     }
     .fit()
+}
+
+/// The items without repeats, in first-seen order (`dedup` alone only drops neighbours: the
+/// citations of three documents interleaved counted four).
+pub fn unique<T: PartialEq>(items: impl IntoIterator<Item = T>) -> Vec<T> {
+    let mut out: Vec<T> = Vec::new();
+    for item in items {
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out
 }
 
 /// Marks the quote's line when the sentence before it is shown above it.
@@ -254,6 +289,33 @@ pub fn report_card(report: &Report) -> Card {
         description,
         fields: Vec::new(),
         footer: String::new(),
+        color: COLOR_INFO,
+        buttons: Buttons::default(),
+    }
+    .fit()
+}
+
+/// `/settings show|set`: one server's settings in words. `message_content`: whether the bot
+/// has the MESSAGE_CONTENT intent (without it "no mention needed" cannot see message text).
+pub fn settings_card(settings: &crate::discord::settings::GuildSettings, message_content: bool) -> Card {
+    let channels = if settings.channels.is_empty() {
+        "every channel I can see".to_owned()
+    } else {
+        settings.channels.iter().map(|c| format!("<#{c}>")).collect::<Vec<_>>().join(", ")
+    };
+    let mention = if settings.mention_needed {
+        "members mention me (or reply to my answers) to ask".to_owned()
+    } else if message_content {
+        "every message in those channels is a question".to_owned()
+    } else {
+        "every message in those channels is a question — but I run without the Message Content intent, so I only see messages that mention me".to_owned()
+    };
+    let private = if settings.private_answers { "private unless the asker chooses otherwise" } else { "public unless the asker chooses private" };
+    Card {
+        title: "Settings for this server".into(),
+        description: String::new(),
+        fields: vec![("Channels".into(), channels), ("Mentions".into(), mention), ("/ask answers".into(), private.into())],
+        footer: "Change with /settings set (Manage Server).".into(),
         color: COLOR_INFO,
         buttons: Buttons::default(),
     }
@@ -427,6 +489,27 @@ mod tests {
             standout: None,
             confidence: 1.0,
         }
+    }
+
+    #[test]
+    fn documents_in_all_counts_each_document_once_however_the_citations_interleave() {
+        let a = answer(
+            vec![citation("a.md", "one", None), citation("b.md", "two", None), citation("a.md", "three", None), citation("c.md", "four", None)],
+            false,
+        );
+        let card = answer_card(&a, false);
+        assert!(card.description.contains("3 more with **More sources**; 3 document(s) in all"), "{}", card.description);
+        assert_eq!(unique(["a", "b", "a", "c", "b"]), ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn only_web_addresses_become_source_links() {
+        assert_eq!(source_url(" https://example.org/notes?id=3 "), Some("https://example.org/notes?id=3"));
+        assert_eq!(source_url("http://example.org"), Some("http://example.org"));
+        for bad in ["notes/garden.txt", "javascript:alert(1)", "https://", "https:///path", "https://a b", "ftp://example.org"] {
+            assert_eq!(source_url(bad), None, "{bad}");
+        }
+        assert_eq!(source_url(&format!("https://example.org/{}", "a".repeat(600))), None, "over Discord's 512");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! the REST endpoints the bot uses. Every REST body is validated against Discord's OpenAPI
 //! description; violations are collected and fail the test.
 //!
-//! Fixtures follow Discord's gateway and HTTP docs (`../shared/eval-data/discord-api-docs`).
+//! Fixtures follow Discord's gateway and HTTP docs (developer docs: Gateway, Interactions, Message).
 
 #![allow(dead_code)]
 
@@ -32,10 +32,27 @@ pub const CHANNEL_ID: u64 = 3000;
 pub const MEMBER_ID: u64 = 4001;
 pub const MODERATOR_ID: u64 = 4002;
 
+/// Someone else: the guild's owner (every permission).
+pub const OWNER_ID: u64 = 4999;
+/// A member with the Pin Messages permission (and nothing else beyond a member's).
+pub const PINNER_ID: u64 = 4003;
+
 /// VIEW_CHANNEL | SEND_MESSAGES | READ_MESSAGE_HISTORY
 pub const MEMBER_PERMS: u64 = (1 << 10) | (1 << 11) | (1 << 16);
-/// … plus MANAGE_MESSAGES and MANAGE_GUILD
-pub const MODERATOR_PERMS: u64 = MEMBER_PERMS | (1 << 13) | (1 << 5);
+pub const MANAGE_MESSAGES: u64 = 1 << 13;
+pub const MANAGE_GUILD: u64 = 1 << 5;
+/// Since 2026-02-23 the only permission that allows pinning (Discord change log).
+pub const PIN_MESSAGES: u64 = 1 << 51;
+/// … plus MANAGE_MESSAGES and MANAGE_GUILD (no longer enough to pin)
+pub const MODERATOR_PERMS: u64 = MEMBER_PERMS | MANAGE_MESSAGES | MANAGE_GUILD;
+pub const PINNER_PERMS: u64 = MEMBER_PERMS | PIN_MESSAGES;
+/// The bot's own permissions by default: a member's, EMBED_LINKS, PIN_MESSAGES.
+pub const BOT_PERMS: u64 = MEMBER_PERMS | (1 << 14) | PIN_MESSAGES;
+
+/// The guild's roles: @everyone (id = the guild's), moderators, pinners. A member in an
+/// interaction carries the roles that give the permissions the test hands it.
+pub const MODERATOR_ROLE: u64 = 5001;
+pub const PINNER_ROLE: u64 = 5002;
 
 /// One REST request the bot made.
 #[derive(Debug, Clone)]
@@ -98,6 +115,10 @@ struct Shared {
     nonces: Mutex<HashMap<String, Value>>,
     /// Bodies of the messages and follow-ups actually created (after nonce deduplication).
     created: Mutex<Vec<Value>>,
+    /// The bot's permissions in the channel (`app_permissions`; what a pin needs).
+    bot_perms: AtomicU64,
+    /// The channel's permission overwrites (GET /channels/{id}).
+    overwrites: Mutex<Value>,
 }
 
 pub struct FakeDiscord {
@@ -121,6 +142,8 @@ impl FakeDiscord {
             faults: Mutex::new(std::collections::VecDeque::new()),
             nonces: Mutex::new(HashMap::new()),
             created: Mutex::new(Vec::new()),
+            bot_perms: AtomicU64::new(BOT_PERMS),
+            overwrites: Mutex::new(json!([])),
         });
         let gw_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind gateway");
         let rest_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind rest");
@@ -248,6 +271,16 @@ impl FakeDiscord {
         if let Some(c) = &g.conn {
             let _ = c.send(Control::Frame(json!({"op": 9, "d": false, "s": null, "t": null}).to_string()));
         }
+    }
+
+    /// The bot's permissions in the channel from now on (Discord refuses what they lack).
+    pub fn set_bot_permissions(&self, perms: u64) {
+        self.shared.bot_perms.store(perms, Ordering::Relaxed);
+    }
+
+    /// The channel's permission overwrites from now on (`[{id, type, allow, deny}]`).
+    pub fn set_overwrites(&self, overwrites: Value) {
+        *self.shared.overwrites.lock().unwrap() = overwrites;
     }
 
     pub fn next_id(&self) -> u64 {
@@ -467,7 +500,25 @@ fn respond(shared: &Shared, method: &Method, path: &str, body: &Value) -> Respon
             }
             axum::Json(m).into_response()
         }
-        ("PUT", ["channels", _, "pins", _]) | ("PUT", ["channels", _, "messages", "pins", _]) => StatusCode::NO_CONTENT.into_response(),
+        ("GET", ["guilds", guild]) if *guild == GUILD_ID.to_string() => axum::Json(guild_object()).into_response(),
+        ("GET", ["channels", channel]) => axum::Json(json!({
+            "id": channel, "type": 0, "guild_id": GUILD_ID.to_string(), "name": "general", "position": 0,
+            "permission_overwrites": shared.overwrites.lock().unwrap().clone(), "nsfw": false, "parent_id": null,
+            "last_message_id": null, "rate_limit_per_user": 0, "topic": null, "flags": 0
+        }))
+        .into_response(),
+        // both routes check PIN_MESSAGES (the deprecated one is still served, as by Discord)
+        ("PUT", ["channels", _, "pins", message]) | ("PUT", ["channels", _, "messages", "pins", message]) => {
+            if shared.bot_perms.load(Ordering::Relaxed) & PIN_MESSAGES == 0 {
+                return (StatusCode::FORBIDDEN, axum::Json(json!({"message": "Missing Permissions", "code": 50013}))).into_response();
+            }
+            if let Some(m) = message.parse().ok().and_then(|id: u64| shared.messages.lock().unwrap().get_mut(&id).map(|m| m.clone())) {
+                let mut m = m;
+                m["pinned"] = true.into();
+                shared.messages.lock().unwrap().insert(message.parse().unwrap_or(0), m);
+            }
+            StatusCode::NO_CONTENT.into_response()
+        }
         _ => (StatusCode::NOT_FOUND, axum::Json(json!({"message": "404: Not Found", "code": 0}))).into_response(),
     }
 }
@@ -502,9 +553,42 @@ pub fn user(id: u64, name: &str, bot: bool) -> Value {
     json!({"id": id.to_string(), "username": name, "discriminator": "0", "global_name": name, "avatar": null, "bot": bot})
 }
 
+/// The guild object (GET /guilds/{id}): its owner and roles.
+fn guild_object() -> Value {
+    let role = |id: u64, name: &str, perms: u64, position: u64| {
+        json!({"id": id.to_string(), "name": name, "color": 0, "hoist": false, "position": position, "permissions": perms.to_string(),
+               "managed": false, "mentionable": false, "flags": 0, "icon": null, "unicode_emoji": null})
+    };
+    json!({
+        "id": GUILD_ID.to_string(), "name": "invented guild", "icon": null, "splash": null, "discovery_splash": null,
+        "owner_id": OWNER_ID.to_string(), "afk_channel_id": null, "afk_timeout": 300, "verification_level": 0,
+        "default_message_notifications": 0, "explicit_content_filter": 0, "features": [], "mfa_level": 0,
+        "application_id": null, "system_channel_id": null, "system_channel_flags": 0, "rules_channel_id": null,
+        "vanity_url_code": null, "description": null, "banner": null, "premium_tier": 0, "preferred_locale": "en-US",
+        "public_updates_channel_id": null, "nsfw_level": 0, "premium_progress_bar_enabled": false, "emojis": [], "stickers": [],
+        "roles": [
+            role(GUILD_ID, "@everyone", MEMBER_PERMS, 0),
+            role(MODERATOR_ROLE, "moderators", MANAGE_MESSAGES | MANAGE_GUILD, 1),
+            role(PINNER_ROLE, "pinners", PIN_MESSAGES, 2)
+        ]
+    })
+}
+
+/// The role ids that give a member `perms` in the fake guild.
+fn roles_for(perms: u64) -> Vec<String> {
+    let mut roles = Vec::new();
+    if perms & (MANAGE_MESSAGES | MANAGE_GUILD) != 0 {
+        roles.push(MODERATOR_ROLE.to_string());
+    }
+    if perms & PIN_MESSAGES != 0 {
+        roles.push(PINNER_ROLE.to_string());
+    }
+    roles
+}
+
 fn member(id: u64, perms: u64) -> Value {
     json!({
-        "user": user(id, &format!("user{id}"), false), "roles": [], "joined_at": "2025-01-01T00:00:00.000000+00:00",
+        "user": user(id, &format!("user{id}"), false), "roles": roles_for(perms), "joined_at": "2025-01-01T00:00:00.000000+00:00",
         "deaf": false, "mute": false, "flags": 0, "pending": false, "permissions": perms.to_string(), "nick": null, "avatar": null
     })
 }
@@ -539,12 +623,13 @@ pub fn direct_message(id: u64, author: u64, channel: u64, content: &str) -> Valu
 }
 
 fn interaction_base(id: u64, kind: u8, user_id: u64, perms: u64) -> Value {
+    let app_permissions = BOT_PERMS.to_string();
     json!({
         "id": id.to_string(), "application_id": BOT_ID.to_string(), "type": kind,
         "guild_id": GUILD_ID.to_string(), "channel_id": CHANNEL_ID.to_string(),
         "channel": {"id": CHANNEL_ID.to_string(), "type": 0, "name": "general", "permissions": perms.to_string()},
         "member": member(user_id, perms), "token": format!("itoken-{id}"), "version": 1,
-        "app_permissions": MODERATOR_PERMS.to_string(), "locale": "en-US", "guild_locale": "en-US",
+        "app_permissions": app_permissions, "locale": "en-US", "guild_locale": "en-US",
         "entitlements": [], "authorizing_integration_owners": {"0": GUILD_ID.to_string()}, "context": 0,
         "attachment_size_limit": 10485760
     })
@@ -556,6 +641,39 @@ pub fn slash_command(id: u64, user_id: u64, perms: u64, name: &str, options: &[(
     i["data"] = json!({
         "id": "5000", "name": name, "type": 1, "guild_id": GUILD_ID.to_string(),
         "options": options.iter().map(|(n, t, v)| json!({"name": n, "type": t, "value": v})).collect::<Vec<_>>()
+    });
+    i
+}
+
+/// A slash command's subcommand (`/name sub …`). Channel options (type 7) get their resolved
+/// channel, as Discord sends it.
+pub fn slash_subcommand(id: u64, user_id: u64, perms: u64, name: &str, sub: &str, options: &[(&str, u8, Value)]) -> Value {
+    let mut i = interaction_base(id, 2, user_id, perms);
+    let mut channels = serde_json::Map::new();
+    for (_, t, v) in options {
+        if *t == 7 {
+            let cid = v.as_str().unwrap_or_default().to_owned();
+            channels.insert(cid.clone(), json!({"id": cid, "type": 0, "name": format!("channel-{cid}"), "permissions": perms.to_string()}));
+        }
+    }
+    i["data"] = json!({
+        "id": "5002", "name": name, "type": 1, "guild_id": GUILD_ID.to_string(),
+        "options": [{"name": sub, "type": 1, "options": options.iter().map(|(n, t, v)| json!({"name": n, "type": t, "value": v})).collect::<Vec<_>>()}],
+        "resolved": {"channels": channels}
+    });
+    i
+}
+
+/// A message context-menu command on `target` (INTERACTION_CREATE, type 2, command type 3):
+/// Discord sends the target message in `resolved.messages`, content included.
+pub fn message_command(id: u64, user_id: u64, perms: u64, name: &str, target: Value) -> Value {
+    let mut i = interaction_base(id, 2, user_id, perms);
+    let target_id = target["id"].clone();
+    let mut messages = serde_json::Map::new();
+    messages.insert(target_id.as_str().unwrap_or_default().to_owned(), target);
+    i["data"] = json!({
+        "id": "5001", "name": name, "type": 3, "guild_id": GUILD_ID.to_string(), "target_id": target_id,
+        "resolved": {"messages": messages}
     });
     i
 }
