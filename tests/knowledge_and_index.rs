@@ -200,3 +200,17 @@ fn a_segment_file_truncated_while_serving_does_not_stop_answers() {
     let a = ask(&reopened);
     assert!(a.answered && a.citations[0].quote.contains("أحمر"), "{a:?}");
 }
+
+/// A symbolic link to a folder is named as rejected, like a link to a file, and not followed.
+#[cfg(unix)]
+#[test]
+fn a_symlinked_folder_is_listed_as_rejected() {
+    let (root, config) = common::temp_knowledge(&[("good.md", GOOD)]);
+    let outside = root.path().join("elsewhere");
+    std::fs::create_dir_all(&outside).expect("mkdir");
+    std::fs::write(outside.join("far.md"), "نص في مجلد آخر.").expect("write");
+    std::os::unix::fs::symlink(&outside, config.knowledge_dir.join("linked")).expect("symlink");
+    let k = load_dir(&config.knowledge_dir).expect("loads");
+    assert_eq!(k.documents.len(), 1);
+    assert!(k.rejected.iter().any(|r| r.path.ends_with("linked") && r.reason.contains("symbolic link")), "{:?}", k.rejected);
+}
