@@ -373,6 +373,22 @@ impl EmbeddingCache {
         keys.iter().map(|k| self.map.get(k).cloned().unwrap_or_else(|| vec![0.0; DIM])).collect()
     }
 
+    /// Adds the vectors of the cache file at `other` that this cache lacks, and returns how many.
+    /// A build compacts its cache to its own texts; a cache shared between runs over different
+    /// folders (the evaluation's) takes each run's vectors back with this instead of a copy.
+    pub fn absorb(&mut self, other: &Path) -> usize {
+        let theirs = EmbeddingCache::open(other);
+        let mut added = 0;
+        for (k, v) in theirs.map {
+            if let std::collections::hash_map::Entry::Vacant(e) = self.map.entry(k) {
+                self.fresh.push((k, v.clone()));
+                e.insert(v);
+                added += 1;
+            }
+        }
+        added
+    }
+
     /// Saves the cache (whole, atomically) when it gained vectors or its file needs repair.
     pub fn save(&mut self) -> Result<()> {
         if self.fresh.is_empty() && !self.rewrite {
@@ -561,6 +577,13 @@ mod tests {
         assert_eq!(std::fs::metadata(&path).unwrap().len() as usize, CACHE_HEADER + 2 * CACHE_RECORD);
         let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().filter(|e| e.file_name() != EMBEDDING_CACHE).collect();
         assert!(leftovers.is_empty(), "no temporary file is left");
+        // a shared cache takes the compacted one's vectors back without losing its own
+        let shared = dir.path().join("shared.bin");
+        cache_with(&shared, &["other run"]).save().unwrap();
+        let mut s = EmbeddingCache::open(&shared);
+        assert_eq!(s.absorb(&path), 2);
+        s.save().unwrap();
+        assert_eq!(EmbeddingCache::open(&shared).len(), 3);
     }
 
     #[test]
