@@ -35,7 +35,8 @@ pub struct RefreshReport {
 pub enum Opened {
     /// The generation on disk was up to date (or another process was rebuilding it).
     Reused,
-    /// It built a new generation.
+    /// A new generation for the folder as it is: built by this process or, while it waited for
+    /// the build lock, by another.
     Built,
     /// The rebuild failed; the last good generation is served (the error, already logged).
     LastGood { error: String },
@@ -149,9 +150,11 @@ impl Engine {
         let lock = match index::BuildLock::try_acquire(&index_dir) {
             Ok(Some(lock)) => lock,
             Ok(None) => {
-                if let (false, None, Some(h)) = (force, previous, on_disk.take()) {
-                    warn!(dir = %index_dir.display(), "another process is rebuilding the index; answering from the current generation meanwhile");
-                    return Ok((h, Opened::Reused));
+                if !force && previous.is_none() {
+                    if let Some(h) = on_disk.take() {
+                        warn!(dir = %index_dir.display(), "another process is rebuilding the index; answering from the current generation meanwhile");
+                        return Ok((h, Opened::Reused));
+                    }
                 }
                 let lock = match index::BuildLock::acquire(&index_dir) {
                     Ok(lock) => lock,

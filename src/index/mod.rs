@@ -318,7 +318,7 @@ fn write_generation(
             ))?;
             pid += 1;
             done += 1;
-            if done % 1024 == 0 {
+            if done.is_multiple_of(1024) {
                 progress(done, total);
             }
         }
