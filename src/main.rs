@@ -8,9 +8,9 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use isnad::answer::Answer;
+use isnad::engine::Opened;
 use isnad::eval::{self, SquadOptions};
 use isnad::text::ArabicStemmer;
-use isnad::engine::Opened;
 use isnad::{Config, Engine};
 
 #[derive(Parser)]
@@ -187,7 +187,9 @@ fn run(cli: Cli) -> Result<()> {
             let force = match engine.opened() {
                 Opened::Built => false,
                 Opened::Reused => true,
-                Opened::LastGood { .. } => anyhow::bail!("the index could not be rebuilt (see the warning above); the last good generation is kept"),
+                Opened::LastGood { .. } => {
+                    anyhow::bail!("the index could not be rebuilt (see the warning above); the last good generation is kept")
+                }
             };
             let bar = progress_bar();
             let report = engine.refresh(force, &|done, total| {

@@ -224,7 +224,8 @@ fn the_embedding_cache_is_compacted_after_edits() {
         return;
     }
     let (_root, config) = common::temp_knowledge(&[("good.md", GOOD), ("lighthouse.md", LIGHTHOUSE.as_bytes())]);
-    let cache = |c: &isnad::Config| isnad::index::dense::EmbeddingCache::open(&c.index_dir().join(isnad::index::dense::EMBEDDING_CACHE)).len();
+    let cache =
+        |c: &isnad::Config| isnad::index::dense::EmbeddingCache::open(&c.index_dir().join(isnad::index::dense::EMBEDDING_CACHE)).len();
     let engine = Engine::open(config.clone()).expect("engine");
     let first = cache(&config);
     assert!(first > 0);

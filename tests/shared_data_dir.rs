@@ -159,7 +159,8 @@ fn a_failed_build_cleans_up_and_the_last_good_generation_answers() {
     assert_ok(&d.run(&["index"]));
     let good = d.generations();
     std::fs::write(d.knowledge.join("lighthouse.md"), LIGHTHOUSE).expect("write");
-    for (fault, cause) in [("full", "No space left on device"), ("read-only", "Read-only file system"), ("full", "No space left on device")] {
+    for (fault, cause) in [("full", "No space left on device"), ("read-only", "Read-only file system"), ("full", "No space left on device")]
+    {
         let out = d.isnad(&["ask", "--json", FLEET_Q]).env("ISNAD_INJECT_WRITE_FAULT", fault).output().expect("runs");
         assert_ok(&out);
         let err = text(&out.stderr);

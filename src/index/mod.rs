@@ -249,8 +249,7 @@ pub fn build_locked(
         }
         Error::Build { dir: dir.clone(), cause: Box::new(e) }
     };
-    let manifest =
-        write_generation(index_root, &dir, knowledge, fingerprint, analyzer, embedder, progress).map_err(&failed)?;
+    let manifest = write_generation(index_root, &dir, knowledge, fingerprint, analyzer, embedder, progress).map_err(&failed)?;
     // the swap: readers following CURRENT see the old generation or the new one, never a mix
     write_atomically(&index_root.join(CURRENT), name.as_bytes()).map_err(&failed)?;
     info!(generation = %name, passages = manifest.passages, documents = manifest.documents.len(), rejected = manifest.rejected.len(), "index built");
@@ -373,9 +372,7 @@ fn injected_fault(stage: &str) -> Option<std::io::Error> {
     let wanted = std::env::var("ISNAD_INJECT_WRITE_FAULT").ok()?;
     match (wanted.as_str(), stage) {
         ("full", "full") => Some(std::io::Error::new(std::io::ErrorKind::StorageFull, "No space left on device (injected)")),
-        ("read-only", "read-only") => {
-            Some(std::io::Error::new(std::io::ErrorKind::ReadOnlyFilesystem, "Read-only file system (injected)"))
-        }
+        ("read-only", "read-only") => Some(std::io::Error::new(std::io::ErrorKind::ReadOnlyFilesystem, "Read-only file system (injected)")),
         _ => None,
     }
 }
@@ -552,9 +549,8 @@ pub fn open_generation(dir: &Path, analyzer: &Analyzer) -> Result<IndexHandle> {
 /// `None` where the disk allows none (read-only): nothing can remove the generation there anyway.
 fn hold(dir: &Path) -> Option<std::fs::File> {
     let path = dir.join(HOLD_LOCK);
-    let file = std::fs::File::open(&path)
-        .or_else(|_| std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path))
-        .ok()?;
+    let file =
+        std::fs::File::open(&path).or_else(|_| std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path)).ok()?;
     // waits only while a collector is removing this very generation (then opening it fails and
     // open_current follows CURRENT)
     file.lock_shared().ok()?;
