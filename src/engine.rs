@@ -3,7 +3,9 @@
 //! adapter hold an `Engine` and nothing else of the core.
 //!
 //! Invariant: `ask` always runs against one complete index generation. `refresh` builds a new
-//! generation off to the side and swaps the pointer; questions in flight keep the old one.
+//! generation off to the side and swaps the pointer; questions in flight keep the old one. Other
+//! processes on the same data dir are coordinated by the index's build lock: while one builds,
+//! an engine that has a generation to serve serves it, one that has none waits.
 
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -30,8 +32,21 @@ pub struct RefreshReport {
     pub rejected: Vec<knowledge::Rejected>,
 }
 
+/// How [`Engine::open`] came by its generation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Opened {
+    /// The generation on disk was up to date (or another process was rebuilding it).
+    Reused,
+    /// A new generation for the folder as it is: built by this process or, while it waited for
+    /// the build lock, by another.
+    Built,
+    /// The rebuild failed; the last good generation is served (the error, already logged).
+    LastGood { error: String },
+}
+
 pub struct Engine {
     config: Config,
+    opened: Opened,
     analyzer: Analyzer,
     embedder: Option<Arc<Embedder>>,
     lexicon: Option<Arc<Lexicon>>,
@@ -56,9 +71,12 @@ impl Engine {
     pub fn open_with_progress(config: Config, progress: Progress) -> Result<Engine> {
         let analyzer = Analyzer::new(config.stemmer);
         let embedder = if config.dense { Embedder::load() } else { None };
-        let handle = Self::fresh_handle(&config, &analyzer, embedder.as_deref(), None, false, progress)?;
+        let (handle, opened) = Self::fresh_handle(&config, &analyzer, embedder.as_deref(), None, false, progress)?;
+        // generations left by killed builds are collected by readers too (when no build runs)
+        index::collect_garbage(&config.index_dir());
         Ok(Engine {
             config,
+            opened,
             analyzer,
             embedder,
             lexicon: Lexicon::load(),
@@ -74,6 +92,7 @@ impl Engine {
         let handle = index::open_current(index_dir, &analyzer)?
             .ok_or_else(|| Error::DamagedIndex { path: index_dir.to_owned(), reason: "no index here".into() })?;
         Ok(Engine {
+            opened: Opened::Reused,
             embedder: if config.dense && handle.dense.is_some() { Embedder::load() } else { None },
             config,
             analyzer,
@@ -89,9 +108,30 @@ impl Engine {
         Ok(if embedder.is_some() { format!("{lexical}d") } else { lexical })
     }
 
+    /// The generation `CURRENT` names, unless it is `skip` (already held), or unusable.
+    fn on_disk(index_dir: &std::path::Path, analyzer: &Analyzer, skip: Option<&IndexHandle>) -> Option<IndexHandle> {
+        let name = index::current_name(index_dir).ok().flatten()?;
+        if skip.is_some_and(|h| h.dir.file_name().is_some_and(|n| n.to_string_lossy() == name)) {
+            return None;
+        }
+        match index::open_current(index_dir, analyzer) {
+            Ok(h) => h,
+            Err(e) => {
+                warn!(error = %e, "index unusable; rebuilding");
+                None
+            }
+        }
+    }
+
     /// The live generation for the folder as it is now: the current one when up to date (and
-    /// not `force`d), else a new build. A document whose file went bad since `previous` (or the
-    /// generation found on disk) indexed it keeps its last good version.
+    /// not `force`d), else a new build. A document whose file went bad since the newest
+    /// generation known (`CURRENT`'s, or `previous`) indexed it keeps its last good version.
+    ///
+    /// Builds are serialized across processes by the index's build lock. While another process
+    /// holds it, an open that has a generation to serve serves it (with a warning), anything
+    /// else waits; after waiting, a generation the other process built for the same folder is
+    /// used as it is. When the build fails and there is no `previous` (an open), the last good
+    /// generation is served with one warning naming the path and the cause.
     fn fresh_handle(
         config: &Config,
         analyzer: &Analyzer,
@@ -99,30 +139,42 @@ impl Engine {
         previous: Option<&IndexHandle>,
         force: bool,
         progress: Progress,
-    ) -> Result<IndexHandle> {
+    ) -> Result<(IndexHandle, Opened)> {
         let index_dir = config.index_dir();
         let fingerprint = Self::fingerprint(config, analyzer, embedder)?;
-        let on_disk = if force && previous.is_some() {
-            None
-        } else {
-            match index::open_current(&index_dir, analyzer) {
-                Ok(Some(h)) if h.manifest.fingerprint == fingerprint && !force => return Ok(h),
-                Ok(Some(h)) => {
-                    info!("knowledge changed since the index was built; rebuilding");
-                    Some(h)
+        let mut on_disk = Self::on_disk(&index_dir, analyzer, previous);
+        match &on_disk {
+            Some(h) if h.manifest.fingerprint == fingerprint && !force => return Ok((on_disk.take().expect("checked"), Opened::Reused)),
+            Some(_) => info!("knowledge changed since the index was built; rebuilding"),
+            None if previous.is_none() => info!(dir = %index_dir.display(), "no index yet; building"),
+            None => {}
+        }
+        let lock = match index::BuildLock::try_acquire(&index_dir) {
+            Ok(Some(lock)) => lock,
+            Ok(None) => {
+                if !force && previous.is_none() {
+                    if let Some(h) = on_disk.take() {
+                        warn!(dir = %index_dir.display(), "another process is rebuilding the index; answering from the current generation meanwhile");
+                        return Ok((h, Opened::Reused));
+                    }
                 }
-                Ok(None) => {
-                    info!(dir = %index_dir.display(), "no index yet; building");
-                    None
+                let lock = match index::BuildLock::acquire(&index_dir) {
+                    Ok(lock) => lock,
+                    Err(e) => return Self::last_good(e, on_disk, previous),
+                };
+                // the other process may have built just what we need, or a newer last good
+                if let Some(newer) = Self::on_disk(&index_dir, analyzer, on_disk.as_ref().or(previous)) {
+                    if newer.manifest.fingerprint == fingerprint && !force {
+                        return Ok((newer, Opened::Built));
+                    }
+                    on_disk = Some(newer);
                 }
-                Err(e) => {
-                    warn!(error = %e, "index unusable; rebuilding");
-                    None
-                }
+                lock
             }
+            Err(e) => return Self::last_good(e, on_disk, previous),
         };
         let mut knowledge = knowledge::load_dir(&config.knowledge_dir)?;
-        if let Some(last) = previous.or(on_disk.as_ref()) {
+        if let Some(last) = on_disk.as_ref().or(previous) {
             knowledge.keep_last_good(&config.knowledge_dir, |id| {
                 let info = last.manifest.documents.iter().find(|d| d.id == id)?;
                 let body = index::recover_body(last, id).ok()??;
@@ -135,7 +187,27 @@ impl Engine {
                 Some((meta, body))
             });
         }
-        index::build(&index_dir, &knowledge, &fingerprint, analyzer, embedder, progress)
+        match index::build_locked(&lock, &knowledge, &fingerprint, analyzer, embedder, progress) {
+            Ok(h) => Ok((h, Opened::Built)),
+            Err(e) => Self::last_good(e, on_disk, previous),
+        }
+    }
+
+    /// After a failed build: an open serves the last good generation (one warning); a refresh
+    /// returns the error and its caller keeps serving what it has.
+    fn last_good(e: Error, on_disk: Option<IndexHandle>, previous: Option<&IndexHandle>) -> Result<(IndexHandle, Opened)> {
+        match (previous, on_disk) {
+            (None, Some(h)) => {
+                warn!(error = %e, "answering from the last good index generation");
+                Ok((h, Opened::LastGood { error: e.to_string() }))
+            }
+            _ => Err(e),
+        }
+    }
+
+    /// How [`Engine::open`] came by its generation (`isnad index` builds only when open did not).
+    pub fn opened(&self) -> &Opened {
+        &self.opened
     }
 
     pub fn config(&self) -> &Config {
@@ -157,15 +229,21 @@ impl Engine {
     }
 
     /// Rebuilds the index if the knowledge folder changed (always, with `force`) and swaps it in.
-    /// On failure the current index stays live.
+    /// On failure the current index stays live. A generation another process built for the
+    /// folder as it is now is taken as it is.
     pub fn refresh(&self, force: bool, progress: Progress) -> Result<RefreshReport> {
         let _one_build_at_a_time = self.building.lock().unwrap_or_else(|p| p.into_inner());
         let before = self.handle();
         let fingerprint = Self::fingerprint(&self.config, &self.analyzer, self.embedder.as_deref())?;
-        let rebuilt = force || before.manifest.fingerprint != fingerprint || !before.dir.exists();
-        if rebuilt {
-            let handle = Self::fresh_handle(&self.config, &self.analyzer, self.embedder.as_deref(), Some(&before), true, progress)?;
+        let stale = force || before.manifest.fingerprint != fingerprint || !before.dir.exists();
+        let mut rebuilt = false;
+        if stale {
+            let (handle, _) = Self::fresh_handle(&self.config, &self.analyzer, self.embedder.as_deref(), Some(&before), force, progress)?;
+            rebuilt = handle.dir != before.dir;
             *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(handle);
+            drop(before);
+            // the generation just replaced goes as soon as no question holds it
+            index::collect_garbage(&self.config.index_dir());
         }
         let m = self.manifest();
         Ok(RefreshReport { rebuilt, documents: m.documents.len(), passages: m.passages, rejected: m.rejected })

@@ -11,6 +11,8 @@ pub enum Error {
     NotADirectory(PathBuf),
     #[error("search index: {0}")]
     Index(#[from] tantivy::TantivyError),
+    #[error("could not build the index in {}: {cause}", dir.display())]
+    Build { dir: PathBuf, cause: Box<Error> },
     #[error("index folder {} is damaged: {reason}", path.display())]
     DamagedIndex { path: PathBuf, reason: String },
     #[error("question is empty")]

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use isnad::answer::Answer;
+use isnad::engine::Opened;
 use isnad::eval::{self, SquadOptions};
 use isnad::text::ArabicStemmer;
 use isnad::{Config, Engine};
@@ -213,15 +214,23 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Index => {
             let engine = open(cfg)?;
+            // a stale or missing index was just built by open: build it once, not twice
+            let force = match engine.opened() {
+                Opened::Built => false,
+                Opened::Reused => true,
+                Opened::LastGood { .. } => {
+                    anyhow::bail!("the index could not be rebuilt (see the warning above); the last good generation is kept")
+                }
+            };
             let bar = progress_bar();
-            let report = engine.refresh(true, &|done, total| {
+            let report = engine.refresh(force, &|done, total| {
                 bar.set_length(total);
                 bar.set_position(done);
             })?;
             bar.finish_and_clear();
             writeln!(out, "indexed {} documents, {} passages", report.documents, report.passages)?;
             for r in &report.rejected {
-                writeln!(out, "rejected {r}")?;
+                writeln!(out, "rejected {}", printable(&r.to_string()))?;
             }
         }
         Command::Sources { json } => {
@@ -232,10 +241,10 @@ fn run(cli: Cli) -> Result<()> {
                 writeln!(out)?;
             } else {
                 for d in &m.documents {
-                    writeln!(out, "{}  [{}] {} passages  {}", d.id, d.language, d.passages, d.title)?;
+                    writeln!(out, "{}  [{}] {} passages  {}", printable(&d.id), printable(&d.language), d.passages, printable(&d.title))?;
                 }
                 for r in &m.rejected {
-                    writeln!(out, "rejected {r}")?;
+                    writeln!(out, "rejected {}", printable(&r.to_string()))?;
                 }
             }
         }
@@ -451,6 +460,25 @@ fn sets_label(sets: &[isnad::eval::calibrate::Set]) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A file name or title on one terminal line, shown as it is: line breaks, other control
+/// characters and bidi controls (U+202E would reverse the rest of the line) are written as
+/// escapes, `\` doubled so an escape cannot be faked by a name.
+fn printable(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() || is_bidi_control(c) => out.extend(c.escape_default()),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
 
 /// The human-readable answer.

@@ -200,3 +200,45 @@ fn a_segment_file_truncated_while_serving_does_not_stop_answers() {
     let a = ask(&reopened);
     assert!(a.answered && a.citations[0].quote.contains("أحمر"), "{a:?}");
 }
+
+/// A symbolic link to a folder is named as rejected, like a link to a file, and not followed.
+#[cfg(unix)]
+#[test]
+fn a_symlinked_folder_is_listed_as_rejected() {
+    let (root, config) = common::temp_knowledge(&[("good.md", GOOD)]);
+    let outside = root.path().join("elsewhere");
+    std::fs::create_dir_all(&outside).expect("mkdir");
+    std::fs::write(outside.join("far.md"), "نص في مجلد آخر.").expect("write");
+    std::os::unix::fs::symlink(&outside, config.knowledge_dir.join("linked")).expect("symlink");
+    let k = load_dir(&config.knowledge_dir).expect("loads");
+    assert_eq!(k.documents.len(), 1);
+    assert!(k.rejected.iter().any(|r| r.path.ends_with("linked") && r.reason.contains("symbolic link")), "{:?}", k.rejected);
+}
+
+/// After edits, the embedding cache holds the vectors of the live texts only: as many as a first
+/// build of the folder as it is now makes (it used to keep every version ever embedded).
+#[test]
+fn the_embedding_cache_is_compacted_after_edits() {
+    if isnad::embed::Embedder::load().is_none() {
+        eprintln!("no embedding model: skipped");
+        return;
+    }
+    let (_root, config) = common::temp_knowledge(&[("good.md", GOOD), ("lighthouse.md", LIGHTHOUSE.as_bytes())]);
+    let cache =
+        |c: &isnad::Config| isnad::index::dense::EmbeddingCache::open(&c.index_dir().join(isnad::index::dense::EMBEDDING_CACHE)).len();
+    let engine = Engine::open(config.clone()).expect("engine");
+    let first = cache(&config);
+    assert!(first > 0);
+    for colour in ["أزرق", "أخضر", "أسود"] {
+        std::fs::write(config.knowledge_dir.join("lighthouse.md"), LIGHTHOUSE.replace("أحمر وأبيض", colour)).expect("write");
+        assert!(engine.refresh(false, &|_, _| {}).expect("refresh").rebuilt);
+    }
+    let fresh = {
+        let mut c = config.clone();
+        c.data_dir = config.data_dir.with_file_name("fresh-data");
+        Engine::open(c.clone()).expect("fresh engine");
+        cache(&c)
+    };
+    assert_eq!(cache(&config), fresh, "only live texts are kept");
+    assert_eq!(fresh, first, "the edits changed one sentence's words, not the number of texts");
+}

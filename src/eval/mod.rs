@@ -294,8 +294,12 @@ pub(crate) fn open_squad_engine_with(base: &Config, root: &Path, keep_vectors: b
     }
     let engine = Engine::open(config)?;
     if keep_vectors && local.is_file() {
-        if let Err(e) = std::fs::create_dir_all(&base.data_dir).and_then(|()| std::fs::copy(&local, &shared)) {
-            tracing::warn!(error = %e, path = %shared.display(), "evaluation embedding cache not kept");
+        // a build keeps only its own texts' vectors: add them to the shared cache, never replace it
+        let mut cache = crate::index::dense::EmbeddingCache::open(&shared);
+        if cache.absorb(&local) > 0 {
+            if let Err(e) = std::fs::create_dir_all(&base.data_dir).map_err(Error::io(&base.data_dir)).and_then(|()| cache.save()) {
+                tracing::warn!(error = %e, path = %shared.display(), "evaluation embedding cache not kept");
+            }
         }
     }
     Ok(engine)

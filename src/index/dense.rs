@@ -1,6 +1,6 @@
 //! Passage and sentence vectors stored beside a tantivy generation (`vectors.bin`), and the
 //! content-hash cache that keeps unchanged text from being embedded twice
-//! (`<data>/embeddings.bin`).
+//! (`<data>/index/embeddings.bin`, see [`EmbeddingCache`]).
 //!
 //! `vectors.bin`: little-endian u64 passage count, u64 sentence count, then the passage vectors
 //! and the sentence vectors, [`DIM`] f32 each. Passage `pid` and sentence indices are stored in
@@ -253,28 +253,110 @@ fn nearest_centroids(centroids: &[f32], vectors: &[&[f32]]) -> Vec<usize> {
     })
 }
 
+/// The embedding cache's file name, in the index folder.
+pub const EMBEDDING_CACHE: &str = "embeddings.bin";
+/// `embeddings.bin` header: these 8 bytes, then [`DIM`] as a little-endian u32.
+const CACHE_MAGIC: &[u8; 8] = b"ISNADEC\x02";
+const CACHE_HEADER: usize = 12;
+/// A record: the 32-byte content key, [`DIM`] little-endian f32, and the first 8 bytes of the
+/// blake3 hash of both (so a torn or misaligned record is recognised, not read as a vector).
+const CACHE_RECORD: usize = 32 + 4 * DIM + 8;
+/// A record of the first, unchecked format (key and vector only), still read.
+const LEGACY_RECORD: usize = 32 + 4 * DIM;
+
 /// Content-hash → vector cache shared by all generations of a data dir.
+///
+/// The file is only ever replaced whole (written to a temporary file, synced, renamed), so a
+/// full disk or a crash leaves the previous cache; opening still checks every record and drops
+/// a damaged tail (saying how much), so a file damaged some other way costs re-embedding, never
+/// a wrong vector. After a build the cache is compacted to the texts that build used
+/// ([`EmbeddingCache::save_live`]).
 pub struct EmbeddingCache {
     path: std::path::PathBuf,
     map: HashMap<[u8; 32], Vec<f32>>,
     fresh: Vec<([u8; 32], Vec<f32>)>,
+    /// The file on disk is not in the current format or had a damaged tail: rewrite it.
+    rewrite: bool,
 }
 
 impl EmbeddingCache {
     pub fn open(path: &Path) -> EmbeddingCache {
-        let mut map = HashMap::new();
-        if let Ok(raw) = std::fs::read(path) {
-            for rec in raw.chunks_exact(32 + 4 * DIM) {
-                let mut key = [0u8; 32];
-                key.copy_from_slice(&rec[..32]);
-                map.insert(key, rec[32..].chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect());
+        let (map, rewrite) = match std::fs::File::open(path) {
+            Ok(f) => Self::read(path, f),
+            Err(e) => {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    tracing::warn!(path = %path.display(), error = %e, "embedding cache unreadable; texts are embedded again");
+                }
+                (HashMap::new(), false)
             }
+        };
+        EmbeddingCache { path: path.to_owned(), map, fresh: Vec::new(), rewrite }
+    }
+
+    /// Reads every intact record, streaming; stops at the first damaged one.
+    fn read(path: &Path, file: std::fs::File) -> (HashMap<[u8; 32], Vec<f32>>, bool) {
+        use std::io::Read;
+        let len = file.metadata().map_or(0, |m| m.len());
+        let mut r = std::io::BufReader::with_capacity(1 << 20, file);
+        let mut map = HashMap::new();
+        let mut header = [0u8; CACHE_HEADER];
+        let checked = r.read_exact(&mut header).is_ok() && &header[..8] == CACHE_MAGIC;
+        let (record, mut kept_bytes) = if checked {
+            if u32::from_le_bytes([header[8], header[9], header[10], header[11]]) as usize != DIM {
+                tracing::warn!(path = %path.display(), "embedding cache is for another vector size; texts are embedded again");
+                return (map, true);
+            }
+            (CACHE_RECORD, CACHE_HEADER as u64)
+        } else {
+            // the first format had no header: start again from the top
+            let Ok(f) = std::fs::File::open(path) else { return (map, true) };
+            r = std::io::BufReader::with_capacity(1 << 20, f);
+            (LEGACY_RECORD, 0)
+        };
+        let mut buf = vec![0u8; record];
+        while r.read_exact(&mut buf).is_ok() {
+            let Some((key, vector)) = Self::decode(&buf, checked) else { break };
+            map.insert(key, vector);
+            kept_bytes += record as u64;
         }
-        EmbeddingCache { path: path.to_owned(), map, fresh: Vec::new() }
+        if kept_bytes < len {
+            tracing::warn!(
+                path = %path.display(),
+                dropped_bytes = len - kept_bytes,
+                kept_records = map.len(),
+                "embedding cache has a damaged tail; it is dropped (those texts are embedded again)"
+            );
+        }
+        (map, !checked || kept_bytes < len)
+    }
+
+    fn decode(rec: &[u8], checked: bool) -> Option<([u8; 32], Vec<f32>)> {
+        let mut key = [0u8; 32];
+        key.copy_from_slice(&rec[..32]);
+        let floats = &rec[32..32 + 4 * DIM];
+        let vector: Vec<f32> = floats.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+        if checked {
+            let sum = blake3::hash(&rec[..32 + 4 * DIM]);
+            (sum.as_bytes()[..8] == rec[32 + 4 * DIM..]).then_some((key, vector))
+        } else {
+            // no checksum: a vector the model made is finite and of unit length; stray bytes
+            // shifting the records are not
+            let norm = crate::embed::dot(&vector, &vector);
+            (vector.iter().all(|x| x.is_finite()) && (norm - 1.0).abs() < 0.01).then_some((key, vector))
+        }
     }
 
     fn key(text: &str) -> [u8; 32] {
         *blake3::hash(format!("e5-small-q4 passage\n{text}").as_bytes()).as_bytes()
+    }
+
+    /// Number of cached vectors.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
     }
 
     /// Vectors for `texts`, embedding only those not cached.
@@ -291,23 +373,75 @@ impl EmbeddingCache {
         keys.iter().map(|k| self.map.get(k).cloned().unwrap_or_else(|| vec![0.0; DIM])).collect()
     }
 
-    /// Appends the newly embedded vectors to the cache file.
+    /// Adds the vectors of the cache file at `other` that this cache lacks, and returns how many.
+    /// A build compacts its cache to its own texts; a cache shared between runs over different
+    /// folders (the evaluation's) takes each run's vectors back with this instead of a copy.
+    pub fn absorb(&mut self, other: &Path) -> usize {
+        let theirs = EmbeddingCache::open(other);
+        let mut added = 0;
+        for (k, v) in theirs.map {
+            if let std::collections::hash_map::Entry::Vacant(e) = self.map.entry(k) {
+                self.fresh.push((k, v.clone()));
+                e.insert(v);
+                added += 1;
+            }
+        }
+        added
+    }
+
+    /// Saves the cache (whole, atomically) when it gained vectors or its file needs repair.
     pub fn save(&mut self) -> Result<()> {
-        if self.fresh.is_empty() {
+        if self.fresh.is_empty() && !self.rewrite {
             return Ok(());
         }
+        self.write()
+    }
+
+    /// Keeps only the vectors of `live` texts (those of the generation just built) and saves the
+    /// cache when that, new vectors or a repair changed it.
+    pub fn save_live(&mut self, live: &[&str]) -> Result<()> {
+        let keep: std::collections::HashSet<[u8; 32]> = live.iter().map(|t| Self::key(t)).collect();
+        let before = self.map.len();
+        self.map.retain(|k, _| keep.contains(k));
+        if self.map.len() < before {
+            tracing::info!(dropped = before - self.map.len(), kept = self.map.len(), "embedding cache compacted");
+            self.rewrite = true;
+        }
+        self.save()
+    }
+
+    /// Writes every record to a temporary file beside the cache, syncs it and renames it over
+    /// the cache; on failure the old file stays and the temporary one is removed.
+    fn write(&mut self) -> Result<()> {
         if let Some(dir) = self.path.parent() {
             std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
         }
-        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&self.path).map_err(Error::io(&self.path))?;
-        let mut buf = Vec::new();
-        for (k, v) in self.fresh.drain(..) {
-            buf.extend_from_slice(&k);
-            for x in v {
-                buf.extend_from_slice(&x.to_le_bytes());
+        let tmp = self.path.with_extension(format!("tmp-{}", std::process::id()));
+        let written = (|| -> std::io::Result<()> {
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp)?);
+            w.write_all(CACHE_MAGIC)?;
+            w.write_all(&(DIM as u32).to_le_bytes())?;
+            let mut rec = Vec::with_capacity(CACHE_RECORD);
+            for (k, v) in &self.map {
+                rec.clear();
+                rec.extend_from_slice(k);
+                v.iter().for_each(|x| rec.extend_from_slice(&x.to_le_bytes()));
+                if rec.len() != 32 + 4 * DIM {
+                    continue; // not a vector of this model: not worth keeping
+                }
+                let sum = blake3::hash(&rec);
+                rec.extend_from_slice(&sum.as_bytes()[..8]);
+                w.write_all(&rec)?;
             }
+            w.into_inner().map_err(|e| e.into_error())?.sync_all()
+        })();
+        if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, &self.path)) {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(Error::Io { path: self.path.clone(), source: e });
         }
-        f.write_all(&buf).map_err(Error::io(&self.path))
+        self.fresh.clear();
+        self.rewrite = false;
+        Ok(())
     }
 }
 
@@ -354,6 +488,102 @@ mod tests {
         // the exact best neighbours (same cluster, same tail) are found
         let best = (0..900).filter(|i| i % 12 == 5 && i % 7 == 5).collect::<Vec<_>>();
         assert!(best.iter().all(|b| found.contains(b)), "{best:?}");
+    }
+
+    /// A unit vector per seed (what the model makes: finite, length 1).
+    fn unit(seed: usize) -> Vec<f32> {
+        let mut v = vec![0f32; DIM];
+        v[seed % DIM] = 0.6;
+        v[(seed * 7 + 1) % DIM] += 0.8;
+        let norm = crate::embed::dot(&v, &v).sqrt();
+        v.iter_mut().for_each(|x| *x /= norm);
+        v
+    }
+
+    fn cache_with(path: &Path, texts: &[&str]) -> EmbeddingCache {
+        let mut c = EmbeddingCache::open(path);
+        for (i, t) in texts.iter().enumerate() {
+            let k = EmbeddingCache::key(t);
+            c.map.insert(k, unit(i));
+            c.fresh.push((k, unit(i)));
+        }
+        c
+    }
+
+    /// A save cut short left stray bytes: every record before them is kept, the tail is dropped,
+    /// and the next save writes a clean file (vectors appended later are read back right).
+    #[test]
+    fn a_torn_embedding_cache_drops_its_tail_and_is_repaired() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(EMBEDDING_CACHE);
+        cache_with(&path, &["one", "two", "three"]).save().unwrap();
+        let clean = std::fs::metadata(&path).unwrap().len();
+        assert_eq!(clean as usize, CACHE_HEADER + 3 * CACHE_RECORD);
+        // stray bytes, then a half record
+        let mut f = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(&vec![0xAB; 1504]).unwrap();
+        drop(f);
+        let mut c = EmbeddingCache::open(&path);
+        assert_eq!(c.len(), 3);
+        c.map.insert(EmbeddingCache::key("four"), unit(3));
+        c.fresh.push((EmbeddingCache::key("four"), unit(3)));
+        c.save().unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().len() as usize, CACHE_HEADER + 4 * CACHE_RECORD);
+        let c = EmbeddingCache::open(&path);
+        assert_eq!(c.map.get(&EmbeddingCache::key("four")), Some(&unit(3)));
+        assert_eq!(c.map.get(&EmbeddingCache::key("one")), Some(&unit(0)));
+        // truncated mid-record: the partial record goes
+        std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(clean - 100).unwrap();
+        assert_eq!(EmbeddingCache::open(&path).len(), 2);
+        // a flipped byte inside a record: that record and the rest are dropped, never misread
+        let mut raw = std::fs::read(&path).unwrap();
+        raw[CACHE_HEADER + 40] ^= 1;
+        std::fs::write(&path, &raw).unwrap();
+        assert_eq!(EmbeddingCache::open(&path).len(), 0);
+    }
+
+    /// The first format (no header, no checksum): records up to a damaged one are kept.
+    #[test]
+    fn a_cache_of_the_first_format_is_read_up_to_its_damage() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(EMBEDDING_CACHE);
+        let record = |t: &str, v: &[f32]| {
+            let mut r = EmbeddingCache::key(t).to_vec();
+            v.iter().for_each(|x| r.extend_from_slice(&x.to_le_bytes()));
+            r
+        };
+        let mut raw = [record("a", &unit(1)), record("b", &unit(2))].concat();
+        raw.extend_from_slice(&[7; 1504]); // stray bytes shift what follows
+        raw.extend(record("c", &unit(3)));
+        std::fs::write(&path, &raw).unwrap();
+        let mut c = EmbeddingCache::open(&path);
+        assert_eq!(c.len(), 2);
+        assert!(c.rewrite);
+        c.save().unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().len() as usize, CACHE_HEADER + 2 * CACHE_RECORD, "rewritten in the checked format");
+    }
+
+    /// After a build only the live texts' vectors stay; the file is replaced whole.
+    #[test]
+    fn the_cache_is_compacted_to_the_live_texts() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(EMBEDDING_CACHE);
+        cache_with(&path, &["old", "kept", "also kept"]).save().unwrap();
+        let mut c = EmbeddingCache::open(&path);
+        c.save_live(&["kept", "also kept"]).unwrap();
+        let c = EmbeddingCache::open(&path);
+        assert_eq!(c.len(), 2);
+        assert!(!c.map.contains_key(&EmbeddingCache::key("old")));
+        assert_eq!(std::fs::metadata(&path).unwrap().len() as usize, CACHE_HEADER + 2 * CACHE_RECORD);
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().filter(|e| e.file_name() != EMBEDDING_CACHE).collect();
+        assert!(leftovers.is_empty(), "no temporary file is left");
+        // a shared cache takes the compacted one's vectors back without losing its own
+        let shared = dir.path().join("shared.bin");
+        cache_with(&shared, &["other run"]).save().unwrap();
+        let mut s = EmbeddingCache::open(&shared);
+        assert_eq!(s.absorb(&path), 2);
+        s.save().unwrap();
+        assert_eq!(EmbeddingCache::open(&shared).len(), 3);
     }
 
     #[test]

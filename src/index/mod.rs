@@ -5,11 +5,19 @@
 //! ```text
 //! index/CURRENT          name of the live generation (replaced by rename: atomic)
 //! index/gen-<hash>-<n>/  one complete tantivy index + isnad-manifest.json
+//! index/build.lock       advisory lock: one builder at a time per data dir, across processes
+//! index/gen-*/isnad-hold.lock  shared-locked by every process that serves the generation
 //! ```
 //! A rebuild writes a new generation beside the live one and only then points `CURRENT` at it,
 //! so a reader never sees half an index. The manifest records a fingerprint of the knowledge
 //! folder (every file's path and content hash, plus the analyzer settings); an index whose
 //! fingerprint differs from the folder's is stale and is rebuilt.
+//!
+//! Many processes may read and build on one data dir: builders take `build.lock` (waiting, with
+//! one message, while another process builds); a build that fails removes its own half-built
+//! generation; the collector ([`collect_stale`], run by builders and on open) removes only
+//! generations that `CURRENT` does not name and that no process holds (every open
+//! [`IndexHandle`] keeps a shared lock on its generation's `isnad-hold.lock`).
 
 pub mod dense;
 pub mod passage;
@@ -27,13 +35,18 @@ use crate::embed::Embedder;
 use crate::error::{Error, Result};
 use crate::knowledge::{self, Knowledge, Rejected};
 use crate::text::{Analyzer, ArabicStemmer, IsnadTokenizer};
-use dense::{DenseStore, EmbeddingCache, VECTORS};
+use dense::{DenseStore, EmbeddingCache, EMBEDDING_CACHE, VECTORS};
 use passage::{encode_ranges, passages};
 
 /// Bumped whenever analysis or passage building changes meaning, so old indexes are rebuilt.
 pub const FORMAT_VERSION: u32 = 3;
 const MANIFEST: &str = "isnad-manifest.json";
 const CURRENT: &str = "CURRENT";
+/// The builders' lock file in the index folder.
+pub const BUILD_LOCK: &str = "build.lock";
+/// The readers' lock file in each generation (its name ends in `.lock`, so the tantivy loader
+/// skips it).
+pub const HOLD_LOCK: &str = "isnad-hold.lock";
 
 /// What an index was built from, stored beside it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -103,6 +116,9 @@ pub struct IndexHandle {
     pub dense: Option<DenseStore>,
     /// Where each passage (by pid) lives in the tantivy index; filled when `dense` is.
     pub addresses: Vec<DocAddress>,
+    /// Shared lock on the generation's [`HOLD_LOCK`] for as long as the handle lives, so no
+    /// collector removes the generation under it (`None` where the disk would not allow one).
+    _hold: Option<std::fs::File>,
 }
 
 impl std::fmt::Debug for IndexHandle {
@@ -144,9 +160,57 @@ fn register(index: &Index, analyzer: &Analyzer) {
 /// Progress callback: (done, total) passages.
 pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Sync);
 
-/// Builds a new generation from `knowledge` under `index_root` and makes it current.
-/// With an `embedder`, every passage and sentence is also embedded (cached by content hash in
-/// `embeddings.bin` beside `index_root`).
+/// The exclusive right to build in one index folder, held across processes (an advisory lock
+/// on [`BUILD_LOCK`], released when dropped or when the process dies, `kill -9` included).
+#[derive(Debug)]
+pub struct BuildLock {
+    _file: std::fs::File,
+    root: PathBuf,
+}
+
+impl BuildLock {
+    fn file(index_root: &Path) -> Result<std::fs::File> {
+        std::fs::create_dir_all(index_root).map_err(Error::io(index_root))?;
+        let path = index_root.join(BUILD_LOCK);
+        std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(&path)
+            // a read-only disk: an existing lock file can still be locked through a read handle
+            .or_else(|e| std::fs::File::open(&path).map_err(|_| e))
+            .map_err(Error::io(&path))
+    }
+
+    /// Takes the lock, waiting while another process builds (saying so once).
+    pub fn acquire(index_root: &Path) -> Result<BuildLock> {
+        let file = Self::file(index_root)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                warn!(dir = %index_root.display(), "waiting for another build: another process is building the index here");
+                file.lock().map_err(Error::io(index_root.join(BUILD_LOCK)))?;
+                info!("the other build finished");
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(Error::Io { path: index_root.join(BUILD_LOCK), source: e }),
+        }
+        Ok(BuildLock { _file: file, root: index_root.to_owned() })
+    }
+
+    /// Takes the lock if no other process holds it.
+    pub fn try_acquire(index_root: &Path) -> Result<Option<BuildLock>> {
+        let file = Self::file(index_root)?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(BuildLock { _file: file, root: index_root.to_owned() })),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => Err(Error::Io { path: index_root.join(BUILD_LOCK), source: e }),
+        }
+    }
+}
+
+/// Builds a new generation from `knowledge` under `index_root` and makes it current, taking the
+/// build lock for the time of the build (see [`build_locked`]).
 pub fn build(
     index_root: &Path,
     knowledge: &Knowledge,
@@ -155,14 +219,63 @@ pub fn build(
     embedder: Option<&Embedder>,
     progress: Progress,
 ) -> Result<IndexHandle> {
-    std::fs::create_dir_all(index_root).map_err(Error::io(index_root))?;
+    let lock = BuildLock::acquire(index_root)?;
+    build_locked(&lock, knowledge, fingerprint, analyzer, embedder, progress)
+}
+
+/// Builds a new generation from `knowledge` in the lock's index folder and makes it current.
+/// With an `embedder`, every passage and sentence is also embedded (cached by content hash in
+/// `embeddings.bin` in the index folder, compacted to the live texts afterwards). A build that
+/// fails (a full or read-only disk) removes what it wrote and returns [`Error::Build`] naming
+/// the generation folder and the cause; `CURRENT` is untouched. Generations left by killed
+/// builds are collected afterwards.
+pub fn build_locked(
+    lock: &BuildLock,
+    knowledge: &Knowledge,
+    fingerprint: &str,
+    analyzer: &Analyzer,
+    embedder: Option<&Embedder>,
+    progress: Progress,
+) -> Result<IndexHandle> {
+    let index_root = lock.root.as_path();
     let stamp = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
     let name = format!("gen-{fingerprint}-{stamp}-{}", std::process::id());
     let dir = index_root.join(&name);
-    std::fs::create_dir_all(&dir).map_err(Error::io(&dir))?;
+    let failed = |e: Error| {
+        if let Err(err) = std::fs::remove_dir_all(&dir) {
+            if err.kind() != std::io::ErrorKind::NotFound {
+                warn!(path = %dir.display(), %err, "could not remove the failed build's folder");
+            }
+        }
+        Error::Build { dir: dir.clone(), cause: Box::new(e) }
+    };
+    let manifest = write_generation(index_root, &dir, knowledge, fingerprint, analyzer, embedder, progress).map_err(&failed)?;
+    // the swap: readers following CURRENT see the old generation or the new one, never a mix
+    write_atomically(&index_root.join(CURRENT), name.as_bytes()).map_err(&failed)?;
+    info!(generation = %name, passages = manifest.passages, documents = manifest.documents.len(), rejected = manifest.rejected.len(), "index built");
+    let handle = open_generation(&dir, analyzer)?;
+    collect_stale(lock);
+    Ok(handle)
+}
+
+/// Writes one complete generation into `dir` and returns its manifest.
+fn write_generation(
+    index_root: &Path,
+    dir: &Path,
+    knowledge: &Knowledge,
+    fingerprint: &str,
+    analyzer: &Analyzer,
+    embedder: Option<&Embedder>,
+    progress: Progress,
+) -> Result<Manifest> {
+    if let Some(e) = injected_fault("read-only") {
+        return Err(Error::Io { path: dir.to_owned(), source: e });
+    }
+    std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
+    std::fs::File::create(dir.join(HOLD_LOCK)).map_err(Error::io(dir.join(HOLD_LOCK)))?;
 
     let (schema, fields) = schema();
-    let index = Index::create_in_dir(&dir, schema)?;
+    let index = Index::create_in_dir(dir, schema)?;
     register(&index, analyzer);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
     let mut writer: IndexWriter = index.writer_with_num_threads(threads, 64 * 1024 * 1024 * threads)?;
@@ -204,7 +317,7 @@ pub fn build(
             ))?;
             pid += 1;
             done += 1;
-            if done % 1024 == 0 {
+            if done.is_multiple_of(1024) {
                 progress(done, total);
             }
         }
@@ -221,11 +334,12 @@ pub fn build(
     writer.wait_merging_threads()?;
     progress(total, total);
     if let Some(embedder) = embedder {
-        let mut cache = EmbeddingCache::open(&index_root.join("embeddings.bin"));
+        let mut cache = EmbeddingCache::open(&index_root.join(EMBEDDING_CACHE));
         let texts: Vec<&str> = passage_texts.iter().chain(&sentence_texts).copied().collect();
         let vectors = cache.embed_all(embedder, &texts, progress);
-        if let Err(e) = cache.save() {
-            warn!(error = %e, "could not save the embedding cache");
+        // the cache keeps only the texts of this generation (written whole, then renamed)
+        if let Err(e) = cache.save_live(&texts) {
+            warn!(error = %e, "could not save the embedding cache; the texts are embedded again next time");
         }
         let (p, s) = vectors.split_at(passage_texts.len());
         let store = DenseStore { passages: p.concat(), sentences: s.concat(), ivf: None };
@@ -241,40 +355,44 @@ pub fn build(
         passages: total,
         text_bytes,
     };
-    write_atomically(&dir.join(MANIFEST), &serde_json::to_vec_pretty(&manifest).unwrap_or_default())?;
-    // the swap: readers following CURRENT see the old generation or the new one, never a mix
-    write_atomically(&index_root.join(CURRENT), name.as_bytes())?;
-    info!(generation = %name, passages = total, documents = manifest.documents.len(), rejected = manifest.rejected.len(), "index built");
-    remove_old_generations(index_root, &name);
-    open_generation(&dir, analyzer)
+    let manifest_path = dir.join(MANIFEST);
+    if let Some(e) = injected_fault("full") {
+        return Err(Error::Io { path: manifest_path, source: e });
+    }
+    write_atomically(&manifest_path, &serde_json::to_vec_pretty(&manifest).unwrap_or_default())?;
+    Ok(manifest)
+}
+
+/// Test hook, for the tests that spawn the binary (a real full disk needs a small filesystem
+/// that only root can mount, and root ignores a read-only mode bit): with
+/// `ISNAD_INJECT_WRITE_FAULT=full` every build fails writing its manifest as a full disk would
+/// (after its segments are written, so there is a half-built generation to clean up); with
+/// `read-only`, creating the generation folder fails as on a read-only disk.
+fn injected_fault(stage: &str) -> Option<std::io::Error> {
+    let wanted = std::env::var("ISNAD_INJECT_WRITE_FAULT").ok()?;
+    match (wanted.as_str(), stage) {
+        ("full", "full") => Some(std::io::Error::new(std::io::ErrorKind::StorageFull, "No space left on device (injected)")),
+        ("read-only", "read-only") => Some(std::io::Error::new(std::io::ErrorKind::ReadOnlyFilesystem, "Read-only file system (injected)")),
+        _ => None,
+    }
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    let mut f = std::fs::File::create(&tmp).map_err(Error::io(&tmp))?;
-    f.write_all(bytes).and_then(|_| f.sync_all()).map_err(Error::io(&tmp))?;
-    std::fs::rename(&tmp, path).map_err(Error::io(path))
-}
-
-fn remove_old_generations(index_root: &Path, keep: &str) {
-    let Ok(entries) = std::fs::read_dir(index_root) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let name = e.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with("gen-") && name != keep {
-            // open readers keep their memory-mapped files alive on Unix; removal is safe
-            if let Err(err) = std::fs::remove_dir_all(e.path()) {
-                warn!(path = %e.path().display(), %err, "could not remove an old index generation");
-            }
-        }
+    let written = std::fs::File::create(&tmp).and_then(|mut f| f.write_all(bytes).and_then(|_| f.sync_all()));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::Io { path: tmp, source: e });
     }
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::Io { path: path.to_owned(), source: e }
+    })
 }
 
-/// Opens the generation `CURRENT` names, if there is one and it is intact.
-pub fn open_current(index_root: &Path, analyzer: &Analyzer) -> Result<Option<IndexHandle>> {
+/// The name `CURRENT` holds, if there is one.
+pub fn current_name(index_root: &Path) -> Result<Option<String>> {
     let pointer = index_root.join(CURRENT);
     let name = match std::fs::read_to_string(&pointer) {
         Ok(n) => n.trim().to_owned(),
@@ -284,7 +402,84 @@ pub fn open_current(index_root: &Path, analyzer: &Analyzer) -> Result<Option<Ind
     if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
         return Err(Error::DamagedIndex { path: pointer, reason: "CURRENT does not name a generation".into() });
     }
-    open_generation(&index_root.join(name), analyzer).map(Some)
+    Ok(Some(name))
+}
+
+/// Removes, under the build lock, the generations `CURRENT` does not name that no process holds
+/// (left by killed or superseded builds) and temporary files of killed writes. Returns how many
+/// generations were removed.
+pub fn collect_stale(lock: &BuildLock) -> usize {
+    let index_root = lock.root.as_path();
+    let Ok(entries) = std::fs::read_dir(index_root) else {
+        return 0;
+    };
+    let current = current_name(index_root).ok().flatten();
+    let mut removed = 0;
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let path = e.path();
+        if name.starts_with("gen-") && current.as_deref() != Some(name.as_str()) && path.is_dir() {
+            // an exclusive lock on the hold file is free only when no process serves the
+            // generation; keeping it while removing makes a reader that opens it now wait, then
+            // find it gone and follow CURRENT instead
+            let claim = match std::fs::File::open(path.join(HOLD_LOCK)) {
+                Ok(f) => match f.try_lock() {
+                    Ok(()) => Some(f),
+                    Err(_) => continue, // in use (or cannot tell): keep it
+                },
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
+                Err(_) => continue,
+            };
+            match std::fs::remove_dir_all(&path) {
+                Ok(()) => removed += 1,
+                Err(err) => warn!(path = %path.display(), %err, "could not remove a stale index generation"),
+            }
+            drop(claim);
+        } else if name.contains(".tmp-") && path.is_file() {
+            // a write cut short (CURRENT, the embedding cache): only builders write these, and
+            // we hold the build lock
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+    if removed > 0 {
+        info!(removed, dir = %index_root.display(), "stale index generations removed");
+    }
+    removed
+}
+
+/// Collects stale generations if no build is running (see [`collect_stale`]); a busy or
+/// read-only index folder is left as it is.
+pub fn collect_garbage(index_root: &Path) -> usize {
+    if !index_root.join(CURRENT).exists() {
+        return 0;
+    }
+    match BuildLock::try_acquire(index_root) {
+        Ok(Some(lock)) => collect_stale(&lock),
+        Ok(None) => 0,
+        Err(e) => {
+            tracing::debug!(error = %e, "stale generations not collected");
+            0
+        }
+    }
+}
+
+/// Opens the generation `CURRENT` names, if there is one and it is intact. A builder may swap
+/// `CURRENT` and collect the generation it named between our reading it and opening it; then
+/// the new generation is opened.
+pub fn open_current(index_root: &Path, analyzer: &Analyzer) -> Result<Option<IndexHandle>> {
+    let mut tried = 0;
+    loop {
+        let Some(name) = current_name(index_root)? else { return Ok(None) };
+        match open_generation(&index_root.join(&name), analyzer) {
+            Ok(h) => return Ok(Some(h)),
+            Err(e) => {
+                tried += 1;
+                if tried >= 8 || current_name(index_root)?.as_deref() == Some(name.as_str()) {
+                    return Err(e);
+                }
+            }
+        }
+    }
 }
 
 /// The body of document `id` as this generation indexed it, stitched back from its passages
@@ -327,6 +522,7 @@ pub fn recover_body(handle: &IndexHandle, id: &str) -> Result<Option<String>> {
 /// Opens one generation folder and checks that it matches its manifest.
 pub fn open_generation(dir: &Path, analyzer: &Analyzer) -> Result<IndexHandle> {
     let damaged = |reason: String| Error::DamagedIndex { path: dir.to_owned(), reason };
+    let hold = hold(dir);
     let raw = std::fs::read(dir.join(MANIFEST)).map_err(|e| damaged(format!("manifest: {e}")))?;
     let manifest: Manifest = serde_json::from_slice(&raw).map_err(|e| damaged(format!("manifest: {e}")))?;
     let index = open_tantivy(dir).map_err(damaged)?;
@@ -346,7 +542,19 @@ pub fn open_generation(dir: &Path, analyzer: &Analyzer) -> Result<IndexHandle> {
     } else {
         (None, Vec::new())
     };
-    Ok(IndexHandle { index, reader, fields, manifest, dir: dir.to_owned(), analyzer: analyzer.clone(), dense, addresses })
+    Ok(IndexHandle { index, reader, fields, manifest, dir: dir.to_owned(), analyzer: analyzer.clone(), dense, addresses, _hold: hold })
+}
+
+/// A shared lock on the generation's hold file (created for generations older than it), or
+/// `None` where the disk allows none (read-only): nothing can remove the generation there anyway.
+fn hold(dir: &Path) -> Option<std::fs::File> {
+    let path = dir.join(HOLD_LOCK);
+    let file =
+        std::fs::File::open(&path).or_else(|_| std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path)).ok()?;
+    // waits only while a collector is removing this very generation (then opening it fails and
+    // open_current follows CURRENT)
+    file.lock_shared().ok()?;
+    Some(file)
 }
 
 /// Generations up to this size (tantivy files, bytes) are served from memory; larger ones are

@@ -2,8 +2,9 @@
 //!
 //! A document is a `.md` file (optional YAML `---` or TOML `+++` front matter) or a `.txt` file
 //! (title from the file name). Loading never stops at a bad file: each rejected file is reported
-//! with its path and the reason, and every other file still loads. Symbolic links are not
-//! followed (a link could point outside the folder), hidden files and folders are skipped.
+//! with its path and the reason, and every other file still loads. Symbolic links (to files or
+//! folders) are not followed (a link could point outside the folder) and are listed as
+//! rejected; hidden files and folders are skipped.
 
 use std::path::{Path, PathBuf};
 
@@ -96,11 +97,18 @@ pub fn discover(root: &Path) -> Result<(Vec<Candidate>, Vec<Rejected>), Error> {
             }
         };
         let ext = entry.path().extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
-        if !matches!(ext.as_deref(), Some("md" | "txt")) {
+        let document = matches!(ext.as_deref(), Some("md" | "txt"));
+        if entry.path_is_symlink() {
+            // a link to a document or to a folder is named, not followed (walkdir does not
+            // descend into it); a link to anything else is ignored like any other file
+            let to_folder = std::fs::metadata(entry.path()).is_ok_and(|m| m.is_dir());
+            if document || to_folder {
+                let what = if to_folder { "symbolic link to a folder not followed" } else { "symbolic link not followed" };
+                rejected.push(Rejected { path: entry.path().to_owned(), reason: what.into() });
+            }
             continue;
         }
-        if entry.path_is_symlink() {
-            rejected.push(Rejected { path: entry.path().to_owned(), reason: "symbolic link not followed".into() });
+        if !document {
             continue;
         }
         if !entry.file_type().is_file() {
@@ -189,7 +197,13 @@ pub fn parse_document(path: &Path, id: &str, bytes: &[u8]) -> Result<(Meta, Stri
     if bytes.contains(&0) {
         return Err("binary file (contains NUL bytes)".into());
     }
-    let text = std::str::from_utf8(bytes).map_err(|e| format!("not valid UTF-8 (at byte {})", e.valid_up_to()))?;
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let mut reason = format!("not valid UTF-8 (at byte {})", e.valid_up_to());
+        if looks_like_windows_1256(bytes) {
+            reason.push_str("; looks like Windows-1256 (Arabic); convert with iconv -f WINDOWS-1256 -t UTF-8");
+        }
+        reason
+    })?;
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
     let is_markdown = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("md"));
     let (mut meta, body) = if is_markdown { split_front_matter(text)? } else { (Meta::default(), text.to_owned()) };
@@ -200,6 +214,26 @@ pub fn parse_document(path: &Path, id: &str, bytes: &[u8]) -> Result<(Meta, Stri
         meta.title = title_from_file_name(path, id);
     }
     Ok((meta, body))
+}
+
+/// Whether bytes that are not UTF-8 read as Arabic text in Windows-1256, the usual legacy
+/// encoding of Arabic documents. A heuristic (encoding_rs decodes, the judgement is ours): of the
+/// letters outside ASCII, at least 90% must be Arabic and there must be at least three of them.
+/// A Latin-1 `café` decodes to Latin letters in Windows-1256 too, and is not taken for it.
+pub fn looks_like_windows_1256(bytes: &[u8]) -> bool {
+    let (text, _, malformed) = encoding_rs::WINDOWS_1256.decode(bytes);
+    if malformed {
+        return false;
+    }
+    let (mut arabic, mut other) = (0usize, 0usize);
+    for c in text.chars().filter(|c| !c.is_ascii() && c.is_alphabetic()) {
+        if ('\u{0621}'..='\u{064A}').contains(&c) || matches!(c, '\u{067E}' | '\u{0686}' | '\u{0698}' | '\u{06A9}' | '\u{06AF}') {
+            arabic += 1;
+        } else {
+            other += 1;
+        }
+    }
+    arabic >= 3 && arabic * 10 >= (arabic + other) * 9
 }
 
 fn title_from_file_name(path: &Path, id: &str) -> String {
@@ -278,5 +312,15 @@ mod tests {
         assert!(parse("a.md", "---\ntitle: x\n---\n  \n").unwrap_err().contains("empty"));
         assert!(parse_document(Path::new("a.txt"), "a", b"ok\0bin").unwrap_err().contains("binary"));
         assert!(parse_document(Path::new("a.txt"), "a", b"ok \xff\xfe").unwrap_err().contains("UTF-8"));
+    }
+
+    #[test]
+    fn windows_1256_arabic_is_recognised_and_latin_1_is_not() {
+        // invented Arabic words, encoded in Windows-1256
+        let arabic: &[u8] = &[0xE4, 0xD5, 0x20, 0xDA, 0xD1, 0xC8, 0xED, 0x2E];
+        let err = parse_document(Path::new("a.txt"), "a", arabic).unwrap_err();
+        assert!(err.contains("UTF-8") && err.contains("Windows-1256") && err.contains("iconv -f WINDOWS-1256 -t UTF-8"), "{err}");
+        let err = parse_document(Path::new("a.txt"), "a", b"caf\xe9 au lait").unwrap_err();
+        assert!(err.contains("UTF-8") && !err.contains("1256"), "{err}");
     }
 }
