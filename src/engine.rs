@@ -332,6 +332,7 @@ impl Engine {
             english: is_latin(q),
             passages: handle.manifest.passages,
             concepts: concepts.len(),
+            known: weights.found.iter().any(|&f| f) || concepts.iter().any(|c| !c.translations.is_empty()),
             ..Signals::default()
         };
         if let Some(top) = hits.first() {
@@ -344,8 +345,13 @@ impl Engine {
         };
         if let Some(qv) = &query_vector {
             let dense = retrieve::dense_search(&handle, qv, self.config.passages);
-            if let (Some(z), Some(&(best, _))) = (dense.standout, dense.top.first()) {
+            if let (Some(z), Some(&(best, best_pid))) = (dense.standout, dense.top.first()) {
                 signals.dense = true;
+                signals.agreement = match hits.first().map(|h| h.pid) {
+                    Some(p) if p == best_pid => 1.0,
+                    Some(p) if dense.top.iter().take(3).any(|&(_, d)| d == p) => 0.5,
+                    _ => 0.0,
+                };
                 signals.standout = z;
                 signals.best_cosine = best;
                 signals.cosine_margin = dense.top.get(1).map_or(0.0, |&(second, _)| best - second);

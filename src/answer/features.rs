@@ -22,7 +22,7 @@ pub const SENTENCE: [&str; 13] = [
 ];
 
 /// Features of the answer decision, in order.
-pub const ANSWER: [&str; 17] = [
+pub const ANSWER: [&str; 18] = [
     "coverage",        // share of the question's weight in the best sentence (or its passage)
     "found_share",     // share of the question's weight found anywhere in the index
     "dense",           // embeddings took part
@@ -40,10 +40,11 @@ pub const ANSWER: [&str; 17] = [
     "english_coverage",
     "english_cosine",
     "english_standout",
+    "agreement",       // the best lexical passage is the best dense one (1), among its top 3 (0.5)
 ];
 
 /// What retrieval knows about a question before any sentence is chosen.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Signals {
     pub found_share: f32,
     pub dense: bool,
@@ -55,6 +56,36 @@ pub struct Signals {
     pub english: bool,
     pub passages: u64,
     pub concepts: usize,
+    /// Lexical and dense retrieval agree on the best passage (see [`ANSWER`]'s `agreement`).
+    #[serde(default)]
+    pub agreement: f32,
+    /// Some word of the question is known: found in the index, or rendered by the word list.
+    /// A question with no known word is not answered, whatever the model says.
+    #[serde(default = "known_by_default")]
+    pub known: bool,
+}
+
+fn known_by_default() -> bool {
+    true
+}
+
+impl Default for Signals {
+    fn default() -> Self {
+        Signals {
+            found_share: 0.0,
+            dense: false,
+            standout: 0.0,
+            best_cosine: 0.0,
+            cosine_margin: 0.0,
+            bm25: 0.0,
+            bm25_margin: 0.0,
+            english: false,
+            passages: 0,
+            concepts: 0,
+            agreement: 0.0,
+            known: true,
+        }
+    }
 }
 
 /// What is known of the sentence the answer would quote.
@@ -88,6 +119,7 @@ pub fn answer_features(s: &Signals, c: &Chosen) -> Vec<f32> {
         english * c.coverage,
         english * s.best_cosine,
         english * clamp(s.standout),
+        s.agreement,
     ]
 }
 

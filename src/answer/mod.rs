@@ -338,10 +338,13 @@ pub fn decide(composed: Composed, signals: &features::Signals, policy: &Policy, 
     if !answer.answered {
         return answer;
     }
-    let p = calibration.answer.probability(&features::answer_features(signals, &composed.chosen));
+    let p = calibration.answer_model(signals.dense).probability(&features::answer_features(signals, &composed.chosen));
     answer.confidence = p;
     tracing::debug!(coverage = answer.coverage, standout = ?answer.standout, confidence = p, "answer decision");
-    if p < calibration.threshold(policy.precision) {
+    // a question none of whose words the documents or the word list know is not answered
+    // (`zzzz qqqq`): the model has nothing but closeness in meaning to go on, and that is
+    // closeness to nothing in particular
+    if (!signals.known && policy.precision > 0.0) || p < calibration.threshold(policy.precision, signals.dense) {
         return Answer { standout: answer.standout, confidence: p, ..Answer::abstain(&answer.question, answer.kind, answer.coverage) };
     }
     answer

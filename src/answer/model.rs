@@ -147,11 +147,16 @@ pub struct Calibration {
     /// How it was made (command, data, date), for the reader of the file.
     pub made_by: String,
     pub sentence: Logistic,
+    /// The answer decision with the embedding model on.
     pub answer: Logistic,
+    /// The answer decision of lexical retrieval alone (no embedding model).
+    pub answer_lexical: Logistic,
     /// The default operating point's precision.
     pub default_precision: f32,
-    /// Precision → threshold, increasing precision.
+    /// Precision → threshold, increasing precision (embedding model on).
     pub points: Vec<OperatingPoint>,
+    /// The same for lexical retrieval alone.
+    pub points_lexical: Vec<OperatingPoint>,
 }
 
 impl Calibration {
@@ -162,6 +167,7 @@ impl Calibration {
             let c: Calibration = serde_json::from_str(include_str!("decision.json")).unwrap_or_else(|e| panic!("answer/decision.json: {e}"));
             assert_eq!(c.sentence.features, super::features::SENTENCE, "decision.json: sentence features differ from the code's");
             assert_eq!(c.answer.features, super::features::ANSWER, "decision.json: answer features differ from the code's");
+            assert_eq!(c.answer_lexical.features, super::features::ANSWER, "decision.json: answer features differ from the code's");
             c
         })
     }
@@ -169,11 +175,21 @@ impl Calibration {
     /// The probability threshold for a wanted precision: the lowest threshold whose measured
     /// precision reaches it (0 answers everything; above the best measured precision, the
     /// strictest point).
-    pub fn threshold(&self, precision: f32) -> f32 {
+    pub fn threshold(&self, precision: f32, dense: bool) -> f32 {
         if precision <= 0.0 {
             return 0.0;
         }
-        self.points.iter().find(|p| p.precision >= precision).or(self.points.last()).map_or(0.5, |p| p.threshold)
+        let points = if dense { &self.points } else { &self.points_lexical };
+        points.iter().find(|p| p.precision >= precision).or(points.last()).map_or(0.5, |p| p.threshold)
+    }
+
+    /// The answer decision for a run with or without the embedding model.
+    pub fn answer_model(&self, dense: bool) -> &Logistic {
+        if dense {
+            &self.answer
+        } else {
+            &self.answer_lexical
+        }
     }
 }
 
@@ -196,8 +212,11 @@ mod tests {
     #[test]
     fn shipped_calibration_loads_and_thresholds_are_monotone() {
         let c = Calibration::shipped();
-        assert!(c.points.windows(2).all(|w| w[0].precision <= w[1].precision && w[0].threshold <= w[1].threshold + 1e-6));
-        assert_eq!(c.threshold(0.0), 0.0);
-        assert!(c.threshold(c.default_precision) > 0.0);
+        for points in [&c.points, &c.points_lexical] {
+            assert!(points.windows(2).all(|w| w[0].precision <= w[1].precision && w[0].threshold <= w[1].threshold + 1e-6));
+        }
+        assert_eq!(c.threshold(0.0, true), 0.0);
+        assert!(c.threshold(c.default_precision, true) > 0.0);
+        assert!(c.threshold(c.default_precision, false) > 0.0);
     }
 }

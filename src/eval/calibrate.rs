@@ -22,7 +22,7 @@ use serde::Serialize;
 use super::folders::for_each_folder;
 use super::{open_squad_engine, read_parallel, read_squad, write_squad_knowledge, Case, SquadOptions};
 use crate::answer::features::{answer_features, Chosen, Signals, ANSWER, SENTENCE};
-use crate::answer::model::{sigmoid, Calibration, Logistic, OperatingPoint};
+use crate::answer::model::{Calibration, Logistic, OperatingPoint};
 use crate::answer::CandidateTrace;
 use crate::config::Config;
 use crate::engine::Engine;
@@ -111,8 +111,12 @@ fn gather(opts: &Options, base: &Config) -> Result<(Vec<Example>, Vec<String>)> 
     let mut examples: Vec<Example> = Vec::new();
     let mut groups: Vec<String> = Vec::new();
     let split = |set: &Set| SquadOptions { questions: set.questions.clone(), every: opts.every.max(1), offset: opts.offset };
+    let mut lexical = base.clone();
+    lexical.dense = false;
+    let runs = [(base, ""), (&lexical, " lexical")];
     for set in &opts.sets {
-        let name = set_name(set);
+      for (base, mode) in runs {
+        let name = format!("{}{mode}", set_name(set));
         let squad = read_squad(&set.file)?;
         let parallel = read_parallel(&split(set))?;
         // whole
@@ -140,6 +144,7 @@ fn gather(opts: &Options, base: &Config) -> Result<(Vec<Example>, Vec<String>)> 
         groups.push(format!("{name} folders"));
         for_each_folder(&set.file, &split(set), base, |engine, case| collect(engine, case, group, &mut examples))?;
         tracing::info!(set = %name, examples = examples.len(), "calibration data collected");
+      }
     }
     Ok((examples, groups))
 }
@@ -165,27 +170,99 @@ fn fit(opts: &Options, examples: Vec<Example>, groups: Vec<String>) -> Result<(C
     }
     let sentence = Logistic::fit(&SENTENCE, &rows, opts.lambda);
 
-    // the answer decision, on the sentence each question would quote
+    // the answer decisions (with and without the embedding model), on the sentence each
+    // question would quote
     let group_size: Vec<usize> = (0..groups.len()).map(|g| examples.iter().filter(|e| e.group == g).count()).collect();
-    // (features, in scope, right paragraph first, right quote first, weight, group)
-    let decided: Vec<(Vec<f32>, bool, bool, bool, f32, usize)> = examples
+    let decided: Vec<Decided> = examples
         .iter()
-        .filter_map(|e| {
-            let best = e.candidates.iter().max_by(|a, b| sentence.logit(&a.features).total_cmp(&sentence.logit(&b.features)))?;
-            let chosen = Chosen { coverage: best.coverage, cosine: best.cosine, logit: sentence.logit(&best.features), answer_type: best.features[8] };
-            // the decision learns "the documents answer this question"; which paragraph and
-            // sentence answer is retrieval's and the sentence model's job
-            let label = e.case.in_scope;
-            let right = e.case.in_scope && best.document == e.case.doc;
-            let quote = right && e.case.quote_answers(&best.quote);
-            Some((answer_features(&e.signals, &chosen), label, right, quote, 1.0 / group_size[e.group].max(1) as f32, e.group))
+        .map(|e| {
+            let best = e.candidates.iter().max_by(|a, b| sentence.logit(&a.features).total_cmp(&sentence.logit(&b.features)));
+            let chosen = best.map_or(Chosen::default(), |b| Chosen {
+                coverage: b.coverage,
+                cosine: b.cosine,
+                logit: sentence.logit(&b.features),
+                answer_type: b.features[8],
+            });
+            let right = best.is_some_and(|b| e.case.in_scope && b.document == e.case.doc);
+            let quote = right && best.is_some_and(|b| e.case.quote_answers(&b.quote));
+            Decided {
+                features: answer_features(&e.signals, &chosen),
+                // the decision learns "the documents answer this question"; which paragraph
+                // and sentence answer is retrieval's and the sentence model's job
+                in_scope: e.case.in_scope,
+                right,
+                quote,
+                weight: 1.0 / group_size[e.group].max(1) as f32,
+                group: e.group,
+                dense: e.signals.dense,
+                answerable: !e.candidates.is_empty() && e.signals.known,
+            }
         })
         .collect();
-    let rows: Vec<(Vec<f32>, bool, f32)> = decided.iter().map(|(x, y, _, _, w, _)| (x.clone(), *y, *w)).collect();
-    let answer = Logistic::fit(&ANSWER, &rows, opts.lambda);
+    let (answer, points) = fit_decision(decided.iter().filter(|d| d.dense), opts.lambda);
+    let (answer_lexical, points_lexical) = fit_decision(decided.iter().filter(|d| !d.dense), opts.lambda);
+    let calibration = Calibration {
+        made_by: opts.made_by.clone(),
+        sentence,
+        answer,
+        answer_lexical,
+        default_precision: opts.precision,
+        points,
+        points_lexical,
+    };
 
-    // operating points: precision (regimes weighed equally) → lowest threshold reaching it
-    let mut scored: Vec<(f32, bool, f32)> = decided.iter().map(|(x, y, _, _, w, _)| (answer.probability(x), *y, *w)).collect();
+    // the learning split's numbers at the default point
+    let mut report = Vec::new();
+    for (g, name) in groups.iter().enumerate() {
+        let mine: Vec<&Decided> = decided.iter().filter(|d| d.group == g).collect();
+        let inside = mine.iter().filter(|d| d.in_scope).count().max(1) as f64;
+        let outside = mine.iter().filter(|d| !d.in_scope).count().max(1) as f64;
+        let (mut answered_in, mut right_para, mut right_quote, mut answered_out) = (0.0, 0.0, 0.0, 0.0);
+        for d in mine.iter() {
+            let p = calibration.answer_model(d.dense).probability(&d.features);
+            let yes = d.answerable && p >= calibration.threshold(opts.precision, d.dense);
+            if d.in_scope {
+                answered_in += f64::from(u8::from(yes));
+                right_para += f64::from(u8::from(yes && d.right));
+                right_quote += f64::from(u8::from(yes && d.quote));
+            } else {
+                answered_out += f64::from(u8::from(yes));
+            }
+        }
+        report.push(GroupRow {
+            group: name.clone(),
+            questions: mine.len(),
+            in_scope_answered: answered_in / inside,
+            right_paragraph_first: right_para / inside,
+            right_quote_first: right_quote / inside,
+            out_of_scope_answered: answered_out / outside,
+        });
+    }
+    Ok((calibration, report))
+}
+
+/// One question with the sentence the sentence model picks.
+struct Decided {
+    features: Vec<f32>,
+    in_scope: bool,
+    /// The picked sentence is from the question's paragraph …
+    right: bool,
+    /// … and contains its answer.
+    quote: bool,
+    weight: f32,
+    group: usize,
+    dense: bool,
+    /// There is something to answer with, and some word of the question is known.
+    answerable: bool,
+}
+
+/// Fits one answer decision and its operating points: precision (regimes weighed equally) →
+/// the lowest threshold that reached it.
+fn fit_decision<'d>(decided: impl Iterator<Item = &'d Decided>, lambda: f64) -> (Logistic, Vec<OperatingPoint>) {
+    let decided: Vec<&Decided> = decided.filter(|d| d.answerable).collect();
+    let rows: Vec<(Vec<f32>, bool, f32)> = decided.iter().map(|d| (d.features.clone(), d.in_scope, d.weight)).collect();
+    let model = Logistic::fit(&ANSWER, &rows, lambda);
+    let mut scored: Vec<(f32, bool, f32)> = decided.iter().map(|d| (model.probability(&d.features), d.in_scope, d.weight)).collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0));
     // precision of answering the top k, for every k
     let (mut right, mut given) = (0f64, 0f64);
@@ -197,7 +274,7 @@ fn fit(opts: &Options, examples: Vec<Example>, groups: Vec<String>) -> Result<(C
         }
         curve.push((p, right / given));
     }
-    let mut points = Vec::new();
+    let mut points: Vec<OperatingPoint> = Vec::new();
     for step in 0..=19 {
         let target = 0.50 + 0.025 * step as f64;
         // the lowest threshold (deepest k) whose precision still reaches the target
@@ -208,37 +285,7 @@ fn fit(opts: &Options, examples: Vec<Example>, groups: Vec<String>) -> Result<(C
     for i in 1..points.len() {
         points[i].threshold = points[i].threshold.max(points[i - 1].threshold);
     }
-    let calibration = Calibration { made_by: opts.made_by.clone(), sentence, answer, default_precision: opts.precision, points };
-
-    // the learning split's numbers at the default point
-    let threshold = calibration.threshold(opts.precision);
-    let mut report = Vec::new();
-    for (g, name) in groups.iter().enumerate() {
-        let mine: Vec<_> = decided.iter().filter(|d| d.5 == g).collect();
-        let members: Vec<&Example> = examples.iter().filter(|e| e.group == g).collect();
-        let inside = members.iter().filter(|e| e.case.in_scope).count().max(1) as f64;
-        let outside = members.iter().filter(|e| !e.case.in_scope).count().max(1) as f64;
-        let (mut answered_in, mut right_para, mut right_quote, mut answered_out) = (0.0, 0.0, 0.0, 0.0);
-        for (d, e) in mine.iter().zip(examples.iter().filter(|e| e.group == g && !e.candidates.is_empty())) {
-            let yes = sigmoid(calibration.answer.logit(&d.0)) >= threshold;
-            if e.case.in_scope {
-                answered_in += f64::from(u8::from(yes));
-                right_para += f64::from(u8::from(yes && d.2));
-                right_quote += f64::from(u8::from(yes && d.3));
-            } else {
-                answered_out += f64::from(u8::from(yes));
-            }
-        }
-        report.push(GroupRow {
-            group: name.clone(),
-            questions: members.len(),
-            in_scope_answered: answered_in / inside,
-            right_paragraph_first: right_para / inside,
-            right_quote_first: right_quote / inside,
-            out_of_scope_answered: answered_out / outside,
-        });
-    }
-    Ok((calibration, report))
+    (model, points)
 }
 
 fn collect(engine: &Engine, case: &Case, group: usize, out: &mut Vec<Example>) -> Result<()> {
