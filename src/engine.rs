@@ -237,7 +237,7 @@ impl Engine {
         let weights = retrieve::weights(&handle, &concepts)?;
         let mut hits = retrieve::search(&handle, &concepts, self.config.passages)?;
         let query_vector = match (&self.embedder, &handle.dense) {
-            (Some(e), Some(_)) => e.embed(q, true),
+            (Some(e), Some(_)) => e.embed(q, true).map_err(|why| tracing::warn!("question not embedded, answering lexically: {why}")).ok(),
             _ => None,
         };
         let mut standout = None;
