@@ -82,7 +82,6 @@ unsafe fn forward_vnni256(model: &Model, windows: &[Vec<u32>], out: &mut [f32]) 
 #[inline(always)]
 fn forward<I: Isa>(m: &Model, windows: &[Vec<u32>], out: &mut [f32]) {
     let (h, ff) = (m.hidden, m.ff);
-    let hd = h / m.heads;
     let total: usize = windows.iter().map(Vec::len).sum();
     let mut x = vec![0f32; total * h];
     // embeddings: word + position + token type 0, then layer norm
@@ -107,7 +106,7 @@ fn forward<I: Isa>(m: &Model, windows: &[Vec<u32>], out: &mut [f32]) {
     let mut mid = vec![0f32; total * ff];
     let mut kt = Vec::new();
     let mut scores = Vec::new();
-    let scale = 1.0 / (hd as f32).sqrt();
+    let scale = 1.0 / (HEAD as f32).sqrt();
     for l in &m.layers {
         acts.quantize(&x, total, h);
         I::matmul(&l.q, &acts, &l.qb, &mut q);
@@ -115,7 +114,7 @@ fn forward<I: Isa>(m: &Model, windows: &[Vec<u32>], out: &mut [f32]) {
         I::matmul(&l.v, &acts, &l.vb, &mut v);
         let mut start = 0;
         for w in windows {
-            attention(&q, &k, &v, &mut ctx, start, w.len(), h, hd, scale, &mut kt, &mut scores);
+            attention(&q, &k, &v, &mut ctx, start, w.len(), h, scale, &mut kt, &mut scores);
             start += w.len();
         }
         acts.quantize(&ctx, total, h);
@@ -145,31 +144,46 @@ fn forward<I: Isa>(m: &Model, windows: &[Vec<u32>], out: &mut [f32]) {
     }
 }
 
+/// Width of an attention head (multilingual-e5-small: 384 / 12); [`Model`] checks it at load.
+pub const HEAD: usize = 32;
+/// Keys scored together in registers.
+const KEYS: usize = 16;
+
 /// Scaled dot-product attention of tokens `start..start+len` among themselves, every head.
-/// Keys are transposed per head (`kt[e · len + s]`) so scoring all keys for one query is a run
-/// of multiply-adds over contiguous keys.
+/// Keys are transposed per head (`kt[e · padded + s]`, padded to a multiple of [`KEYS`] with
+/// zeros) so that scoring 16 keys for one query is 32 multiply-adds on one register of
+/// accumulators; the weighted sum of values accumulates in a [`HEAD`]-wide local array.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn attention(q: &[f32], k: &[f32], v: &[f32], ctx: &mut [f32], start: usize, len: usize, h: usize, hd: usize, scale: f32, kt: &mut Vec<f32>, scores: &mut Vec<f32>) {
-    kt.resize(hd * len, 0.0);
-    scores.resize(len, 0.0);
-    for head in 0..h / hd {
-        let col = head * hd;
+fn attention(q: &[f32], k: &[f32], v: &[f32], ctx: &mut [f32], start: usize, len: usize, h: usize, scale: f32, kt: &mut Vec<f32>, scores: &mut Vec<f32>) {
+    let padded = len.div_ceil(KEYS) * KEYS;
+    kt.clear();
+    kt.resize(HEAD * padded, 0.0);
+    scores.resize(padded, 0.0);
+    for head in 0..h / HEAD {
+        let col = head * HEAD;
         for s in 0..len {
-            let krow = &k[(start + s) * h + col..(start + s) * h + col + hd];
+            let krow = &k[(start + s) * h + col..(start + s) * h + col + HEAD];
             for (e, &kv) in krow.iter().enumerate() {
-                kt[e * len + s] = kv;
+                kt[e * padded + s] = kv;
             }
         }
         for t in start..start + len {
-            let qrow = &q[t * h + col..t * h + col + hd];
-            scores.fill(0.0);
-            for (e, &qe) in qrow.iter().enumerate() {
-                let qe = qe * scale;
-                scores.iter_mut().zip(&kt[e * len..(e + 1) * len]).for_each(|(s, &kv)| *s += qe * kv);
+            let mut qv = [0f32; HEAD];
+            qv.iter_mut().zip(&q[t * h + col..t * h + col + HEAD]).for_each(|(d, &x)| *d = x * scale);
+            for s0 in (0..padded).step_by(KEYS) {
+                let mut acc = [0f32; KEYS];
+                for (e, &qe) in qv.iter().enumerate() {
+                    let row = &kt[e * padded + s0..e * padded + s0 + KEYS];
+                    for i in 0..KEYS {
+                        acc[i] += qe * row[i];
+                    }
+                }
+                scores[s0..s0 + KEYS].copy_from_slice(&acc);
             }
+            let live = &mut scores[..len];
             let mut mx = [f32::MIN; 8];
-            let chunks = scores.chunks_exact(8);
+            let chunks = live.chunks_exact(8);
             let rest = chunks.remainder().iter().fold(f32::MIN, |a, &b| a.max(b));
             for c in chunks {
                 for i in 0..8 {
@@ -177,18 +191,18 @@ fn attention(q: &[f32], k: &[f32], v: &[f32], ctx: &mut [f32], start: usize, len
                 }
             }
             let mx = mx.iter().fold(rest, |a, &b| a.max(b));
-            for s in scores.iter_mut() {
+            for s in live.iter_mut() {
                 *s = exp(*s - mx);
             }
-            let sum = sum(scores);
-            let inv = 1.0 / sum;
-            let out = &mut ctx[t * h + col..t * h + col + hd];
-            out.fill(0.0);
-            for (s, &p) in scores.iter().enumerate() {
-                let p = p * inv;
-                let vrow = &v[(start + s) * h + col..(start + s) * h + col + hd];
-                out.iter_mut().zip(vrow).for_each(|(o, &vv)| *o += p * vv);
+            let inv = 1.0 / sum(live);
+            let mut acc = [0f32; HEAD];
+            for (s, &p) in live.iter().enumerate() {
+                let vrow = &v[(start + s) * h + col..(start + s) * h + col + HEAD];
+                for e in 0..HEAD {
+                    acc[e] += p * vrow[e];
+                }
             }
+            ctx[t * h + col..t * h + col + HEAD].iter_mut().zip(&acc).for_each(|(o, &a)| *o = a * inv);
         }
     }
 }
@@ -230,16 +244,24 @@ fn layer_norm(x: &mut [f32], y: Option<&[f32]>, w: &[f32], b: &[f32], h: usize, 
     }
 }
 
-/// e^x, relative error ~2e-7 over the range softmax and GELU use; branch-free.
+/// 1.5 · 2^23: adding it to a float of magnitude below 2^22 rounds it to an integer (nearest,
+/// ties to even), which then sits in the low mantissa bits.
+const ROUNDER: f32 = 12_582_912.0;
+
+/// e^x, relative error ~2e-7 over the range softmax and GELU use. Branch-free and without
+/// float-to-int casts (Rust's `as` saturates, which the compiler cannot vectorize), so loops over
+/// it vectorize.
 #[inline(always)]
 fn exp(x: f32) -> f32 {
     let x = x.clamp(-87.0, 88.0);
-    let z = x * std::f32::consts::LOG2_E;
-    let n = (z + 12_582_912.0) - 12_582_912.0; // round to nearest
+    let t = x * std::f32::consts::LOG2_E + ROUNDER;
+    let n = t - ROUNDER; // round(x · log2 e)
     let r = x - n * 0.693_145_75 - n * 1.428_606_8e-6; // x − n·ln 2 (two parts)
     // e^r on |r| ≤ ln2/2: Taylor to degree 6
     let p = 1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
-    p * f32::from_bits(((n as i32 + 127) as u32) << 23)
+    // 2^n: n (two's complement in t's low bits) + 127 into the exponent field
+    let two_n = (t.to_bits().wrapping_sub(ROUNDER.to_bits()).wrapping_add(127)) << 23;
+    p * f32::from_bits(two_n)
 }
 
 /// GELU with the exact erf form, erf by Abramowitz & Stegun 7.1.26 (absolute error ≤ 1.5e-7).

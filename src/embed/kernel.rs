@@ -52,9 +52,12 @@ impl QActs {
             let inv = if scale > 0.0 { 1.0 / scale } else { 0.0 };
             let mut sum = 0i32;
             for (q, &v) in qb.iter_mut().zip(xb) {
-                // round half to even (as lrintf): adding and removing 1.5 · 2^23 rounds a float
-                // below 2^22 to an integer in the current (nearest-even) rounding mode
-                let r = ((v * inv + 12_582_912.0) - 12_582_912.0).clamp(-128.0, 127.0) as i32;
+                // round half to even (as lrintf): adding 1.5 · 2^23 to a float below 2^22 rounds
+                // it to an integer, left in the low mantissa bits (no saturating float-to-int
+                // cast, so this vectorizes)
+                const ROUNDER: f32 = 12_582_912.0;
+                let t = (v * inv).clamp(-128.0, 127.0) + ROUNDER;
+                let r = t.to_bits().wrapping_sub(ROUNDER.to_bits()) as i32;
                 *q = r as i8;
                 sum += r;
             }
@@ -153,6 +156,19 @@ pub mod x86 {
 
     use super::{QActs, QMatrix, QK, ROWS};
 
+    /// `tokens` cut into nearly equal tiles of at most `max` (each tile reads the weights once,
+    /// so 14 tokens are 7 + 7 rather than 12 + 2).
+    pub(super) fn tiles(tokens: usize, max: usize) -> impl Iterator<Item = (usize, usize)> {
+        let count = tokens.div_ceil(max.max(1));
+        let (base, extra) = (tokens.checked_div(count).unwrap_or(0), tokens.checked_rem(count).unwrap_or(0));
+        (0..count).scan(0, move |at, i| {
+            let n = base + usize::from(i < extra);
+            let t0 = *at;
+            *at += n;
+            Some((t0, n))
+        })
+    }
+
     /// Checks the shapes once so the kernels' raw-pointer reads stay in bounds.
     fn shapes_ok(w: &QMatrix, a: &QActs, bias: &[f32], out: &[f32]) -> bool {
         w.nin == a.nin
@@ -175,21 +191,25 @@ pub mod x86 {
     pub unsafe fn matmul_vnni512(w: &QMatrix, a: &QActs, bias: &[f32], out: &mut [f32]) {
         assert!(shapes_ok(w, a, bias, out), "matrix shapes");
         for g in 0..w.nout / ROWS {
-            let mut t = 0;
-            while t + 8 <= a.tokens {
-                // SAFETY: shapes checked above; features guaranteed by the caller.
-                unsafe { tile512::<8>(w, a, bias, out, g, t) };
-                t += 8;
-            }
-            while t + 4 <= a.tokens {
-                // SAFETY: as above.
-                unsafe { tile512::<4>(w, a, bias, out, g, t) };
-                t += 4;
-            }
-            while t < a.tokens {
-                // SAFETY: as above.
-                unsafe { tile512::<1>(w, a, bias, out, g, t) };
-                t += 1;
+            for (t0, n) in tiles(a.tokens, 12) {
+                // SAFETY: shapes checked above, t0 + n <= tokens; features guaranteed by the
+                // caller.
+                unsafe {
+                    match n {
+                        12 => tile512::<12>(w, a, bias, out, g, t0),
+                        11 => tile512::<11>(w, a, bias, out, g, t0),
+                        10 => tile512::<10>(w, a, bias, out, g, t0),
+                        9 => tile512::<9>(w, a, bias, out, g, t0),
+                        8 => tile512::<8>(w, a, bias, out, g, t0),
+                        7 => tile512::<7>(w, a, bias, out, g, t0),
+                        6 => tile512::<6>(w, a, bias, out, g, t0),
+                        5 => tile512::<5>(w, a, bias, out, g, t0),
+                        4 => tile512::<4>(w, a, bias, out, g, t0),
+                        3 => tile512::<3>(w, a, bias, out, g, t0),
+                        2 => tile512::<2>(w, a, bias, out, g, t0),
+                        _ => tile512::<1>(w, a, bias, out, g, t0),
+                    }
+                }
             }
         }
     }
@@ -235,16 +255,16 @@ pub mod x86 {
     pub unsafe fn matmul_vnni256(w: &QMatrix, a: &QActs, bias: &[f32], out: &mut [f32]) {
         assert!(shapes_ok(w, a, bias, out), "matrix shapes");
         for g in 0..w.nout / ROWS {
-            let mut t = 0;
-            while t + 3 <= a.tokens {
-                // SAFETY: shapes checked above; features guaranteed by the caller.
-                unsafe { tile256::<3>(w, a, bias, out, g, t) };
-                t += 3;
-            }
-            while t < a.tokens {
-                // SAFETY: as above.
-                unsafe { tile256::<1>(w, a, bias, out, g, t) };
-                t += 1;
+            for (t0, n) in tiles(a.tokens, 3) {
+                // SAFETY: shapes checked above, t0 + n <= tokens; features guaranteed by the
+                // caller.
+                unsafe {
+                    match n {
+                        3 => tile256::<3>(w, a, bias, out, g, t0),
+                        2 => tile256::<2>(w, a, bias, out, g, t0),
+                        _ => tile256::<1>(w, a, bias, out, g, t0),
+                    }
+                }
             }
         }
     }
@@ -370,6 +390,18 @@ mod tests {
         assert_eq!(a.corr[0], -8 * (127 + 2 - 4));
         a.quantize(&[0.0; 32], 1, 32);
         assert_eq!((a.d[0], a.corr[0]), (0.0, 0));
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn tiles_cover_every_token_once_and_evenly() {
+        for tokens in 0..40 {
+            let t: Vec<(usize, usize)> = x86::tiles(tokens, 12).collect();
+            assert_eq!(t.iter().map(|p| p.1).sum::<usize>(), tokens);
+            assert!(t.windows(2).all(|w| w[0].0 + w[0].1 == w[1].0 && w[0].1.abs_diff(w[1].1) <= 1));
+            assert!(t.iter().all(|p| p.1 <= 12));
+        }
+        assert_eq!(x86::tiles(14, 12).collect::<Vec<_>>(), vec![(0, 7), (7, 7)]);
     }
 
     #[test]

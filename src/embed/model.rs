@@ -179,7 +179,7 @@ impl Model {
         c.u32()?; // version
         let (hidden, layers, heads, ff, vocab, max_positions, _types) = (c.usize()?, c.usize()?, c.usize()?, c.usize()?, c.usize()?, c.usize()?, c.usize()?);
         let eps = f32::from_bits(c.u32()?);
-        if c.usize()? != QK || hidden == 0 || heads == 0 || hidden % heads != 0 || hidden % ROWS != 0 || hidden % 64 != 0 {
+        if c.usize()? != QK || heads == 0 || hidden != heads * super::forward::HEAD || hidden % ROWS != 0 || hidden % 64 != 0 {
             return None;
         }
         // tokenizer
