@@ -195,6 +195,12 @@ impl Embedder {
     /// total)` is called as they finish. One result per text: a failure is reported for that
     /// text, never turned into a vector.
     pub fn embed_passages(&self, texts: &[&str], progress: &(dyn Fn(u64, u64) + Sync)) -> Vec<Result<Vec<f32>, EmbedError>> {
+        self.embed_passages_with(texts, BATCH_TOKENS, progress)
+    }
+
+    /// [`Embedder::embed_passages`] with another batch size in tokens (0: one window per
+    /// forward pass; the benchmark compares).
+    pub fn embed_passages_with(&self, texts: &[&str], budget: usize, progress: &(dyn Fn(u64, u64) + Sync)) -> Vec<Result<Vec<f32>, EmbedError>> {
         use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
         /// Passages one thread takes at a time: enough for a full batch of typical passages,
         /// few enough that both cores stay busy to the end.
@@ -214,7 +220,7 @@ impl Embedder {
                                 break mine;
                             }
                             let part = &texts[at..(at + TAKE).min(texts.len())];
-                            let results = match self.embed_batch(part, false) {
+                            let results = match self.embed_batch_with(part, false, budget) {
                                 Ok(vs) => vs.into_iter().map(Ok).collect(),
                                 // one bad text must not cost the others theirs
                                 Err(_) => part.iter().map(|t| self.embed(t, false)).collect(),
