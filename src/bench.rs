@@ -536,6 +536,11 @@ pub struct EmbeddingReport {
     pub passages_per_s: f64,
     /// isnad's engine with one passage per forward pass (no batching), for comparison.
     pub unbatched_passages_per_s: f64,
+    /// Sentences of those passages (index time embeds them too), batched and not.
+    pub sentences: usize,
+    pub mean_sentence_tokens: f64,
+    pub sentences_per_s: f64,
+    pub unbatched_sentences_per_s: f64,
     /// Lowest cosine between the two engines' vectors over the fixed texts (both prefixes), for
     /// every kernel this CPU runs.
     pub min_cosine: f64,
@@ -637,9 +642,23 @@ pub fn embedding(base: &Config, questions: &[String], rounds: usize) -> Result<E
         let _ = ours.embed_passages(&passages, &|_, _| {});
         op.push(passages.len() as f64 / t.elapsed().as_secs_f64().max(1e-9));
     }
+    // sentences (index time embeds them too): short texts, where batching should pay
+    let sentence_texts: Vec<&str> = passages.iter().flat_map(|p| sentences(p).into_iter().map(move |r| &p[r])).take(96).collect();
+    let (mut sb, mut su) = (Vec::new(), Vec::new());
+    for _ in 0..rounds.clamp(1, 5) {
+        let t = Instant::now();
+        let _ = ours.embed_passages_with(&sentence_texts, 0, &|_, _| {});
+        su.push(sentence_texts.len() as f64 / t.elapsed().as_secs_f64().max(1e-9));
+        let t = Instant::now();
+        let _ = ours.embed_passages(&sentence_texts, &|_, _| {});
+        sb.push(sentence_texts.len() as f64 / t.elapsed().as_secs_f64().max(1e-9));
+    }
     rp.sort_by(f64::total_cmp);
     op.sort_by(f64::total_cmp);
     up.sort_by(f64::total_cmp);
+    sb.sort_by(f64::total_cmp);
+    su.sort_by(f64::total_cmp);
+    let sentence_tokens: usize = sentence_texts.iter().map(|p| ours.token_count(p, false)).sum();
     let tokens: usize = passages.iter().map(|p| ours.token_count(p, false)).sum();
     // hybrid answers on the knowledge folder
     let tmp = tempfile::tempdir().map_err(Error::io(std::env::temp_dir()))?;
@@ -675,6 +694,10 @@ pub fn embedding(base: &Config, questions: &[String], rounds: usize) -> Result<E
         reference_passages_per_s: percentile(&rp, 0.5),
         passages_per_s: percentile(&op, 0.5),
         unbatched_passages_per_s: percentile(&up, 0.5),
+        sentences: sentence_texts.len(),
+        mean_sentence_tokens: sentence_tokens as f64 / sentence_texts.len().max(1) as f64,
+        sentences_per_s: percentile(&sb, 0.5),
+        unbatched_sentences_per_s: percentile(&su, 0.5),
         min_cosine,
         min_cosine_per_kernel: per_kernel,
         kernel: ours.kernel().name().to_owned(),

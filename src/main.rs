@@ -238,7 +238,17 @@ fn run(cli: Cli) -> Result<()> {
                     "hybrid answer on the knowledge folder p50 / p99 ms: {:.2} / {:.2} (lexical answer + reference question embedding: {:.2} / {:.2})",
                     r.answer_p50_ms, r.answer_p99_ms, r.reference_answer_p50_ms, r.reference_answer_p99_ms
                 )?;
-                writeln!(out, "isnad without batching passages: {:.1} passages/s", r.unbatched_passages_per_s)?;
+                writeln!(
+                    out,
+                    "batching (up to {} tokens per forward pass) vs one text per pass: passages {:.1} vs {:.1}/s; {} sentences of ~{:.0} tokens {:.1} vs {:.1}/s",
+                    isnad::embed::BATCH_TOKENS,
+                    r.passages_per_s,
+                    r.unbatched_passages_per_s,
+                    r.sentences,
+                    r.mean_sentence_tokens,
+                    r.sentences_per_s,
+                    r.unbatched_sentences_per_s
+                )?;
                 writeln!(out, "expanded weights {:.1} MB", r.expanded_weights_mb)?;
             }
         }

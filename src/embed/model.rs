@@ -179,7 +179,18 @@ impl Model {
         c.u32()?; // version
         let (hidden, layers, heads, ff, vocab, max_positions, _types) = (c.usize()?, c.usize()?, c.usize()?, c.usize()?, c.usize()?, c.usize()?, c.usize()?);
         let eps = f32::from_bits(c.u32()?);
-        if c.usize()? != QK || heads == 0 || hidden != heads * super::forward::HEAD || hidden % ROWS != 0 || hidden % 64 != 0 {
+        // shapes the kernels rely on, and sizes a damaged header cannot blow up
+        let sane = |n: usize, max: usize| n > 0 && n <= max;
+        if c.usize()? != QK
+            || !sane(heads, 64)
+            || hidden != heads * super::forward::HEAD
+            || !sane(ff, 1 << 16)
+            || ff % QK != 0
+            || ff % ROWS != 0
+            || !sane(layers, 256)
+            || !sane(vocab, 1 << 24)
+            || !(3..=1 << 16).contains(&max_positions)
+        {
             return None;
         }
         // tokenizer
@@ -285,6 +296,26 @@ impl Model {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_that_is_not_a_model_is_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut header = b"E5S1".to_vec();
+        header.extend_from_slice(&1u32.to_le_bytes());
+        for v in [384i32, 12, 12, 1536, 250_037, 0, 2] {
+            header.extend_from_slice(&v.to_le_bytes()); // zero positions: refused
+        }
+        for (name, bytes) in [("empty", Vec::new()), ("magic", b"NOPE and more".to_vec()), ("header", header.clone()), ("cut", header[..20].to_vec())] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, &bytes).expect("write");
+            match Model::load(&path) {
+                Err(EmbedError::Model { reason, .. }) => assert!(reason.contains("damaged") || !reason.is_empty()),
+                Err(other) => panic!("{name}: {other}"),
+                Ok(_) => panic!("{name}: accepted"),
+            }
+        }
+        assert!(matches!(Model::load(&dir.path().join("missing")), Err(EmbedError::Model { .. })));
+    }
 
     #[test]
     fn f16_values_convert_exactly() {
