@@ -240,14 +240,14 @@ fn run(cli: Cli) -> Result<()> {
                 )?;
                 writeln!(
                     out,
-                    "batching (up to {} tokens per forward pass) vs one text per pass: passages {:.1} vs {:.1}/s; {} sentences of ~{:.0} tokens {:.1} vs {:.1}/s",
-                    isnad::embed::BATCH_TOKENS,
+                    "one text per forward pass (default) vs batched up to {} tokens: passages {:.1} vs {:.1}/s; {} sentences of ~{:.0} tokens {:.1} vs {:.1}/s",
+                    isnad::bench::BATCHED_TOKENS,
                     r.passages_per_s,
-                    r.unbatched_passages_per_s,
+                    r.batched_passages_per_s,
                     r.sentences,
                     r.mean_sentence_tokens,
                     r.sentences_per_s,
-                    r.unbatched_sentences_per_s
+                    r.batched_sentences_per_s
                 )?;
                 writeln!(out, "expanded weights {:.1} MB", r.expanded_weights_mb)?;
             }
