@@ -59,7 +59,9 @@ fn main() {
                 let mut avx2 = cc::Build::new();
                 avx2.file(dir.join("e5.c")).include(&dir).opt_level(3).warnings(false).flag_if_supported("-ffast-math");
                 avx2.flag("-mavx2").flag("-mfma").flag("-mf16c");
-                for f in ["load", "load_mem", "free", "token_count", "dim", "embed", "embed_batch", "load_sae", "sparse_dim", "embed_sparse"] {
+                for f in
+                    ["load", "load_mem", "free", "token_count", "dim", "embed", "embed_batch", "load_sae", "sparse_dim", "embed_sparse"]
+                {
                     avx2.define(&format!("e5_{f}"), Some(format!("e5avx2_{f}").as_str()));
                 }
                 match avx2.try_compile("e5avx2") {

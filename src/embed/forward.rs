@@ -177,7 +177,18 @@ const KEYS: usize = 16;
 /// accumulators; the weighted sum of values accumulates in a [`HEAD`]-wide local array.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn attention(q: &[f32], k: &[f32], v: &[f32], ctx: &mut [f32], start: usize, len: usize, h: usize, scale: f32, kt: &mut Vec<f32>, scores: &mut Vec<f32>) {
+fn attention(
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    ctx: &mut [f32],
+    start: usize,
+    len: usize,
+    h: usize,
+    scale: f32,
+    kt: &mut Vec<f32>,
+    scores: &mut Vec<f32>,
+) {
     let padded = len.div_ceil(KEYS) * KEYS;
     kt.clear();
     kt.resize(HEAD * padded, 0.0);
@@ -279,7 +290,7 @@ fn exp(x: f32) -> f32 {
     let t = x * std::f32::consts::LOG2_E + ROUNDER;
     let n = t - ROUNDER; // round(x · log2 e)
     let r = x - n * 0.693_145_75 - n * 1.428_606_8e-6; // x − n·ln 2 (two parts)
-    // e^r on |r| ≤ ln2/2: Taylor to degree 6
+                                                       // e^r on |r| ≤ ln2/2: Taylor to degree 6
     let p = 1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
     // 2^n: n (two's complement in t's low bits) + 127 into the exponent field
     let two_n = (t.to_bits().wrapping_sub(ROUNDER.to_bits()).wrapping_add(127)) << 23;

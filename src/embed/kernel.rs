@@ -41,7 +41,9 @@ impl QActs {
         self.q.resize(tokens * nin, 0);
         self.d.resize(tokens * nb, 0.0);
         self.corr.resize(tokens * nb, 0);
-        for ((xb, qb), (d, corr)) in x[..tokens * nin].chunks_exact(QK).zip(self.q.chunks_exact_mut(QK)).zip(self.d.iter_mut().zip(self.corr.iter_mut())) {
+        for ((xb, qb), (d, corr)) in
+            x[..tokens * nin].chunks_exact(QK).zip(self.q.chunks_exact_mut(QK)).zip(self.d.iter_mut().zip(self.corr.iter_mut()))
+        {
             let mut m = [0f32; 8];
             for c in xb.chunks_exact(8) {
                 for i in 0..8 {
@@ -120,7 +122,10 @@ impl Kernel {
 impl std::str::FromStr for Kernel {
     type Err = String;
     fn from_str(s: &str) -> Result<Kernel, String> {
-        Kernel::ALL.into_iter().find(|k| k.name() == s).ok_or_else(|| format!("unknown kernel {s:?} (auto, vnni512, vnni256, avx2 or portable)"))
+        Kernel::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| format!("unknown kernel {s:?} (auto, vnni512, vnni256, avx2 or portable)"))
     }
 }
 

@@ -83,7 +83,10 @@ impl Embedder {
                 let kernel = match crate::config::embed_kernel() {
                     Some(k) if k.available() => k,
                     Some(k) => {
-                        tracing::warn!(requested = k.name(), "this CPU cannot run the requested embedding kernel; using the fastest it can");
+                        tracing::warn!(
+                            requested = k.name(),
+                            "this CPU cannot run the requested embedding kernel; using the fastest it can"
+                        );
                         Kernel::best()
                     }
                     None => Kernel::best(),
@@ -204,7 +207,12 @@ impl Embedder {
 
     /// [`Embedder::embed_passages`] with another batch size in tokens (0: one window per
     /// forward pass; the benchmark compares).
-    pub fn embed_passages_with(&self, texts: &[&str], budget: usize, progress: &(dyn Fn(u64, u64) + Sync)) -> Vec<Result<Vec<f32>, EmbedError>> {
+    pub fn embed_passages_with(
+        &self,
+        texts: &[&str],
+        budget: usize,
+        progress: &(dyn Fn(u64, u64) + Sync),
+    ) -> Vec<Result<Vec<f32>, EmbedError>> {
         use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
         /// Passages one thread takes at a time: few enough that all cores stay busy to the end.
         const TAKE: usize = 4;

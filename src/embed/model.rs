@@ -177,7 +177,8 @@ impl Model {
             return None;
         }
         c.u32()?; // version
-        let (hidden, layers, heads, ff, vocab, max_positions, _types) = (c.usize()?, c.usize()?, c.usize()?, c.usize()?, c.usize()?, c.usize()?, c.usize()?);
+        let (hidden, layers, heads, ff, vocab, max_positions, _types) =
+            (c.usize()?, c.usize()?, c.usize()?, c.usize()?, c.usize()?, c.usize()?, c.usize()?);
         let eps = f32::from_bits(c.u32()?);
         // shapes the kernels rely on, and sizes a damaged header cannot blow up
         let sane = |n: usize, max: usize| n > 0 && n <= max;
@@ -197,7 +198,8 @@ impl Model {
         let n_pieces = c.usize()?;
         let (bos, eos, _pad, unk) = (c.u32()?, c.u32()?, c.u32()?, c.u32()?);
         let blob_len = usize::try_from(c.u64()?).ok()?;
-        let offs: Vec<u32> = c.take((n_pieces + 1).checked_mul(4)?)?.chunks_exact(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+        let offs: Vec<u32> =
+            c.take((n_pieces + 1).checked_mul(4)?)?.chunks_exact(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
         let scores = c.f32s(n_pieces)?;
         let blob = c.take(blob_len)?;
         let n_norm = c.usize()?;
@@ -305,7 +307,9 @@ mod tests {
         for v in [384i32, 12, 12, 1536, 250_037, 0, 2] {
             header.extend_from_slice(&v.to_le_bytes()); // zero positions: refused
         }
-        for (name, bytes) in [("empty", Vec::new()), ("magic", b"NOPE and more".to_vec()), ("header", header.clone()), ("cut", header[..20].to_vec())] {
+        for (name, bytes) in
+            [("empty", Vec::new()), ("magic", b"NOPE and more".to_vec()), ("header", header.clone()), ("cut", header[..20].to_vec())]
+        {
             let path = dir.path().join(name);
             std::fs::write(&path, &bytes).expect("write");
             match Model::load(&path) {

@@ -55,7 +55,15 @@ pub struct Tokenizer {
 impl Tokenizer {
     /// Builds the tokenizer from the file's pieces (`offs` into `blob`), their scores and the
     /// normalization entries.
-    pub fn new(bos: u32, eos: u32, unk: u32, offs: &[u32], scores: Vec<f32>, blob: &[u8], norm: HashMap<u32, Vec<u32>>) -> Option<Tokenizer> {
+    pub fn new(
+        bos: u32,
+        eos: u32,
+        unk: u32,
+        offs: &[u32],
+        scores: Vec<f32>,
+        blob: &[u8],
+        norm: HashMap<u32, Vec<u32>>,
+    ) -> Option<Tokenizer> {
         let mut pieces = HashMap::with_capacity_and_hasher(scores.len(), Fnv);
         let mut max_piece_bytes = 1;
         for (i, w) in offs.windows(2).enumerate() {
