@@ -184,8 +184,8 @@ pub mod x86 {
     /// Checks the shapes once so the kernels' raw-pointer reads stay in bounds.
     fn shapes_ok(w: &QMatrix, a: &QActs, bias: &[f32], out: &[f32]) -> bool {
         w.nin == a.nin
-            && w.nout % ROWS == 0
-            && w.nin % QK == 0
+            && w.nout.is_multiple_of(ROWS)
+            && w.nin.is_multiple_of(QK)
             && w.weights.len() == w.nout * w.nin
             && w.scales.len() == w.nout * w.nin / QK
             && a.q.len() >= a.tokens * a.nin

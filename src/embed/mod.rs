@@ -220,7 +220,9 @@ impl Embedder {
         let next = AtomicUsize::new(0);
         let total = texts.len() as u64;
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, texts.len().div_ceil(TAKE).max(1));
-        let mut parts: Vec<(usize, Vec<Result<Vec<f32>, EmbedError>>)> = std::thread::scope(|s| {
+        /// Results of the passages from an index on.
+        type Part = (usize, Vec<Result<Vec<f32>, EmbedError>>);
+        let mut parts: Vec<Part> = std::thread::scope(|s| {
             let workers: Vec<_> = (0..threads)
                 .map(|_| {
                     s.spawn(|| {

@@ -41,7 +41,7 @@ impl QMatrix {
     /// Expands Q4_0 rows (`nout · nin/32` blocks of 18 bytes).
     fn expand(raw: &[u8], nout: usize, nin: usize) -> Option<QMatrix> {
         let nb = nin / QK;
-        if nout % ROWS != 0 || nin % QK != 0 || raw.len() < nout * nb * 18 {
+        if !nout.is_multiple_of(ROWS) || !nin.is_multiple_of(QK) || raw.len() < nout * nb * 18 {
             return None;
         }
         let mut weights = vec![0u8; nout * nin];
@@ -186,8 +186,8 @@ impl Model {
             || !sane(heads, 64)
             || hidden != heads * super::forward::HEAD
             || !sane(ff, 1 << 16)
-            || ff % QK != 0
-            || ff % ROWS != 0
+            || !ff.is_multiple_of(QK)
+            || !ff.is_multiple_of(ROWS)
             || !sane(layers, 256)
             || !sane(vocab, 1 << 24)
             || !(3..=1 << 16).contains(&max_positions)
@@ -221,9 +221,7 @@ impl Model {
             c.take(1)?; // dtype
             c.u32()?; // element count
             let (off, len) = (usize::try_from(c.u64()?).ok()?, usize::try_from(c.u64()?).ok()?);
-            if raw.get(off..off.checked_add(len)?).is_none() {
-                return None;
-            }
+            raw.get(off..off.checked_add(len)?)?;
             dir.insert(name, off..off + len);
         }
         let bytes = |name: &str| dir.get(name).map(|r| &raw[r.clone()]);
