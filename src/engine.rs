@@ -314,7 +314,13 @@ impl Engine {
         let trace = self.trace(question)?;
         let calibration = Calibration::shipped();
         let answer = decide(trace.composed, &trace.signals, &self.config.policy, calibration);
-        tracing::debug!(question = trace.question, answered = answer.answered, citations = answer.citations.len(), confidence = answer.confidence, "asked");
+        tracing::debug!(
+            question = trace.question,
+            answered = answer.answered,
+            citations = answer.citations.len(),
+            confidence = answer.confidence,
+            "asked"
+        );
         Ok((answer, trace.hits))
     }
 

@@ -40,6 +40,10 @@ enum Command {
         /// Print the Discord answer card the bot would send (embed and buttons, as JSON).
         #[arg(long, conflicts_with = "json")]
         discord: bool,
+        /// Also show why: the answer decision's probability and the best candidate sentences
+        /// with the sentence model's probabilities.
+        #[arg(long)]
+        explain: bool,
     },
     /// Run the Discord bot (settings from the environment and .env; see .env.example).
     Serve,
@@ -194,9 +198,17 @@ fn run(cli: Cli) -> Result<()> {
     let cfg = config(&cli);
     let mut out = std::io::stdout().lock();
     match &cli.command {
-        Command::Ask { question, json, discord } => {
+        Command::Ask { question, json, discord, explain } => {
             let engine = open(cfg)?;
             let answer = engine.ask(question)?;
+            if *explain {
+                let trace = engine.trace(question)?;
+                let sentence = &isnad::answer::model::Calibration::shipped().sentence;
+                eprintln!("decision: probability {:.3} (answered: {})", answer.confidence, answer.answered);
+                for c in trace.composed.candidates.iter().take(8) {
+                    eprintln!("{:.3}  {}  {}", sentence.probability(&c.features), c.document, c.quote.chars().take(90).collect::<String>());
+                }
+            }
             if *discord {
                 serde_json::to_writer_pretty(&mut out, &isnad::discord::render::answer_card(&answer, false))?;
                 writeln!(out)?;
@@ -416,7 +428,15 @@ fn run(cli: Cli) -> Result<()> {
                 sets_label(&sets),
                 env!("CARGO_PKG_VERSION")
             );
-            let opts = isnad::eval::calibrate::Options { sets, every: *every, offset: *offset, precision: *precision, lambda: *lambda, made_by, examples: examples.clone() };
+            let opts = isnad::eval::calibrate::Options {
+                sets,
+                every: *every,
+                offset: *offset,
+                precision: *precision,
+                lambda: *lambda,
+                made_by,
+                examples: examples.clone(),
+            };
             let (calibration, report) = isnad::eval::calibrate::run(&opts, &cfg)?;
             let text = serde_json::to_string_pretty(&calibration)? + "\n";
             match path {
@@ -448,13 +468,21 @@ fn run(cli: Cli) -> Result<()> {
                     writeln!(out)?;
                 } else {
                     writeln!(out, "{} folders{}", r.folders, if *no_abstention { " (abstention off: a diagnostic)" } else { "" })?;
-                    writeln!(out, "| language | in scope | answered | right quote first | right paragraph first | off-topic | off-topic answered |")?;
+                    writeln!(
+                        out,
+                        "| language | in scope | answered | right quote first | right paragraph first | off-topic | off-topic answered |"
+                    )?;
                     writeln!(out, "|---|---|---|---|---|---|---|")?;
                     for (lang, row) in &r.by_language {
                         writeln!(
                             out,
                             "| {lang} | {} | {:.3} | {:.3} | {:.3} | {} | {:.3} |",
-                            row.in_scope, row.answered, row.right_quote_first, row.right_paragraph_first, row.out_of_scope, row.answered_out_of_scope
+                            row.in_scope,
+                            row.answered,
+                            row.right_quote_first,
+                            row.right_paragraph_first,
+                            row.out_of_scope,
+                            row.answered_out_of_scope
                         )?;
                     }
                 }

@@ -338,7 +338,11 @@ async fn clicks_are_acknowledged_before_the_search_queue() {
         clicks.push(click(&fake, MEMBER_ID, MEMBER_PERMS, verdict, &m).await.0);
     }
     let answers = |f: &FakeDiscord| {
-        f.requests().iter().skip(start).filter(|r| r.path.starts_with(&format!("/webhooks/{BOT_ID}/itoken-")) && r.body["embeds"][0]["footer"].is_object()).count()
+        f.requests()
+            .iter()
+            .skip(start)
+            .filter(|r| r.path.starts_with(&format!("/webhooks/{BOT_ID}/itoken-")) && r.body["embeds"][0]["footer"].is_object())
+            .count()
     };
     assert!(fake.wait_until(STEP, |f| answers(f) >= n).await, "not every question was answered");
     let requests = fake.requests();
@@ -388,7 +392,8 @@ async fn ask_isnad_on_a_message_answers_it_publicly_or_privately() {
     let id = fake.next_id();
     let after = fake.requests().len();
     fake.dispatch("INTERACTION_CREATE", message_command(id, MODERATOR_ID, MODERATOR_PERMS, "Ask isnad (private)", target));
-    let card = fake.wait_for(after, STEP, |r| r.path.starts_with(&format!("/webhooks/{BOT_ID}/itoken-{id}"))).await.expect("private answer");
+    let card =
+        fake.wait_for(after, STEP, |r| r.path.starts_with(&format!("/webhooks/{BOT_ID}/itoken-{id}"))).await.expect("private answer");
     assert_eq!(card.body["flags"].as_u64().unwrap_or(0) & 64, 64, "{}", card.body);
     assert_quotes_verbatim(embed(&card.body));
     let buttons = card.body["components"][0]["components"].as_array().unwrap();
@@ -424,8 +429,13 @@ async fn settings_shape_where_and_how_the_bot_answers_and_survive_a_restart() {
     assert!(!bot.data.join("settings.json").exists(), "a member changed the settings");
 
     // a moderator: private by default, only in CHANNEL_ID
-    let (id, after) =
-        settings(&fake, MODERATOR_ID, MODERATOR_PERMS, "set", &[("private_answers", 5, json!(true)), ("add_channel", 7, json!(CHANNEL_ID.to_string()))]);
+    let (id, after) = settings(
+        &fake,
+        MODERATOR_ID,
+        MODERATOR_PERMS,
+        "set",
+        &[("private_answers", 5, json!(true)), ("add_channel", 7, json!(CHANNEL_ID.to_string()))],
+    );
     let r = callback(&fake, id, after).await;
     assert_eq!(r.body["data"]["flags"], 64, "{}", r.body);
     let shown = r.body["data"]["embeds"][0].to_string();
@@ -510,7 +520,8 @@ async fn source_link_button_when_the_source_is_a_web_address() {
 async fn documents_are_counted_and_recorded_once() {
     let (fake, bot, _) = start(&[]).await;
     let mut checked = 0;
-    for question in ["how many member states?", "كم عدد الدول الأعضاء؟", "من هو القائد العسكري للتحالف؟"] {
+    for question in ["how many member states?", "كم عدد الدول الأعضاء؟", "من هو القائد العسكري للتحالف؟"]
+    {
         let m = answer_message(&fake, question).await;
         let (id, after) = click(&fake, MEMBER_ID, MEMBER_PERMS, "isnad:up", &m).await;
         assert!(click_outcome(&fake, id, after).await.contains("recorded"));
@@ -889,8 +900,11 @@ async fn watcher_stays_idle_until_a_real_change() {
     assert_eq!(refreshes(&bot), 1, "only the /reindex refreshed; log:\n{}", bot.log_text());
     assert!(!bot.log_text().contains("knowledge folder changed"), "{}", bot.log_text());
 
-    std::fs::write(bot.knowledge.join("garden.md"), "---\ntitle: Garden notes\nlanguage: en\n---\nThe invented garden has eleven pear trees.\n")
-        .unwrap();
+    std::fs::write(
+        bot.knowledge.join("garden.md"),
+        "---\ntitle: Garden notes\nlanguage: en\n---\nThe invented garden has eleven pear trees.\n",
+    )
+    .unwrap();
     assert!(fake.wait_until(STEP, |_| refreshes(&bot) >= 2).await, "the change was not picked up; log:\n{}", bot.log_text());
     tokio::time::sleep(Duration::from_secs(4)).await;
     assert_eq!(refreshes(&bot), 2, "one change, one refresh; log:\n{}", bot.log_text());
@@ -927,7 +941,10 @@ async fn echoes_and_logs_keep_no_mentions_or_question_text() {
     let (fake, bot, _) = start(&[]).await;
     let (_, followup) = ask_slash(&fake, &format!("@everyone <@&777> <@{MEMBER_ID}> @here كم عدد الدول الأعضاء؟"), false).await;
     let footer = embed(&followup.body)["footer"]["text"].as_str().unwrap().to_owned();
-    assert!(footer.contains("كم عدد الدول") && !footer.contains("@everyone") && !footer.contains("@here") && !footer.contains("<@"), "{footer}");
+    assert!(
+        footer.contains("كم عدد الدول") && !footer.contains("@everyone") && !footer.contains("@here") && !footer.contains("<@"),
+        "{footer}"
+    );
     assert_no_pings(&followup.body);
 
     let id = fake.next_id();
@@ -1072,7 +1089,10 @@ async fn slash_burst_benchmark() {
     let mut acks: Vec<f64> = clicks
         .iter()
         .filter_map(|(id, t0)| {
-            requests.iter().find(|r| r.path.starts_with(&format!("/interactions/{id}/"))).map(|r| r.at.duration_since(*t0).as_secs_f64() * 1000.0)
+            requests
+                .iter()
+                .find(|r| r.path.starts_with(&format!("/interactions/{id}/")))
+                .map(|r| r.at.duration_since(*t0).as_secs_f64() * 1000.0)
         })
         .collect();
     let acked = acks.len();

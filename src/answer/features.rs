@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 /// Features of one candidate sentence, in order.
-pub const SENTENCE: [&str; 13] = [
+pub const SENTENCE: [&str; 17] = [
     "coverage",         // share of the question's weight in the sentence
     "passage_coverage", // … in its passage
     "passage_score",    // the passage's retrieval score over the best passage's
@@ -19,6 +19,10 @@ pub const SENTENCE: [&str; 13] = [
     "length",           // ln(1 + words)
     "points_back",      // opens with a word pointing back to the sentence before
     "first_in_passage", // the first sentence of its passage
+    "count_anchored",   // value_anchored, for "how many" questions
+    "person_anchored",  // value_anchored, for "who" questions
+    "time_type",        // answer_type, for "when" questions
+    "place_type",       // answer_type, for "where" questions
 ];
 
 /// Features of the answer decision, in order.
@@ -40,7 +44,7 @@ pub const ANSWER: [&str; 18] = [
     "english_coverage",
     "english_cosine",
     "english_standout",
-    "agreement",       // the best lexical passage is the best dense one (1), among its top 3 (0.5)
+    "agreement", // the best lexical passage is the best dense one (1), among its top 3 (0.5)
 ];
 
 /// What retrieval knows about a question before any sentence is chosen.

@@ -171,7 +171,11 @@ pub fn compose(
     calibration: &model::Calibration,
 ) -> Composed {
     let weight = Weights { concepts, weights, total: weights.iter().sum() };
-    let nothing = |coverage| Composed { answer: Answer::abstain(question, kind, coverage), chosen: features::Chosen::default(), candidates: Vec::new() };
+    let nothing = |coverage| Composed {
+        answer: Answer::abstain(question, kind, coverage),
+        chosen: features::Chosen::default(),
+        candidates: Vec::new(),
+    };
     if hits.is_empty() || weight.total <= 0.0 {
         return nothing(0.0);
     }
@@ -207,6 +211,8 @@ pub fn compose(
             let reading = short::Reading::new(analyzer, sentence, &query_terms);
             let value = reading.value(kind);
             let on = |b: bool| f32::from(u8::from(b));
+            let anchored = value.as_ref().is_some_and(|v| v.anchored);
+            let answer_type = reading.answer_type(kind);
             let features = vec![
                 cov,
                 passage_cov,
@@ -214,13 +220,17 @@ pub fn compose(
                 1.0 / (1.0 + rank as f32),
                 0.0, // cosine_scaled, below
                 0.0, // cosine_gap, below
-                on(value.as_ref().is_some_and(|v| v.anchored)),
+                on(anchored),
                 on(value.as_ref().is_some_and(|v| !v.anchored)),
-                reading.answer_type(kind),
+                answer_type,
                 reading.proximity(concepts.len()),
                 (1.0 + reading.len() as f32).ln(),
                 on(points_back(analyzer, sentence)),
                 on(si == 0),
+                on(anchored && kind == QuestionKind::Count),
+                on(anchored && kind == QuestionKind::Person),
+                if kind == QuestionKind::Time { answer_type } else { 0.0 },
+                if kind == QuestionKind::Place { answer_type } else { 0.0 },
             ];
             let cos = sentence_cos(hit, si).unwrap_or(0.0);
             candidates.push(Candidate {
@@ -292,7 +302,8 @@ pub fn compose(
     let mut values: Vec<(&ShortValue, Vec<&str>, usize)> = Vec::new(); // (value, documents, first citation)
     for (i, c) in citations.iter().enumerate() {
         let Some(v) = &c.value else { continue };
-        if !values.is_empty() && !(compare_across_documents && v.anchored) {
+        // a short answer is the first quote's; only a count is compared across documents
+        if i > 0 && !(compare_across_documents && v.anchored) {
             continue;
         }
         let doc = c.document.as_str();
@@ -325,8 +336,17 @@ pub fn compose(
         reordered.extend(citations.iter().enumerate().filter(|(i, _)| !order.contains(i)).map(|(_, c)| c.clone()));
         citations = reordered;
     }
-    let answer =
-        Answer { question: question.to_owned(), answered: true, answer, citations, kind, sources_differ, coverage: best_coverage, standout: None, confidence: 0.0 };
+    let answer = Answer {
+        question: question.to_owned(),
+        answered: true,
+        answer,
+        citations,
+        kind,
+        sources_differ,
+        coverage: best_coverage,
+        standout: None,
+        confidence: 0.0,
+    };
     Composed { answer, chosen, candidates: traces }
 }
 

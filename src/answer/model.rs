@@ -51,7 +51,8 @@ impl Logistic {
         }
         let mean: Vec<f64> = mean.iter().map(|m| m / total).collect();
         let scale: Vec<f64> = (0..d).map(|i| (sq[i] / total - mean[i] * mean[i]).max(0.0).sqrt().max(1e-3)).collect();
-        let z: Vec<Vec<f64>> = rows.iter().map(|(x, _, _)| (0..d).map(|i| (f64::from(x[i]) - mean[i]) / scale[i]).chain([1.0]).collect()).collect();
+        let z: Vec<Vec<f64>> =
+            rows.iter().map(|(x, _, _)| (0..d).map(|i| (f64::from(x[i]) - mean[i]) / scale[i]).chain([1.0]).collect()).collect();
         // parameters: d weights then the bias
         let mut beta = vec![0f64; d + 1];
         for _ in 0..50 {
@@ -164,7 +165,8 @@ impl Calibration {
     pub fn shipped() -> &'static Calibration {
         static SHIPPED: std::sync::OnceLock<Calibration> = std::sync::OnceLock::new();
         SHIPPED.get_or_init(|| {
-            let c: Calibration = serde_json::from_str(include_str!("decision.json")).unwrap_or_else(|e| panic!("answer/decision.json: {e}"));
+            let c: Calibration =
+                serde_json::from_str(include_str!("decision.json")).unwrap_or_else(|e| panic!("answer/decision.json: {e}"));
             assert_eq!(c.sentence.features, super::features::SENTENCE, "decision.json: sentence features differ from the code's");
             assert_eq!(c.answer.features, super::features::ANSWER, "decision.json: answer features differ from the code's");
             assert_eq!(c.answer_lexical.features, super::features::ANSWER, "decision.json: answer features differ from the code's");

@@ -59,9 +59,10 @@ impl<'q> Reading<'q> {
                 numbers(w).iter().any(|&(v, at, _)| (100..=2100).contains(&v) && w[at].norm.chars().all(|c| c.is_ascii_digit()))
                     || w.iter().enumerate().any(|(i, x)| !self.matches[i] && lang::contains(List::Time, &x.norm))
             }
-            QuestionKind::Place => w.iter().enumerate().any(|(i, x)| {
-                lang::contains(List::Place, &x.norm) && (free(i + 1) || (i + 2 < w.len() && w[i + 1].stop && free(i + 2)))
-            }),
+            QuestionKind::Place => w
+                .iter()
+                .enumerate()
+                .any(|(i, x)| lang::contains(List::Place, &x.norm) && (free(i + 1) || (i + 2 < w.len() && w[i + 1].stop && free(i + 2)))),
             QuestionKind::Person => {
                 person(self.quote, w, &self.matches).is_some()
                     || w.windows(2).enumerate().any(|(i, p)| {
@@ -154,14 +155,17 @@ fn count(quote: &str, words: &[Word], matches: &[bool]) -> Option<ShortValue> {
     }
     let (near, from, to, value) = best?;
     let (at, used) = found.iter().find(|f| f.0 == value && f.1 >= from && f.1 <= to).map_or((from, 1), |f| (f.1, f.2));
-    // the number in digits, then its noun as written: the question's word right after the
-    // number, else the first of those before it, the head of its phrase (`وأعضاء التحالف ال
-    // 39` reads "39 أعضاء"), else the
-    // word the number counts
-    let noun = (at + used..=to)
+    // the number in digits, then its noun as written: the question's word after the number,
+    // else the word right after it (what it counts), else — for a number written after its noun
+    // (`وأعضاء التحالف ال 39` reads "39 أعضاء") — the first question word before it
+    let after = at + used;
+    let joined_after = words.get(after).is_some_and(|n| !n.stop && quote[words[after - 1].to..n.from].chars().all(char::is_whitespace));
+    // a number written after its noun carries a detached article (`… ال 39`)
+    let trails_its_noun = at > 0 && words[at - 1].norm == "ال";
+    let noun = (after..=to)
         .find(|&j| matches[j])
+        .or_else(|| (joined_after && !trails_its_noun).then_some(after))
         .or_else(|| (from..at).find(|&j| matches[j]))
-        .or_else(|| (to > at + used - 1).then_some(at + used))
         .map(|j| without_conjunction(&quote[words[j].from..words[j].to]));
     let display = match noun {
         Some(n) => format!("{value} {n}"),
@@ -337,8 +341,14 @@ mod tests {
 
     #[test]
     fn place_takes_the_words_after_a_preposition() {
-        assert_eq!(short(QuestionKind::Place, "Where did the fleet anchor?", "The fleet anchored at Port Vela, then left.").as_deref(), Some("Port Vela"));
-        assert_eq!(short(QuestionKind::Place, "أين رسا الأسطول؟", "رسا الأسطول في ميناء الواحة الكبير، ثم غادر").as_deref(), Some("ميناء الواحة الكبير"));
+        assert_eq!(
+            short(QuestionKind::Place, "Where did the fleet anchor?", "The fleet anchored at Port Vela, then left.").as_deref(),
+            Some("Port Vela")
+        );
+        assert_eq!(
+            short(QuestionKind::Place, "أين رسا الأسطول؟", "رسا الأسطول في ميناء الواحة الكبير، ثم غادر").as_deref(),
+            Some("ميناء الواحة الكبير")
+        );
     }
 
     #[test]

@@ -3,13 +3,13 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use notify_debouncer_mini::notify;
 use poise::serenity_prelude as serenity;
 use serenity::{
     ButtonStyle, ComponentInteraction, CreateActionRow, CreateAllowedMentions, CreateButton, CreateEmbed, CreateEmbedFooter,
     CreateInteractionResponse, CreateInteractionResponseFollowup, CreateInteractionResponseMessage, CreateMessage, FullEvent,
     GatewayIntents, Interaction, Message, ReactionType,
 };
-use notify_debouncer_mini::notify;
 use tracing::{debug, error, info, warn};
 
 use super::deliver;
@@ -361,11 +361,13 @@ async fn answer_message(ctx: Context<'_>, message: &Message, private: bool) -> R
         .nonce(serenity::Nonce::String(nonce))
         .enforce_nonce(true);
     let http = ctx.serenity_context().http.clone();
-    let text = match deliver::with_retries("answer to a message", deliver::Repeat::Safe, || message.channel_id.send_message(&http, post.clone())).await
-    {
-        Ok(_) => "Answered below the message.",
-        Err(_) => "I could not post the answer in this channel (I may lack Send Messages here).",
-    };
+    let text =
+        match deliver::with_retries("answer to a message", deliver::Repeat::Safe, || message.channel_id.send_message(&http, post.clone()))
+            .await
+        {
+            Ok(_) => "Answered below the message.",
+            Err(_) => "I could not post the answer in this channel (I may lack Send Messages here).",
+        };
     ctx.send(text_reply(text)).await?;
     Ok(())
 }
@@ -497,9 +499,7 @@ fn log_refresh(report: &RefreshReport) {
 async fn on_error(e: poise::FrameworkError<'_, Data, BoxError>) {
     use poise::FrameworkError as F;
     let (ctx, text) = match e {
-        F::CooldownHit { remaining_cooldown, ctx, .. } => {
-            (ctx, wait_text(remaining_cooldown))
-        }
+        F::CooldownHit { remaining_cooldown, ctx, .. } => (ctx, wait_text(remaining_cooldown)),
         F::MissingUserPermissions { ctx, .. } => (ctx, "Only members with the Manage Server permission can do that.".to_owned()),
         F::GuildOnly { ctx, .. } => (ctx, "This command works in a server, not in direct messages.".to_owned()),
         F::UnknownCommand { .. } => {

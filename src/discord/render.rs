@@ -148,7 +148,8 @@ pub fn source_url(source: &str) -> Option<&str> {
 pub fn with_source_link(mut card: Card, answer: &Answer, documents: &[crate::index::DocumentInfo]) -> Card {
     if answer.answered {
         let first = answer.citations.first().map(|c| c.document.as_str());
-        card.buttons.source = documents.iter().find(|d| Some(d.id.as_str()) == first).and_then(|d| source_url(&d.source)).map(str::to_owned);
+        card.buttons.source =
+            documents.iter().find(|d| Some(d.id.as_str()) == first).and_then(|d| source_url(&d.source)).map(str::to_owned);
     }
     card
 }
@@ -310,7 +311,8 @@ pub fn settings_card(settings: &crate::discord::settings::GuildSettings, message
     } else {
         "every message in those channels is a question — but I run without the Message Content intent, so I only see messages that mention me".to_owned()
     };
-    let private = if settings.private_answers { "private unless the asker chooses otherwise" } else { "public unless the asker chooses private" };
+    let private =
+        if settings.private_answers { "private unless the asker chooses otherwise" } else { "public unless the asker chooses private" };
     Card {
         title: "Settings for this server".into(),
         description: String::new(),
@@ -494,7 +496,12 @@ mod tests {
     #[test]
     fn documents_in_all_counts_each_document_once_however_the_citations_interleave() {
         let a = answer(
-            vec![citation("a.md", "one", None), citation("b.md", "two", None), citation("a.md", "three", None), citation("c.md", "four", None)],
+            vec![
+                citation("a.md", "one", None),
+                citation("b.md", "two", None),
+                citation("a.md", "three", None),
+                citation("c.md", "four", None),
+            ],
             false,
         );
         let card = answer_card(&a, false);

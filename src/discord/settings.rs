@@ -73,7 +73,9 @@ impl Settings {
     pub fn open(path: impl Into<PathBuf>) -> Result<Settings> {
         let path = path.into();
         let file = match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| SettingsError::Damaged { path: path.clone(), reason: e.to_string() })?,
+            Ok(bytes) => {
+                serde_json::from_slice(&bytes).map_err(|e| SettingsError::Damaged { path: path.clone(), reason: e.to_string() })?
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => File::default(),
             Err(e) => return Err(SettingsError::Io { path, source: e }),
         };

@@ -115,36 +115,36 @@ fn gather(opts: &Options, base: &Config) -> Result<(Vec<Example>, Vec<String>)> 
     lexical.dense = false;
     let runs = [(base, ""), (&lexical, " lexical")];
     for set in &opts.sets {
-      for (base, mode) in runs {
-        let name = format!("{}{mode}", set_name(set));
-        let squad = read_squad(&set.file)?;
-        let parallel = read_parallel(&split(set))?;
-        // whole
-        let group = groups.len();
-        groups.push(format!("{name} whole"));
-        {
-            let (tmp, cases) = write_squad_knowledge(&squad, parallel.as_ref(), |_| true)?;
-            let engine = open_squad_engine(base, tmp.path())?;
-            for case in cases.iter().skip(opts.offset).step_by(opts.every.max(1)) {
-                collect(&engine, case, group, &mut examples)?;
+        for (base, mode) in runs {
+            let name = format!("{}{mode}", set_name(set));
+            let squad = read_squad(&set.file)?;
+            let parallel = read_parallel(&split(set))?;
+            // whole
+            let group = groups.len();
+            groups.push(format!("{name} whole"));
+            {
+                let (tmp, cases) = write_squad_knowledge(&squad, parallel.as_ref(), |_| true)?;
+                let engine = open_squad_engine(base, tmp.path())?;
+                for case in cases.iter().skip(opts.offset).step_by(opts.every.max(1)) {
+                    collect(&engine, case, group, &mut examples)?;
+                }
             }
-        }
-        // half: off-topic questions
-        let group = groups.len();
-        groups.push(format!("{name} half (off-topic)"));
-        {
-            let (tmp, cases) = write_squad_knowledge(&squad, parallel.as_ref(), |ai| ai % 2 == 0)?;
-            let engine = open_squad_engine(base, tmp.path())?;
-            for case in cases.iter().skip(opts.offset).step_by(opts.every.max(1)).filter(|c| !c.in_scope) {
-                collect(&engine, case, group, &mut examples)?;
+            // half: off-topic questions
+            let group = groups.len();
+            groups.push(format!("{name} half (off-topic)"));
+            {
+                let (tmp, cases) = write_squad_knowledge(&squad, parallel.as_ref(), |ai| ai % 2 == 0)?;
+                let engine = open_squad_engine(base, tmp.path())?;
+                for case in cases.iter().skip(opts.offset).step_by(opts.every.max(1)).filter(|c| !c.in_scope) {
+                    collect(&engine, case, group, &mut examples)?;
+                }
             }
+            // folders
+            let group = groups.len();
+            groups.push(format!("{name} folders"));
+            for_each_folder(&set.file, &split(set), base, |engine, case| collect(engine, case, group, &mut examples))?;
+            tracing::info!(set = %name, examples = examples.len(), "calibration data collected");
         }
-        // folders
-        let group = groups.len();
-        groups.push(format!("{name} folders"));
-        for_each_folder(&set.file, &split(set), base, |engine, case| collect(engine, case, group, &mut examples))?;
-        tracing::info!(set = %name, examples = examples.len(), "calibration data collected");
-      }
     }
     Ok((examples, groups))
 }

@@ -351,4 +351,3 @@ pub(crate) fn write_squad_knowledge(
     }
     Ok((tmp, cases))
 }
-
