@@ -520,7 +520,7 @@ async fn source_link_button_when_the_source_is_a_web_address() {
 async fn documents_are_counted_and_recorded_once() {
     let (fake, bot, _) = start(&[]).await;
     let mut checked = 0;
-    for question in ["how many member states?", "كم عدد الدول الأعضاء؟", "من هو القائد العسكري للتحالف؟"]
+    for question in ["how many member states?", "كم عدد الدول الأعضاء؟", "من هو القائد العسكري للتحالف؟", "الحرب الدولية على التطرف"]
     {
         let m = answer_message(&fake, question).await;
         let (id, after) = click(&fake, MEMBER_ID, MEMBER_PERMS, "isnad:up", &m).await;
