@@ -40,23 +40,39 @@ impl Config {
         }
     }
 
-    /// Defaults, overridden by `ISNAD_KNOWLEDGE_DIR`, `ISNAD_DATA_DIR`, `ISNAD_STEMMER`,
-    /// `ISNAD_ANSWER_PRECISION`. Without `ISNAD_KNOWLEDGE_DIR`, `./knowledge` is used when it exists,
-    /// else the `knowledge/` folder shipped with the source (the embedded default).
-    pub fn from_env() -> Config {
-        let knowledge = std::env::var_os("ISNAD_KNOWLEDGE_DIR").map(PathBuf::from).unwrap_or_else(default_knowledge_dir);
-        let data = std::env::var_os("ISNAD_DATA_DIR").map(PathBuf::from).unwrap_or_else(|| default_data_dir(&knowledge));
+    /// Defaults, overridden by `ISNAD_KNOWLEDGE_DIR` (default `./knowledge`, relative to the
+    /// working directory), `ISNAD_DATA_DIR`, `ISNAD_STEMMER`, `ISNAD_DENSE`,
+    /// `ISNAD_ANSWER_PRECISION`. A value that cannot be used is an error naming the variable.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Same as [`Config::from_env`] over any variable lookup (tests).
+    pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let invalid =
+            |name: &'static str, value: &str, reason: &str| ConfigError::Invalid { name, value: value.into(), reason: reason.into() };
+        let knowledge = var("ISNAD_KNOWLEDGE_DIR").filter(|v| !v.is_empty()).map_or_else(|| PathBuf::from("knowledge"), PathBuf::from);
+        let data = var("ISNAD_DATA_DIR").filter(|v| !v.is_empty()).map_or_else(|| default_data_dir(&knowledge), PathBuf::from);
         let mut c = Config::new(knowledge, data);
-        if let Some(s) = std::env::var("ISNAD_STEMMER").ok().and_then(|s| s.parse().ok()) {
-            c.stemmer = s;
+        if let Some(v) = var("ISNAD_STEMMER").filter(|v| !v.is_empty()) {
+            c.stemmer = v.parse().map_err(|_| invalid("ISNAD_STEMMER", &v, "expected light, snowball or none"))?;
         }
-        if std::env::var("ISNAD_DENSE").is_ok_and(|v| v == "0" || v == "false") {
-            c.dense = false;
+        if let Some(v) = var("ISNAD_DENSE").filter(|v| !v.is_empty()) {
+            c.dense = match v.trim() {
+                "1" | "true" | "on" | "yes" => true,
+                "0" | "false" | "off" | "no" => false,
+                _ => return Err(invalid("ISNAD_DENSE", &v, "expected 1 or 0")),
+            };
         }
-        if let Some(v) = std::env::var("ISNAD_ANSWER_PRECISION").ok().and_then(|s| s.parse::<f32>().ok()) {
-            c.policy.precision = v.clamp(0.0, 1.0);
+        if let Some(v) = var("ISNAD_ANSWER_PRECISION").filter(|v| !v.is_empty()) {
+            c.policy.precision = v
+                .trim()
+                .parse::<f32>()
+                .ok()
+                .filter(|p| (0.0..=1.0).contains(p))
+                .ok_or_else(|| invalid("ISNAD_ANSWER_PRECISION", &v, "expected a number from 0 to 1"))?;
         }
-        c
+        Ok(c)
     }
 
     /// Where the index generations live.
@@ -65,17 +81,15 @@ impl Config {
     }
 }
 
-fn default_knowledge_dir() -> PathBuf {
-    let local = PathBuf::from("knowledge");
-    if local.is_dir() {
-        local
-    } else {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge")
-    }
+/// Why the engine's settings cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{name}={value:?}: {reason}")]
+    Invalid { name: &'static str, value: String, reason: String },
 }
 
 /// `.isnad/` beside the knowledge folder.
-fn default_data_dir(knowledge: &Path) -> PathBuf {
+pub fn default_data_dir(knowledge: &Path) -> PathBuf {
     knowledge.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).join(".isnad")
 }
 
@@ -212,6 +226,25 @@ fn parse_shards(v: &str) -> Result<(u32, u32, u32), BotConfigError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn engine_settings_reject_bad_values_by_name() {
+        let with = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
+        };
+        let c = super::Config::from_lookup(with(&[])).expect("defaults");
+        assert_eq!(c.knowledge_dir, std::path::PathBuf::from("knowledge"), "relative to the working directory");
+        let c = super::Config::from_lookup(with(&[("ISNAD_ANSWER_PRECISION", "0.75"), ("ISNAD_DENSE", "0")])).expect("valid");
+        assert_eq!(c.policy.precision, 0.75);
+        assert!(!c.dense);
+        for (name, value) in
+            [("ISNAD_ANSWER_PRECISION", "1.5"), ("ISNAD_ANSWER_PRECISION", "high"), ("ISNAD_DENSE", "maybe"), ("ISNAD_STEMMER", "porter")]
+        {
+            let pairs: &'static [(&'static str, &'static str)] = Box::leak(Box::new([(name, value)]));
+            let err = super::Config::from_lookup(with(pairs)).expect_err(value).to_string();
+            assert!(err.contains(name) && err.contains(value), "{err}");
+        }
+    }
+
     use super::*;
 
     fn lookup<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {

@@ -158,12 +158,12 @@ fn main() {
     }
 }
 
-fn config(cli: &Cli) -> Config {
-    let mut c = Config::from_env();
+fn config(cli: &Cli) -> Result<Config> {
+    let mut c = Config::from_env()?;
     if let Some(k) = &cli.knowledge {
         c.knowledge_dir = k.clone();
         if cli.data.is_none() && std::env::var_os("ISNAD_DATA_DIR").is_none() {
-            c.data_dir = k.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new(".")).join(".isnad");
+            c.data_dir = isnad::config::default_data_dir(k);
         }
     }
     if let Some(d) = &cli.data {
@@ -172,7 +172,7 @@ fn config(cli: &Cli) -> Config {
     if let Some(s) = cli.stemmer {
         c.stemmer = s;
     }
-    c
+    Ok(c)
 }
 
 fn progress_bar() -> ProgressBar {
@@ -195,7 +195,7 @@ fn open(cfg: Config) -> Result<Engine> {
 }
 
 fn run(cli: Cli) -> Result<()> {
-    let cfg = config(&cli);
+    let cfg = config(&cli)?;
     let mut out = std::io::stdout().lock();
     match &cli.command {
         Command::Ask { question, json, discord, explain } => {
