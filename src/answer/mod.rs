@@ -208,7 +208,7 @@ pub fn compose(
             }
             let sentence = &hit.text[rel.clone()];
             let cov = weight.coverage(std::iter::once(&term_sets[set]));
-            let reading = short::Reading::new(analyzer, sentence, &query_terms);
+            let reading = short::Reading::new(analyzer, sentence, &query_terms, concepts.len());
             let value = reading.value(kind);
             let on = |b: bool| f32::from(u8::from(b));
             let anchored = value.as_ref().is_some_and(|v| v.anchored);

@@ -25,21 +25,26 @@ pub(super) struct Reading<'q> {
     matches: Vec<bool>,
     /// Stem of each matched word (for counting distinct question words).
     stems: Vec<String>,
+    /// How many things the question asks about.
+    concepts: usize,
 }
 
 impl<'q> Reading<'q> {
-    pub(super) fn new(analyzer: &Analyzer, quote: &'q str, query_terms: &HashSet<&str>) -> Reading<'q> {
+    pub(super) fn new(analyzer: &Analyzer, quote: &'q str, query_terms: &HashSet<&str>, concepts: usize) -> Reading<'q> {
         let words = analyzer.words(quote);
         let stems: Vec<String> = words.iter().map(|w| analyzer.stem(&w.norm)).collect();
         let matches = words.iter().zip(&stems).map(|(w, s)| !w.stop && query_terms.contains(s.as_str())).collect();
-        Reading { quote, words, matches, stems }
+        Reading { quote, words, matches, stems, concepts }
     }
 
     /// The short answer for the question's kind, if the sentence holds one.
     pub(super) fn value(&self, kind: QuestionKind) -> Option<ShortValue> {
         match kind {
             QuestionKind::Count => count(self.quote, &self.words, &self.matches),
-            QuestionKind::Person => person(self.quote, &self.words, &self.matches),
+            // a name is the answer only when the question's words stand before its title: "who
+            // is the secretary general?" is not answered by the name of the commander whose
+            // sentence also mentions the secretary general
+            QuestionKind::Person => person(self.quote, &self.words, &self.matches, &self.stems, self.concepts).filter(|v| v.anchored),
             QuestionKind::Time => time(self.quote, &self.words, &self.matches),
             QuestionKind::Place => place(self.quote, &self.words, &self.matches),
             QuestionKind::Other => None,
@@ -64,7 +69,7 @@ impl<'q> Reading<'q> {
                 .enumerate()
                 .any(|(i, x)| lang::contains(List::Place, &x.norm) && (free(i + 1) || (i + 2 < w.len() && w[i + 1].stop && free(i + 2)))),
             QuestionKind::Person => {
-                person(self.quote, w, &self.matches).is_some()
+                person(self.quote, w, &self.matches, &self.stems, self.concepts).is_some()
                     || w.windows(2).enumerate().any(|(i, p)| {
                         i > 0
                             && free(i)
@@ -104,6 +109,8 @@ impl<'q> Reading<'q> {
     }
 }
 
+/// Words looked at before a title for the question's words.
+const PERSON_CUE_WINDOW: usize = 6;
 /// Width of the window in which [`Reading::proximity`] counts question words.
 const PROXIMITY_WINDOW: usize = 10;
 
@@ -254,7 +261,9 @@ fn title_at(words: &[Word], i: usize) -> Option<usize> {
     titles().iter().find(|t| t.iter().enumerate().all(|(k, tw)| words.get(i + k).is_some_and(|w| &w.norm == tw))).map(Vec::len)
 }
 
-fn person(quote: &str, words: &[Word], matches: &[bool]) -> Option<ShortValue> {
+/// The name after a title (a chain of titles allowed). It is *anchored* when at least half of
+/// the question's concepts stand among the [`PERSON_CUE_WINDOW`] words before the title.
+fn person(quote: &str, words: &[Word], matches: &[bool], stems: &[String], concepts: usize) -> Option<ShortValue> {
     let mut best: Option<(bool, usize, usize)> = None; // (question words right before, from, to)
     let mut i = 0;
     while i < words.len() {
@@ -283,7 +292,11 @@ fn person(quote: &str, words: &[Word], matches: &[bool]) -> Option<ShortValue> {
             end += 1;
         }
         if end > name_start {
-            let cue = matches[i.saturating_sub(6)..i].iter().any(|&m| m);
+            let window = i.saturating_sub(PERSON_CUE_WINDOW)..i;
+            let mut cues: Vec<&str> = window.filter(|&j| matches[j]).map(|j| stems[j].as_str()).collect();
+            cues.sort_unstable();
+            cues.dedup();
+            let cue = !cues.is_empty() && 2 * cues.len() >= concepts;
             if best.is_none_or(|b| cue && !b.0) {
                 best = Some((cue, name_start, end - 1));
             }
@@ -303,7 +316,7 @@ mod tests {
         let a = Analyzer::default();
         let terms = a.query_terms(question);
         let set: HashSet<&str> = terms.iter().map(String::as_str).collect();
-        Reading::new(&a, quote, &set).value(kind).map(|v| v.display)
+        Reading::new(&a, quote, &set, terms.len()).value(kind).map(|v| v.display)
     }
 
     #[test]
@@ -357,7 +370,7 @@ mod tests {
         let kind_of = |kind, question: &str, quote: &str| {
             let terms = a.query_terms(question);
             let set: HashSet<&str> = terms.iter().map(String::as_str).collect();
-            Reading::new(&a, quote, &set).answer_type(kind)
+            Reading::new(&a, quote, &set, terms.len()).answer_type(kind)
         };
         assert_eq!(kind_of(QuestionKind::Time, "when did it sail?", "It sailed in 1911."), 1.0);
         assert_eq!(kind_of(QuestionKind::Time, "when did it sail?", "It sailed with joy."), 0.0);
@@ -378,5 +391,8 @@ mod tests {
             short(QuestionKind::Person, "who leads the fleet?", "The fleet is led by Admiral Jane Doe since May.").as_deref(),
             Some("Jane Doe")
         );
+        // the name of someone in another role is not the answer
+        let other = "وأشار قائد الأسطول العميد سالم حمدان، بحضور مدير الميناء";
+        assert_eq!(short(QuestionKind::Person, "من هو مدير الميناء؟", other), None);
     }
 }

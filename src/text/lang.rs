@@ -57,6 +57,25 @@ pub fn entries(list: List) -> &'static [Vec<String>] {
     })
 }
 
+/// English terms (one or more words, normalized) with their Arabic renderings as written, from
+/// `lang/en-ar-phrases.txt`: compounds whose Arabic is not the sum of their words'.
+pub fn english_phrases() -> &'static [(Vec<String>, Vec<String>)] {
+    static PHRASES: OnceLock<Vec<(Vec<String>, Vec<String>)>> = OnceLock::new();
+    PHRASES.get_or_init(|| {
+        include_str!("lang/en-ar-phrases.txt")
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .filter_map(|l| {
+                let mut cols = l.split('\t');
+                let english: Vec<String> = cols.next()?.split_whitespace().map(normalize_word).filter(|w| !w.is_empty()).collect();
+                let arabic: Vec<String> = cols.map(str::trim).filter(|a| !a.is_empty()).map(str::to_owned).collect();
+                (!english.is_empty() && !arabic.is_empty()).then_some((english, arabic))
+            })
+            .collect()
+    })
+}
+
 /// Whether a normalized word is a one-word entry of `list`.
 pub fn contains(list: List, norm: &str) -> bool {
     entries(list).iter().any(|e| e.len() == 1 && e[0] == norm)
@@ -74,5 +93,8 @@ mod tests {
         assert!(contains(List::Place, "in"));
         assert!(contains(List::Place, &normalize_word("في")));
         assert!(contains(List::Time, "january"));
+        let phrases = english_phrases();
+        assert!(phrases.len() > 20);
+        assert!(phrases.iter().all(|(en, ar)| en.iter().all(|w| w.is_ascii()) && ar.iter().all(|a| !a.is_ascii())));
     }
 }

@@ -90,7 +90,22 @@ pub fn question_terms(analyzer: &Analyzer, question: &str) -> (QuestionKind, Vec
 /// The question's kind and what it asks about: one [`Concept`] per distinct search term, with
 /// the Arabic renderings of English words when a `lexicon` is given.
 pub fn question_concepts(analyzer: &Analyzer, lexicon: Option<&Lexicon>, question: &str) -> (QuestionKind, Vec<Concept>) {
-    let kind = question_kind(&analyzer.words(question));
+    let words = analyzer.words(question);
+    let kind = question_kind(&words);
+    // English compounds of the phrase list ("secretary general" → الأمين العام): the byte range
+    // they cover in the question and their analyzed renderings, lent to each word inside
+    let mut phrases: Vec<(std::ops::Range<usize>, Vec<String>)> = Vec::new();
+    if lexicon.is_some() {
+        for (english, arabic) in super::lang::english_phrases() {
+            for at in 0..words.len() {
+                let end = at + english.len();
+                if end <= words.len() && words[at..end].iter().zip(english).all(|(w, e)| &w.norm == e) {
+                    let terms = arabic.iter().flat_map(|a| analyzer.query_terms(a)).collect();
+                    phrases.push((words[at].from..words[end - 1].to, terms));
+                }
+            }
+        }
+    }
     let frame: Vec<String> = frame_words(kind).iter().map(|w| analyzer.stem(&normalize_word(w))).collect();
     let mut concepts: Vec<Concept> = Vec::new();
     for t in analyzer.analyze(question) {
@@ -106,6 +121,15 @@ pub fn question_concepts(analyzer: &Analyzer, lexicon: Option<&Lexicon>, questio
                         if a != t.text && !translations.contains(&a) {
                             translations.push(a);
                         }
+                    }
+                }
+            }
+        }
+        for (range, terms) in &phrases {
+            if range.start <= t.from && t.to <= range.end {
+                for a in terms {
+                    if *a != t.text && !translations.contains(a) {
+                        translations.push(a.clone());
                     }
                 }
             }
@@ -141,6 +165,22 @@ mod tests {
         assert_eq!(terms, a.query_terms("السفن الأسطول"));
         let (_, terms) = question_terms(&a, "What is the number of ships?");
         assert_eq!(terms, a.query_terms("ships"));
+    }
+
+    #[test]
+    fn english_compounds_bring_their_arabic_rendering() {
+        let a = Analyzer::default();
+        let lexicon = Lexicon::parse("general\tالجنرال\n");
+        let (_, concepts) = question_concepts(&a, Some(&lexicon), "Who is the secretary general?");
+        let rendering = a.query_terms("الأمين العام");
+        for word in ["secretary", "general"] {
+            let c = concepts.iter().find(|c| c.term == a.stem(word)).expect("searched");
+            assert!(rendering.iter().all(|r| c.translations.contains(r)), "{word}: {:?}", c.translations);
+        }
+        // a word outside the compound keeps only its own renderings
+        let (_, concepts) = question_concepts(&a, Some(&lexicon), "Who is the general?");
+        let c = concepts.iter().find(|c| c.term == a.stem("general")).expect("searched");
+        assert_eq!(c.translations, a.query_terms("الجنرال"));
     }
 
     #[test]
