@@ -13,8 +13,10 @@
 //! The same way, it fetches the English→Arabic dictionary of Debian's `dict-freedict-eng-ara`
 //! package (`apt-get download`, pinned version and SHA-256, unpacked with `dpkg-deb`) and turns
 //! its dictd files into a plain `english<TAB>arabic<TAB>…` list in the cache; isnad reads it at
-//! run time to search Arabic documents with English questions. The dictionary (GPL data) is
-//! never committed nor compiled in; without it isnad still builds and says so.
+//! run time to search Arabic documents with English questions, and Debian's
+//! `dict-freedict-ara-eng` (Arabic→English) into `arabic<TAB>english<TAB>…`, read in reverse to
+//! widen that bridge and to gloss Arabic answers for English askers. The dictionaries (GPL data)
+//! are never committed nor compiled in; without them isnad still builds and says so.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -35,6 +37,10 @@ fn main() {
         match prepare_lexicon() {
             Ok(file) => println!("cargo:rustc-env=ISNAD_LEXICON_FILE={}", file.display()),
             Err(why) => println!("cargo:warning=English→Arabic dictionary unavailable: {why}"),
+        }
+        match prepare_dictionary(&ARA_ENG) {
+            Ok(file) => println!("cargo:rustc-env=ISNAD_GLOSSARY_FILE={}", file.display()),
+            Err(why) => println!("cargo:warning=Arabic→English dictionary unavailable: {why}"),
         }
     }
     println!("cargo:rustc-check-cfg=cfg(isnad_e5)");
@@ -155,46 +161,83 @@ fn prepare() -> Result<PathBuf, String> {
     Ok(dir)
 }
 
+/// A Debian FreeDict package turned into a tab-separated word list in the cache.
+struct Dictionary {
+    package: &'static str,
+    version: &'static str,
+    sha256: &'static str,
+    /// dictd base name inside the package (`freedict-eng-ara`).
+    dictd: &'static str,
+    /// Which script the translations are in (the headword is in the other).
+    translations_are_arabic: bool,
+}
+
+const ENG_ARA: Dictionary = Dictionary {
+    package: LEXICON_PACKAGE,
+    version: LEXICON_VERSION,
+    sha256: LEXICON_SHA256,
+    dictd: "freedict-eng-ara",
+    translations_are_arabic: true,
+};
+
+const ARA_ENG: Dictionary = Dictionary {
+    package: "dict-freedict-ara-eng",
+    version: "2022.04.21-1",
+    sha256: "d7ec3b1f2bebf3bdc70c726da0f3c89a3e6f961c5f05c0b80a5f81a57d96ae46",
+    dictd: "freedict-ara-eng",
+    translations_are_arabic: false,
+};
+
+/// Format of the converted lists; bumped when the conversion changes so caches are rebuilt.
+const TSV_FORMAT: u32 = 2;
+
 /// Returns the path of the English→Arabic word list, fetching and converting the Debian package
 /// if needed.
 fn prepare_lexicon() -> Result<PathBuf, String> {
+    prepare_dictionary(&ENG_ARA)
+}
+
+/// Returns the path of `dict`'s word list (`headword<TAB>translation<TAB>…`), fetching the
+/// package with `apt-get download`, checking its pinned SHA-256 and converting its dictd files.
+fn prepare_dictionary(dict: &Dictionary) -> Result<PathBuf, String> {
+    let Dictionary { package, version, sha256, dictd: base, .. } = *dict;
     let cache = cache_dir();
-    let out = cache.join(format!("{LEXICON_PACKAGE}-{LEXICON_VERSION}.tsv"));
+    let out = cache.join(format!("{package}-{version}.v{TSV_FORMAT}.tsv"));
     if out.is_file() {
         return Ok(out);
     }
     let debs = cache.join("debs");
     std::fs::create_dir_all(&debs).map_err(|e| format!("{}: {e}", debs.display()))?;
-    let deb = debs.join(format!("{LEXICON_PACKAGE}_{LEXICON_VERSION}_all.deb"));
+    let deb = debs.join(format!("{package}_{version}_all.deb"));
     if !deb.is_file() {
         let status = Command::new("apt-get")
             .current_dir(&debs)
-            .args(["download", "-q", &format!("{LEXICON_PACKAGE}={LEXICON_VERSION}")])
+            .args(["download", "-q", &format!("{package}={version}")])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .status()
             .map_err(|e| format!("cannot run apt-get: {e}"))?;
         if !status.success() || !deb.is_file() {
-            return Err(format!("apt-get download {LEXICON_PACKAGE}={LEXICON_VERSION} failed ({status})"));
+            return Err(format!("apt-get download {package}={version} failed ({status})"));
         }
     }
-    verify(&deb, LEXICON_SHA256)?;
-    let tmp = cache.join(format!("{LEXICON_PACKAGE}.partial-{}", std::process::id()));
+    verify(&deb, sha256)?;
+    let tmp = cache.join(format!("{package}.partial-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     let status = Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&tmp).status().map_err(|e| format!("cannot run dpkg-deb: {e}"))?;
     if !status.success() {
         return Err(format!("dpkg-deb -x {} failed", deb.display()));
     }
     let dictd = tmp.join("usr/share/dictd");
-    let index = std::fs::read_to_string(dictd.join("freedict-eng-ara.index")).map_err(|e| format!("dictd index: {e}"))?;
+    let index = std::fs::read_to_string(dictd.join(format!("{base}.index"))).map_err(|e| format!("dictd index: {e}"))?;
     let body = Command::new("gzip")
         .arg("-dc")
-        .arg(dictd.join("freedict-eng-ara.dict.dz"))
+        .arg(dictd.join(format!("{base}.dict.dz")))
         .output()
         .map_err(|e| format!("cannot run gzip: {e}"))?
         .stdout;
     let _ = std::fs::remove_dir_all(&tmp);
-    let tsv = dictd_to_tsv(&index, &body);
+    let tsv = dictd_to_tsv(&index, &body, dict.translations_are_arabic);
     if tsv.is_empty() {
         return Err("the dictionary had no entries".into());
     }
@@ -210,34 +253,55 @@ fn dictd_number(s: &str) -> Option<usize> {
     s.bytes().try_fold(0usize, |n, c| Some(n * 64 + DIGITS.iter().position(|&d| d == c)?))
 }
 
-/// One line per headword: the lower-cased English headword, then its Arabic renderings (an entry
-/// is the headword with its pronunciation on the first line and translations after it,
-/// separated by the Arabic or Latin comma).
-fn dictd_to_tsv(index: &str, body: &[u8]) -> String {
-    let mut out = String::new();
+/// One line per headword: the headword (English ones lower-cased), then its translations. An
+/// entry is the headword with its pronunciation on the first line and translations after it,
+/// one per line (numbered `1. …` when several) or separated by the Arabic or Latin comma; a
+/// translation is kept when it is written in the expected script. A headword listed twice (an
+/// Arabic word with two readings) gets one line with the translations of both.
+fn dictd_to_tsv(index: &str, body: &[u8], translations_are_arabic: bool) -> String {
+    let is_arabic = |t: &str| t.chars().any(|c| ('\u{0600}'..='\u{06FF}').contains(&c));
+    let mut lines: Vec<(String, Vec<String>)> = Vec::new();
+    let mut position: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for line in index.lines() {
         let mut cols = line.split('\t');
         let (Some(word), Some(off), Some(len)) = (cols.next(), cols.next(), cols.next()) else { continue };
-        if word.starts_with("00database") || word.contains('\t') {
+        if word.starts_with("00database") || word.trim().is_empty() {
             continue;
         }
         let (Some(off), Some(len)) = (dictd_number(off), dictd_number(len)) else { continue };
         let Some(entry) = body.get(off..off + len).and_then(|b| std::str::from_utf8(b).ok()) else { continue };
-        let arabic: Vec<&str> = entry
-            .lines()
-            .skip(1)
-            .flat_map(|l| l.split(['،', ',', ';']))
-            .map(str::trim)
-            .filter(|t| !t.is_empty() && t.chars().any(|c| ('\u{0600}'..='\u{06FF}').contains(&c)))
-            .collect();
-        if !arabic.is_empty() {
-            out.push_str(&word.to_lowercase());
-            for a in arabic {
-                out.push('\t');
-                out.push_str(a);
+        let translations = entry.lines().skip(1).flat_map(|l| l.split(['،', ',', ';'])).map(|t| strip_numbering(t.trim())).filter(|t| {
+            !t.is_empty() && (is_arabic(t) == translations_are_arabic) && (translations_are_arabic || t.chars().any(char::is_alphabetic))
+        });
+        let head = if translations_are_arabic { word.to_lowercase() } else { word.trim().to_owned() };
+        let at = *position.entry(head.clone()).or_insert_with(|| {
+            lines.push((head, Vec::new()));
+            lines.len() - 1
+        });
+        let list = &mut lines[at].1;
+        for t in translations {
+            if !list.iter().any(|x| x == t) {
+                list.push(t.to_owned());
             }
-            out.push('\n');
         }
     }
+    let mut out = String::new();
+    for (head, list) in lines.iter().filter(|(_, l)| !l.is_empty()) {
+        out.push_str(head);
+        for t in list {
+            out.push('\t');
+            out.push_str(t);
+        }
+        out.push('\n');
+    }
     out
+}
+
+/// `2. Free` → `Free`: the numbering of a sense list.
+fn strip_numbering(t: &str) -> &str {
+    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+    match t[digits..].strip_prefix('.') {
+        Some(rest) if digits > 0 => rest.trim_start(),
+        _ => t,
+    }
 }
