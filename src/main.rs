@@ -207,6 +207,13 @@ fn run(cli: Cli) -> Result<()> {
                 eprintln!("decision: probability {:.3} (answered: {})", answer.confidence, answer.answered);
                 for c in trace.composed.candidates.iter().take(8) {
                     eprintln!("{:.3}  {}  {}", sentence.probability(&c.features), c.document, c.quote.chars().take(90).collect::<String>());
+                    let named: Vec<String> = isnad::answer::features::SENTENCE
+                        .iter()
+                        .zip(&c.features)
+                        .filter(|(_, v)| **v != 0.0)
+                        .map(|(n, v)| format!("{n}={v:.2}"))
+                        .collect();
+                    eprintln!("       {}", named.join(" "));
                 }
             }
             if *discord {

@@ -233,3 +233,26 @@ fn small_folder_answers_what_it_covers_and_refuses_what_it_does_not() {
         assert!(!a.answered, "{a:?}");
     }
 }
+
+/// "Who is the X?": the sentence that names a person right after the role is quoted first, even
+/// when another sentence that mentions the role beside someone else's name ranks higher on its
+/// words (invented documents).
+#[test]
+fn who_question_quotes_the_sentence_that_names_the_role_holder() {
+    let (_root, mut config) = common::temp_knowledge(&[
+        (
+            "visit.md",
+            "---\ntitle: مدير الميناء يستقبل الأسطول\n---\nوصل الأسطول إلى الميناء صباح اليوم. وأشار قائد الأسطول العميد سالم حمدان، بحضور مدير الميناء وممثلي شركات الشحن، إلى أهمية الميناء للتجارة البحرية.\n".as_bytes(),
+        ),
+        (
+            "port.md",
+            "---\ntitle: توسعة الأرصفة\n---\nقال مدير الميناء البحري المكلف الدكتور فهد بن علي الزيدي إن أعمال توسعة الأرصفة ستنتهي في الربيع. وتضم الأرصفة الجديدة رافعات حديثة.\n".as_bytes(),
+        ),
+    ]);
+    config.dense = false;
+    let engine = isnad::Engine::open(config).expect("engine opens");
+    let a = engine.ask("من هو مدير الميناء؟").expect("answer");
+    assert!(a.answered, "{a:?}");
+    assert_eq!(a.answer.as_deref(), Some("فهد بن علي الزيدي"), "{a:?}");
+    assert_eq!(a.citations[0].document, "knowledge/port.md", "{:?}", a.citations);
+}

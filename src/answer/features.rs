@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 /// Features of one candidate sentence, in order.
-pub const SENTENCE: [&str; 17] = [
+pub const SENTENCE: [&str; 16] = [
     "coverage",         // share of the question's weight in the sentence
     "passage_coverage", // … in its passage
     "passage_score",    // the passage's retrieval score over the best passage's
@@ -20,7 +20,6 @@ pub const SENTENCE: [&str; 17] = [
     "points_back",      // opens with a word pointing back to the sentence before
     "first_in_passage", // the first sentence of its passage
     "count_anchored",   // value_anchored, for "how many" questions
-    "person_anchored",  // value_anchored, for "who" questions
     "time_type",        // answer_type, for "when" questions
     "place_type",       // answer_type, for "where" questions
 ];

@@ -228,7 +228,6 @@ pub fn compose(
                 on(points_back(analyzer, sentence)),
                 on(si == 0),
                 on(anchored && kind == QuestionKind::Count),
-                on(anchored && kind == QuestionKind::Person),
                 if kind == QuestionKind::Time { answer_type } else { 0.0 },
                 if kind == QuestionKind::Place { answer_type } else { 0.0 },
             ];
@@ -258,6 +257,18 @@ pub fn compose(
         c.score = model::sigmoid(c.logit);
     }
     candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
+    // "who" questions: a sentence naming a person right after the question's own role words
+    // (see `short::person`) answers, and goes first when it is within the citation floor of the
+    // best. The sentence model cannot learn this: the public sets it is fitted on (Wikipedia
+    // paragraphs) almost never put a title before a name, so the feature never fired there.
+    if kind == QuestionKind::Person {
+        let floor = candidates.first().map_or(0.0, |b| b.score * policy.relative_floor);
+        let named = candidates.iter().take_while(|c| c.score >= floor).position(|c| c.value.as_ref().is_some_and(|v| v.anchored));
+        if let Some(at) = named.filter(|&at| at > 0) {
+            let c = candidates.remove(at);
+            candidates.insert(0, c);
+        }
+    }
     let traces = candidates
         .iter()
         .map(|c| CandidateTrace {

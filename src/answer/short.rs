@@ -109,8 +109,10 @@ impl<'q> Reading<'q> {
     }
 }
 
-/// Words looked at before a title for the question's words.
-const PERSON_CUE_WINDOW: usize = 6;
+/// Words looked at before a title for the question's words, at most: the window also stops at
+/// the start of the title's clause (a comma, colon or stop between two words) and at the end of
+/// another name, so a role named earlier in the sentence is not this person's role.
+const PERSON_CUE_WINDOW: usize = 12;
 /// Width of the window in which [`Reading::proximity`] counts question words.
 const PROXIMITY_WINDOW: usize = 10;
 
@@ -262,11 +264,18 @@ fn title_at(words: &[Word], i: usize) -> Option<usize> {
 }
 
 /// The name after a title (a chain of titles allowed). It is *anchored* when at least half of
-/// the question's concepts stand among the [`PERSON_CUE_WINDOW`] words before the title.
+/// the question's concepts stand in the title's clause before it (see [`PERSON_CUE_WINDOW`]).
 fn person(quote: &str, words: &[Word], matches: &[bool], stems: &[String], concepts: usize) -> Option<ShortValue> {
     let mut best: Option<(bool, usize, usize)> = None; // (question words right before, from, to)
+                                                       // where the current clause starts: after punctuation between words, or after a name
+    let mut clause = 0;
     let mut i = 0;
     while i < words.len() {
+        // (a comma right before the title does not end its clause: "the director, Dr X")
+        let clause_of_title = clause;
+        if i > 0 && quote[words[i - 1].to..words[i].from].chars().any(|c| matches!(c, '،' | ',' | ':' | ';' | '؛' | '.' | '(' | ')')) {
+            clause = i;
+        }
         let Some(mut len) = title_at(words, i) else {
             i += 1;
             continue;
@@ -281,8 +290,10 @@ fn person(quote: &str, words: &[Word], matches: &[bool], stems: &[String], conce
             let w = &words[end];
             let gap = &quote[words[end - 1].to..w.from];
             let latin = w.norm.is_ascii();
+            // (after "بن" a word is part of the name even when spelled like a stop word: علي)
+            let linked = lang::contains(List::NameLinks, &words[end - 1].norm);
             let ends_name = !gap.chars().all(char::is_whitespace)
-                || w.stop
+                || (w.stop && !linked)
                 || matches[end]
                 || w.norm.starts_with("وال")
                 || (latin && !quote[w.from..].starts_with(char::is_uppercase));
@@ -292,7 +303,7 @@ fn person(quote: &str, words: &[Word], matches: &[bool], stems: &[String], conce
             end += 1;
         }
         if end > name_start {
-            let window = i.saturating_sub(PERSON_CUE_WINDOW)..i;
+            let window = i.saturating_sub(PERSON_CUE_WINDOW).max(clause_of_title)..i;
             let mut cues: Vec<&str> = window.filter(|&j| matches[j]).map(|j| stems[j].as_str()).collect();
             cues.sort_unstable();
             cues.dedup();
@@ -300,6 +311,9 @@ fn person(quote: &str, words: &[Word], matches: &[bool], stems: &[String], conce
             if best.is_none_or(|b| cue && !b.0) {
                 best = Some((cue, name_start, end - 1));
             }
+        }
+        if end > name_start {
+            clause = end;
         }
         i = end.max(i + 1);
     }
@@ -394,5 +408,15 @@ mod tests {
         // the name of someone in another role is not the answer
         let other = "وأشار قائد الأسطول العميد سالم حمدان، بحضور مدير الميناء";
         assert_eq!(short(QuestionKind::Person, "من هو مدير الميناء؟", other), None);
+        // the role may stand far before the title, in the same clause …
+        let far = "قال مدير الميناء البحري الجنوبي للشحن والتفريغ المكلف اللواء الطيار سالم بن علي الحمداني: إن";
+        assert_eq!(short(QuestionKind::Person, "من هو مدير الميناء؟", far).as_deref(), Some("سالم بن علي الحمداني"));
+        let comma = "وقال مدير الميناء، الدكتور سالم حمدان، إن";
+        assert_eq!(short(QuestionKind::Person, "من هو مدير الميناء؟", comma).as_deref(), Some("سالم حمدان"));
+        // … but not in an earlier clause, nor before another person's name
+        let earlier = "زار مدير الميناء السفينة، وقال العميد سالم حمدان إن";
+        assert_eq!(short(QuestionKind::Person, "من هو مدير الميناء؟", earlier), None);
+        let another = "رافق مدير الميناء العقيد فهد صالح والعميد سالم حمدان";
+        assert_eq!(short(QuestionKind::Person, "من هو مدير الميناء؟", another).as_deref(), Some("فهد صالح"));
     }
 }

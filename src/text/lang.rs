@@ -24,6 +24,8 @@ pub enum List {
     /// Demonstratives and pointing phrases' words ("this", "هذه"): among a sentence's first
     /// words, they point back to the sentence before.
     Demonstratives,
+    /// Words linking the parts of a name ("بن", "abu"): the next word belongs to the name.
+    NameLinks,
 }
 
 fn raw(list: List) -> &'static str {
@@ -33,18 +35,20 @@ fn raw(list: List) -> &'static str {
         List::Time => include_str!("lang/time.txt"),
         List::Place => include_str!("lang/place.txt"),
         List::Demonstratives => include_str!("lang/demonstratives.txt"),
+        List::NameLinks => include_str!("lang/name-links.txt"),
     }
 }
 
 /// The entries of a list, each as its normalized words.
 pub fn entries(list: List) -> &'static [Vec<String>] {
-    static CACHE: [OnceLock<Vec<Vec<String>>>; 5] = [OnceLock::new(), OnceLock::new(), OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    static CACHE: [OnceLock<Vec<Vec<String>>>; 6] = [const { OnceLock::new() }; 6];
     let slot = match list {
         List::Titles => 0,
         List::Continuations => 1,
         List::Time => 2,
         List::Place => 3,
         List::Demonstratives => 4,
+        List::NameLinks => 5,
     };
     CACHE[slot].get_or_init(|| {
         raw(list)
@@ -87,7 +91,7 @@ mod tests {
 
     #[test]
     fn every_list_loads_normalized() {
-        for list in [List::Titles, List::Continuations, List::Time, List::Place, List::Demonstratives] {
+        for list in [List::Titles, List::Continuations, List::Time, List::Place, List::Demonstratives, List::NameLinks] {
             assert!(!entries(list).is_empty(), "{list:?}");
         }
         assert!(contains(List::Place, "in"));
