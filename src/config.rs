@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::answer::model::{Calibration, Fusion};
 use crate::answer::Policy;
 use crate::text::ArabicStemmer;
 
@@ -24,6 +25,8 @@ pub struct Config {
     pub passages: usize,
     /// Use dense (multilingual embedding) retrieval when the model is available.
     pub dense: bool,
+    /// Weights of hybrid ranking (shipped with the calibration).
+    pub fusion: Fusion,
 }
 
 impl Config {
@@ -37,6 +40,7 @@ impl Config {
             policy: Policy::default(),
             passages: 12,
             dense: true,
+            fusion: Calibration::shipped().fusion,
         }
     }
 

@@ -13,7 +13,7 @@ use tracing::{info, warn};
 
 use crate::answer::features::{is_latin, Signals};
 use crate::answer::model::Calibration;
-use crate::answer::{compose, decide, Answer, Composed};
+use crate::answer::{compose, decide, Answer, Composed, Policy};
 use crate::config::{Config, MAX_QUESTION_CHARS};
 use crate::embed::Embedder;
 use crate::error::{Error, Result};
@@ -250,10 +250,12 @@ impl Engine {
     }
 
     /// Hybrid ranking: the union of the lexical and the dense top passages, scored
-    /// `m · bm25/max_bm25 + min-max(cosine)`, where `m` is the share of the question's term weight
-    /// that exists in the index at all (directly or through a translation). A question in another
-    /// language than the documents, with no translation, has m ≈ 0 and is ranked by meaning; a
-    /// question whose names and numbers occur keeps their lexical weight.
+    /// `m · bm25/max_bm25 + min-max(cosine)`, where `m = d·m_own + t·m_translated` weighs the
+    /// share of the question's term weight found in the index as its own words and the share
+    /// found only through a translation ([`Fusion`]: `d`, `t` are fitted by `isnad calibrate
+    /// --tune-fusion`; a translation is weaker evidence than the word itself). A question in
+    /// another language than the documents, with no translation, has m ≈ 0 and is ranked by
+    /// meaning; a question whose names and numbers occur keeps their lexical weight.
     fn fuse(
         &self,
         handle: &IndexHandle,
@@ -263,7 +265,9 @@ impl Engine {
         dense: &retrieve::Dense,
     ) -> Result<Vec<retrieve::Hit>> {
         let Some(store) = &handle.dense else { return Ok(lexical) };
-        let m = weights.found_share();
+        let (own, translated) = weights.found_shares();
+        let fusion = &self.config.fusion;
+        let m = fusion.own * own + fusion.translated * translated;
         let lex_max = lexical.first().map_or(1.0, |h| h.score).max(1e-6);
         let mut pool: Vec<(f32, retrieve::Hit)> = lexical.into_iter().map(|h| (h.score / lex_max, h)).collect();
         let searcher = handle.reader.searcher();
@@ -306,6 +310,19 @@ impl Engine {
     /// Answers one question from the live index.
     pub fn ask(&self, question: &str) -> Result<Answer> {
         self.ask_traced(question).map(|(answer, _)| answer)
+    }
+
+    /// Changes the hybrid ranking's weights (calibration tries several on one index).
+    pub(crate) fn set_fusion(&mut self, fusion: crate::answer::model::Fusion) {
+        self.config.fusion = fusion;
+    }
+
+    /// [`Engine::ask_traced`] at another operating point than the configured one.
+    pub(crate) fn ask_traced_at(&self, question: &str, precision: f32) -> Result<(Answer, Vec<retrieve::Hit>)> {
+        let trace = self.trace(question)?;
+        let policy = Policy { precision, ..self.config.policy };
+        let answer = decide(trace.composed, &trace.signals, &policy, Calibration::shipped());
+        Ok((answer, trace.hits))
     }
 
     /// Answers one question and also returns the ranked passages the answer was composed from

@@ -136,6 +136,10 @@ enum Command {
         /// instead of asking again.
         #[arg(long)]
         examples: Option<PathBuf>,
+        /// Also fit hybrid ranking's lexical weights (own words, translations) on the sets'
+        /// whole regime before the models; otherwise the shipped weights are kept.
+        #[arg(long)]
+        tune_fusion: bool,
     },
 }
 
@@ -422,7 +426,7 @@ fn run(cli: Cli) -> Result<()> {
                 writeln!(out, "\npeak resident memory: {peak:.0} MB ({} questions x {rounds} rounds per corpus)", qs.len())?;
             }
         }
-        Command::Calibrate { sets, every, offset, precision, lambda, out: path, examples } => {
+        Command::Calibrate { sets, every, offset, precision, lambda, out: path, examples, tune_fusion } => {
             let sets: Vec<isnad::eval::calibrate::Set> = sets
                 .iter()
                 .map(|s| match s.split_once(',') {
@@ -431,7 +435,8 @@ fn run(cli: Cli) -> Result<()> {
                 })
                 .collect();
             let made_by = format!(
-                "isnad calibrate --every {every} --offset {offset} --precision {precision} --lambda {lambda} on {} ({})",
+                "isnad calibrate --every {every} --offset {offset} --precision {precision} --lambda {lambda}{} on {} ({})",
+                if *tune_fusion { " --tune-fusion" } else { "" },
                 sets_label(&sets),
                 env!("CARGO_PKG_VERSION")
             );
@@ -443,6 +448,7 @@ fn run(cli: Cli) -> Result<()> {
                 lambda: *lambda,
                 made_by,
                 examples: examples.clone(),
+                tune_fusion: *tune_fusion,
             };
             let (calibration, report) = isnad::eval::calibrate::run(&opts, &cfg)?;
             let text = serde_json::to_string_pretty(&calibration)? + "\n";

@@ -158,6 +158,24 @@ pub struct Calibration {
     pub points: Vec<OperatingPoint>,
     /// The same for lexical retrieval alone.
     pub points_lexical: Vec<OperatingPoint>,
+    /// How hybrid retrieval weighs lexical evidence against meaning.
+    #[serde(default)]
+    pub fusion: Fusion,
+}
+
+/// Weights of lexical evidence in hybrid ranking (see `Engine::fuse`): BM25 counts `own` times
+/// the share of the question found as its own words plus `translated` times the share found only
+/// through a translation, against the min-max scaled cosine.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Fusion {
+    pub own: f32,
+    pub translated: f32,
+}
+
+impl Default for Fusion {
+    fn default() -> Self {
+        Fusion { own: 1.0, translated: 1.0 }
+    }
 }
 
 impl Calibration {

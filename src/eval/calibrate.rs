@@ -22,7 +22,7 @@ use serde::Serialize;
 use super::folders::for_each_folder;
 use super::{open_squad_engine, read_parallel, read_squad, write_squad_knowledge, Case, SquadOptions};
 use crate::answer::features::{answer_features, Chosen, Signals, ANSWER, SENTENCE};
-use crate::answer::model::{Calibration, Logistic, OperatingPoint};
+use crate::answer::model::{Calibration, Fusion, Logistic, OperatingPoint};
 use crate::answer::CandidateTrace;
 use crate::config::Config;
 use crate::engine::Engine;
@@ -52,7 +52,13 @@ pub struct Options {
     /// Keep the collected questions in this file (JSON lines), or, when it exists, learn from
     /// it instead of asking again (a faster loop while changing only the fitting).
     pub examples: Option<PathBuf>,
+    /// Fit the hybrid ranking's lexical weights first ([`tune_fusion`]); otherwise the shipped
+    /// ones are kept.
+    pub tune_fusion: bool,
 }
+
+/// Lexical weights `--tune-fusion` tries, for each of [`Fusion`]'s two.
+const FUSION_GRID: [f32; 8] = [0.25, 0.4, 0.6, 0.8, 1.0, 1.5, 2.0, 3.0];
 
 /// One question as calibration sees it.
 #[derive(Serialize, serde::Deserialize)]
@@ -76,6 +82,11 @@ pub struct GroupRow {
 
 /// Learns a calibration; returns it with the learning split's numbers per regime.
 pub fn run(opts: &Options, base: &Config) -> Result<(Calibration, Vec<GroupRow>)> {
+    let mut base = base.clone();
+    if opts.tune_fusion {
+        base.fusion = tune_fusion(opts, &base)?;
+    }
+    let base = &base;
     let (examples, groups) = match &opts.examples {
         Some(path) if path.is_file() => load_examples(path)?,
         _ => {
@@ -86,7 +97,67 @@ pub fn run(opts: &Options, base: &Config) -> Result<(Calibration, Vec<GroupRow>)
             (examples, groups)
         }
     };
-    fit(opts, examples, groups)
+    let (mut calibration, report) = fit(opts, examples, groups)?;
+    calibration.fusion = base.fusion;
+    Ok((calibration, report))
+}
+
+/// Fits [`Fusion`]'s two lexical weights by coordinate search over [`FUSION_GRID`]: first the
+/// weight of translated matches, then that of the question's own words, each the value with
+/// the best mean paragraph R@1 (every question answered) over the sets' whole regime on the
+/// learning split. Ties keep the smaller change from the current value.
+fn tune_fusion(opts: &Options, base: &Config) -> Result<Fusion> {
+    if !base.dense {
+        return Ok(base.fusion);
+    }
+    let mut engines = Vec::new();
+    for set in &opts.sets {
+        let squad = read_squad(&set.file)?;
+        let split = SquadOptions { questions: set.questions.clone(), every: opts.every.max(1), offset: opts.offset };
+        let parallel = read_parallel(&split)?;
+        let (tmp, cases) = write_squad_knowledge(&squad, parallel.as_ref(), |_| true)?;
+        let engine = open_squad_engine(base, tmp.path())?;
+        let cases: Vec<Case> = cases.into_iter().skip(opts.offset).step_by(opts.every.max(1)).collect();
+        engines.push((tmp, engine, cases));
+    }
+    let mut fusion = base.fusion;
+    let mut score = |fusion: Fusion| -> Result<f64> {
+        let mut sum = 0.0;
+        for (_, engine, cases) in engines.iter_mut() {
+            engine.set_fusion(fusion);
+            let mut right = 0usize;
+            for case in cases.iter() {
+                let (answer, hits) = match engine.ask_traced_at(&case.question, 0.0) {
+                    Ok(x) => x,
+                    Err(Error::EmptyQuestion | Error::QuestionTooLong { .. }) => continue,
+                    Err(e) => return Err(e),
+                };
+                let first = answer.citations.first().map(|c| c.document.as_str()).or(hits.first().map(|h| h.doc.as_str()));
+                right += usize::from(first == Some(case.doc.as_str()));
+            }
+            sum += right as f64 / cases.len().max(1) as f64;
+        }
+        Ok(sum / engines.len().max(1) as f64)
+    };
+    for translated in [true, false] {
+        let current = if translated { fusion.translated } else { fusion.own };
+        let mut best = (f64::MIN, current);
+        for &w in &FUSION_GRID {
+            let trial = if translated { Fusion { translated: w, ..fusion } } else { Fusion { own: w, ..fusion } };
+            let r1 = score(trial)?;
+            tracing::info!(own = trial.own, translated = trial.translated, r1, "fusion weights tried");
+            let closer = (w - current).abs() < (best.1 - current).abs();
+            if r1 > best.0 + 1e-9 || ((r1 - best.0).abs() <= 1e-9 && closer) {
+                best = (r1, w);
+            }
+        }
+        if translated {
+            fusion.translated = best.1;
+        } else {
+            fusion.own = best.1;
+        }
+    }
+    Ok(fusion)
 }
 
 fn save_examples(path: &std::path::Path, examples: &[Example], groups: &[String]) -> Result<()> {
@@ -209,6 +280,7 @@ fn fit(opts: &Options, examples: Vec<Example>, groups: Vec<String>) -> Result<(C
         default_precision: opts.precision,
         points,
         points_lexical,
+        fusion: Fusion::default(),
     };
 
     // the learning split's numbers at the default point

@@ -60,9 +60,10 @@ pub fn weights(handle: &IndexHandle, concepts: &[Concept]) -> Result<ConceptWeig
     let searcher = handle.reader.searcher();
     let n = searcher.num_docs() as f32;
     let df = |t: &str| -> Result<u64> { Ok(searcher.doc_freq(&Term::from_field_text(handle.fields.body, t))?) };
-    let mut out = ConceptWeights { idf: Vec::with_capacity(concepts.len()), found: Vec::with_capacity(concepts.len()) };
+    let mut out = ConceptWeights::default();
     for c in concepts {
-        let mut best = df(&c.term)?;
+        let own = df(&c.term)?;
+        let mut best = own;
         if best == 0 {
             for t in &c.translations {
                 best = best.max(df(t)?);
@@ -70,6 +71,7 @@ pub fn weights(handle: &IndexHandle, concepts: &[Concept]) -> Result<ConceptWeig
         }
         out.idf.push(idf_of(n, best as f32));
         out.found.push(best > 0);
+        out.translated.push(own == 0 && best > 0);
     }
     Ok(out)
 }
@@ -81,18 +83,33 @@ pub struct ConceptWeights {
     pub idf: Vec<f32>,
     /// The concept occurs in the index (directly or through a translation).
     pub found: Vec<bool>,
+    /// It occurs only through a translation (its own word does not).
+    pub translated: Vec<bool>,
 }
 
 impl ConceptWeights {
     /// Share of the question's weight that occurs in the index at all (0 when it has none).
     pub fn found_share(&self) -> f32 {
+        let (direct, translated) = self.found_shares();
+        direct + translated
+    }
+
+    /// The found share split in two: found as the question's own words, found only through a
+    /// translation.
+    pub fn found_shares(&self) -> (f32, f32) {
         let total: f32 = self.idf.iter().sum();
-        let found: f32 = self.idf.iter().zip(&self.found).filter(|(_, &f)| f).map(|(w, _)| w).sum();
-        if total > 0.0 {
-            found / total
-        } else {
-            0.0
+        if total <= 0.0 {
+            return (0.0, 0.0);
         }
+        let (mut direct, mut translated) = (0.0, 0.0);
+        for (i, w) in self.idf.iter().enumerate() {
+            match (self.found[i], self.translated.get(i).copied().unwrap_or(false)) {
+                (true, true) => translated += w,
+                (true, false) => direct += w,
+                _ => {}
+            }
+        }
+        (direct / total, translated / total)
     }
 }
 
@@ -199,8 +216,10 @@ mod tests {
 
     #[test]
     fn found_share_weighs_concepts_by_idf() {
-        let w = ConceptWeights { idf: vec![1.0, 3.0], found: vec![true, false] };
+        let w = ConceptWeights { idf: vec![1.0, 3.0], found: vec![true, false], translated: vec![false, false] };
         assert!((w.found_share() - 0.25).abs() < 1e-6);
+        let w = ConceptWeights { idf: vec![1.0, 3.0, 4.0], found: vec![true, true, false], translated: vec![false, true, false] };
+        assert_eq!(w.found_shares(), (0.125, 0.375));
         assert_eq!(ConceptWeights::default().found_share(), 0.0, "no concepts, no share");
         // an unseen concept weighs the most: a question missing its rarest word is mostly unknown
         assert!(idf_of(100.0, 0.0) > idf_of(100.0, 1.0));
