@@ -219,14 +219,21 @@ fn run(cli: Cli) -> Result<()> {
                 write!(out, "{}", render(&answer))?;
             }
         }
+        #[cfg(feature = "discord")]
         Command::Serve => {
             // the configuration is checked before the (possibly long) first index build
-            let bot = isnad::config::BotConfig::from_env()?;
+            let bot = isnad::discord::BotConfig::from_env()?;
             let engine = std::sync::Arc::new(open(cfg)?);
             let m = engine.manifest();
             tracing::info!(documents = m.documents.len(), passages = m.passages, rejected = m.rejected.len(), "knowledge loaded");
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
             runtime.block_on(isnad::discord::serve(engine, bot))?;
+        }
+        #[cfg(not(feature = "discord"))]
+        Command::Serve => {
+            anyhow::bail!(
+                "this isnad was built without the Discord bot (cargo feature `discord`); rebuild with default features: cargo build --release"
+            )
         }
         Command::Index => {
             let engine = open(cfg)?;

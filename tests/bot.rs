@@ -1,6 +1,9 @@
 //! End-to-end tests of `isnad serve` against the fake Discord in `tests/fake_discord`: the real
 //! binary, real gateway frames and REST payloads (validated against Discord's OpenAPI spec), no
 //! token and no network.
+//!
+//! Needs the `discord` feature (on by default): the bot is the binary under test.
+#![cfg(feature = "discord")]
 
 mod fake_discord;
 

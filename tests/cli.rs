@@ -77,3 +77,29 @@ fn serve_without_a_token_says_how_to_get_one() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("DISCORD_TOKEN") && err.contains("developers/applications"), "{err}");
 }
+
+/// The Discord boundary is held by the compiler: without the default `discord` feature the
+/// engine and the CLI depend on none of the adapter's crates (ARCHITECTURE.md, invariants).
+/// Read from `cargo tree` (offline: the lock file and the crates `cargo test` just built).
+#[test]
+fn without_the_discord_feature_no_discord_crate_is_a_dependency() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let tree = |features: &[&str]| {
+        let out = Command::new(&cargo)
+            .args(["tree", "--offline", "--locked", "-e", "normal", "--prefix", "none", "--manifest-path"])
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
+            .args(features)
+            .output()
+            .expect("cargo runs");
+        assert!(out.status.success(), "cargo tree failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).expect("UTF-8")
+    };
+    let crates = |tree: &str| tree.lines().filter_map(|l| l.split_whitespace().next()).map(str::to_owned).collect::<Vec<_>>();
+    let adapter = ["serenity", "poise", "reqwest", "notify", "notify-debouncer-mini", "tokio"];
+    let with = crates(&tree(&[]));
+    assert!(with.iter().any(|c| c == "serenity"), "the default build has the bot");
+    let without = crates(&tree(&["--no-default-features"]));
+    assert!(without.iter().any(|c| c == "tantivy"), "the tree was read: {without:?}");
+    let leaked: Vec<&String> = without.iter().filter(|c| adapter.contains(&c.as_str())).collect();
+    assert!(leaked.is_empty(), "crates of the Discord adapter in the engine's build: {leaked:?}");
+}

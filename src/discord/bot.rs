@@ -12,6 +12,7 @@ use serenity::{
 };
 use tracing::{debug, error, info, warn};
 
+use super::config::BotConfig;
 use super::deliver;
 use super::permissions;
 use super::records::{Kind, Record, Records};
@@ -19,7 +20,6 @@ use super::render::{self, buttons, Card};
 use super::rest::Rest;
 use super::settings::{GuildSettings, Settings, SettingsError};
 use crate::answer::Answer;
-use crate::config::BotConfig;
 use crate::engine::{Engine, RefreshReport};
 use crate::error::Error as CoreError;
 

@@ -7,18 +7,30 @@
 //! - [`permissions`]: a member's permission bits in a channel from roles and overwrites (pure).
 //! - `rest`: raw requests serenity cannot make (the current pin route, raw permission bits).
 //! - [`settings`]: per-server settings, durable in `settings.json` (atomic replace).
+//! - [`config`]: the bot's settings ([`BotConfig`]; the token is a [`Secret`]).
 //! - `bot`: poise commands, mention and DM handling, buttons, the knowledge watcher, shutdown.
+//!
+//! The parts that need serenity, poise, reqwest, tokio or notify (`bot`, [`deliver`], `rest`)
+//! are compiled only with the `discord` cargo feature (on by default); the plain-data parts above
+//! always are (`isnad ask --discord` prints a [`render::Card`] without the feature), so
+//! `cargo build --no-default-features` proves that nothing outside this module needs Discord.
 //!
 //! Invariants: every message the bot sends carries an empty `allowed_mentions` (quoted text
 //! never pings); the engine runs on the blocking pool, never on a gateway task; a question
 //! is answered from one index generation even while a reindex swaps in the next.
 
+#[cfg(feature = "discord")]
 mod bot;
+pub mod config;
+#[cfg(feature = "discord")]
 pub mod deliver;
 pub mod permissions;
 pub mod records;
 pub mod render;
+#[cfg(feature = "discord")]
 mod rest;
 pub mod settings;
 
+#[cfg(feature = "discord")]
 pub use bot::{serve, ServeError};
+pub use config::{BotConfig, BotConfigError, Secret};
