@@ -16,13 +16,13 @@ use isnad::{Config, Engine};
 #[derive(Parser)]
 #[command(name = "isnad", version, about = "Answers questions about a folder of documents, citing the source text.")]
 struct Cli {
-    /// Folder of documents (default: ./knowledge, else the one shipped with isnad).
-    #[arg(long, global = true, env = "ISNAD_KNOWLEDGE_DIR")]
+    /// Folder of documents (default: $ISNAD_KNOWLEDGE_DIR, else ./knowledge).
+    #[arg(long, global = true)]
     knowledge: Option<PathBuf>,
-    /// Folder for the index (default: .isnad beside the knowledge folder).
-    #[arg(long, global = true, env = "ISNAD_DATA_DIR")]
+    /// Folder for the index (default: $ISNAD_DATA_DIR, else .isnad beside the knowledge folder).
+    #[arg(long, global = true)]
     data: Option<PathBuf>,
-    /// Arabic stemmer: light, snowball or none.
+    /// Arabic stemmer: light, snowball or none (default: $ISNAD_STEMMER, else light).
     #[arg(long, global = true)]
     stemmer: Option<ArabicStemmer>,
     #[command(subcommand)]
@@ -141,10 +141,10 @@ enum Command {
 
 fn main() {
     let _ = dotenvy::dotenv();
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("ISNAD_LOG").unwrap_or_else(|_| "warn,isnad=info".into()))
-        .with_writer(std::io::stderr)
-        .init();
+    if let Err(err) = init_logging() {
+        eprintln!("error: {err:#}");
+        std::process::exit(1);
+    }
     if let Err(err) = run(Cli::parse()) {
         // a closed pipe (`isnad ask … | head`) is not an error worth a message
         if err.chain().any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)) {
@@ -158,21 +158,20 @@ fn main() {
     }
 }
 
+/// Logs to stderr, filtered by `ISNAD_LOG` (default `warn,isnad=info`).
+fn init_logging() -> Result<()> {
+    let settings = isnad::config::LogSettings::from_env()?;
+    let filter = match &settings.filter {
+        Some(f) => tracing_subscriber::EnvFilter::try_new(f).with_context(|| format!("ISNAD_LOG={f:?} is not a log filter"))?,
+        None => tracing_subscriber::EnvFilter::new("warn,isnad=info"),
+    };
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    Ok(())
+}
+
 fn config(cli: &Cli) -> Result<Config> {
-    let mut c = Config::from_env()?;
-    if let Some(k) = &cli.knowledge {
-        c.knowledge_dir = k.clone();
-        if cli.data.is_none() && std::env::var_os("ISNAD_DATA_DIR").is_none() {
-            c.data_dir = isnad::config::default_data_dir(k);
-        }
-    }
-    if let Some(d) = &cli.data {
-        c.data_dir = d.clone();
-    }
-    if let Some(s) = cli.stemmer {
-        c.stemmer = s;
-    }
-    Ok(c)
+    let flags = isnad::config::Overrides { knowledge_dir: cli.knowledge.clone(), data_dir: cli.data.clone(), stemmer: cli.stemmer };
+    Ok(Config::from_env_with(flags)?)
 }
 
 fn progress_bar() -> ProgressBar {

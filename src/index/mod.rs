@@ -369,10 +369,12 @@ fn write_generation(
 /// (after its segments are written, so there is a half-built generation to clean up); with
 /// `read-only`, creating the generation folder fails as on a read-only disk.
 fn injected_fault(stage: &str) -> Option<std::io::Error> {
-    let wanted = std::env::var("ISNAD_INJECT_WRITE_FAULT").ok()?;
-    match (wanted.as_str(), stage) {
-        ("full", "full") => Some(std::io::Error::new(std::io::ErrorKind::StorageFull, "No space left on device (injected)")),
-        ("read-only", "read-only") => Some(std::io::Error::new(std::io::ErrorKind::ReadOnlyFilesystem, "Read-only file system (injected)")),
+    use crate::config::WriteFault;
+    match (crate::config::injected_write_fault()?, stage) {
+        (WriteFault::Full, "full") => Some(std::io::Error::new(std::io::ErrorKind::StorageFull, "No space left on device (injected)")),
+        (WriteFault::ReadOnly, "read-only") => {
+            Some(std::io::Error::new(std::io::ErrorKind::ReadOnlyFilesystem, "Read-only file system (injected)"))
+        }
         _ => None,
     }
 }
