@@ -25,6 +25,10 @@ struct Cli {
     /// Arabic stemmer: light, snowball or none (default: $ISNAD_STEMMER, else light).
     #[arg(long, global = true)]
     stemmer: Option<ArabicStemmer>,
+    /// Log progress (-v: isnad's INFO lines, -vv: DEBUG). Without it only warnings and errors
+    /// are logged, except by `serve`, which logs INFO. ISNAD_LOG, when set, decides instead.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
@@ -141,11 +145,12 @@ enum Command {
 
 fn main() {
     let _ = dotenvy::dotenv();
-    if let Err(err) = init_logging() {
+    let cli = Cli::parse();
+    if let Err(err) = init_logging(&cli) {
         eprintln!("error: {err:#}");
         std::process::exit(1);
     }
-    if let Err(err) = run(Cli::parse()) {
+    if let Err(err) = run(cli) {
         // a closed pipe (`isnad ask … | head`) is not an error worth a message
         if err.chain().any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)) {
             std::process::exit(0);
@@ -158,14 +163,27 @@ fn main() {
     }
 }
 
-/// Logs to stderr, filtered by `ISNAD_LOG` (default `warn,isnad=info`).
-fn init_logging() -> Result<()> {
+/// Logs to stderr as text or, with `ISNAD_LOG_FORMAT=json`, one JSON object a line. Filtered by
+/// `ISNAD_LOG` when set; otherwise warnings only for the CLI (`isnad ask` prints the answer, not
+/// progress), INFO for `serve` and with `-v`, DEBUG with `-vv`.
+fn init_logging(cli: &Cli) -> Result<()> {
+    use std::io::IsTerminal;
     let settings = isnad::config::LogSettings::from_env()?;
+    let default = match (cli.verbose, matches!(cli.command, Command::Serve)) {
+        (0, false) => "warn",
+        (0, true) | (1, _) => "warn,isnad=info",
+        _ => "info,isnad=debug",
+    };
     let filter = match &settings.filter {
         Some(f) => tracing_subscriber::EnvFilter::try_new(f).with_context(|| format!("ISNAD_LOG={f:?} is not a log filter"))?,
-        None => tracing_subscriber::EnvFilter::new("warn,isnad=info"),
+        None => tracing_subscriber::EnvFilter::new(default),
     };
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if settings.json {
+        logs.json().init();
+    } else {
+        logs.with_ansi(std::io::stderr().is_terminal()).init();
+    }
     Ok(())
 }
 

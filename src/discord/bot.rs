@@ -16,6 +16,8 @@ use tracing::{error, info, warn};
 use super::commands;
 use super::config::BotConfig;
 use super::events;
+use super::http;
+use super::metrics::{Metrics, Outcome};
 use super::records::{Kind, Record, Records};
 use super::render::{self, Card};
 use super::reply;
@@ -35,6 +37,8 @@ pub enum ServeError {
     Records(#[from] CoreError),
     #[error("settings: {0}")]
     Settings(#[from] SettingsError),
+    #[error("HTTP listener on {addr} (ISNAD_HTTP_ADDR): {source}")]
+    Http { addr: std::net::SocketAddr, source: std::io::Error },
 }
 
 pub(super) type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -54,11 +58,20 @@ pub struct Data {
     pub(super) rest: Rest,
     /// Per-server settings (`/settings`).
     pub(super) settings: Arc<Settings>,
+    /// What `GET /metrics` reports.
+    pub(super) metrics: Arc<Metrics>,
 }
 
 impl Data {
     pub(super) fn guild_settings(&self, guild: Option<serenity::GuildId>) -> GuildSettings {
         guild.map(|g| self.settings.get(g.get())).unwrap_or_default()
+    }
+
+    /// What a member is told when their question cannot be asked or its search failed; counted
+    /// as refused.
+    pub(super) fn refuse(&self, e: &CoreError) -> String {
+        self.metrics.question(Outcome::Refused);
+        reply::refusal(e)
     }
 }
 
@@ -77,7 +90,9 @@ pub async fn serve(engine: Arc<Engine>, config: BotConfig) -> Result<(), ServeEr
             reqwest::Client::new()
         }
     };
+    let metrics = Arc::new(Metrics::new());
     let data = Data {
+        metrics: Arc::clone(&metrics),
         rest: Rest::new(client.clone()),
         settings: server_settings,
         engine: Arc::clone(&engine),
@@ -119,6 +134,11 @@ pub async fn serve(engine: Arc<Engine>, config: BotConfig) -> Result<(), ServeEr
     let mut client = serenity::ClientBuilder::new_with_http(http.build(), intents).framework(framework).await?;
 
     let _watcher = if config.watch { watcher::watch_knowledge(Arc::clone(&engine)) } else { None };
+
+    if let Some(addr) = config.http_addr {
+        let ops = http::Ops { engine: Arc::clone(&engine), metrics, shards: client.shard_manager.clone() };
+        http::listen(addr, ops).await.map_err(|source| ServeError::Http { addr, source })?;
+    }
 
     let shards = client.shard_manager.clone();
     tokio::spawn(async move {
@@ -167,6 +187,7 @@ fn intents(config: &BotConfig) -> GatewayIntents {
 /// Runs the engine on the blocking pool, at most one question per core at a time (first come,
 /// first served: tokio's semaphore is fair).
 pub(super) async fn answer(data: &Data, question: &str) -> Result<Answer, CoreError> {
+    let _searching = data.metrics.search();
     let engine = Arc::clone(&data.engine);
     let question = question.to_owned();
     let permit = Arc::clone(&data.searching).acquire_owned().await;
@@ -189,7 +210,9 @@ pub(super) fn answer_card(data: &Data, a: &Answer, private: bool) -> Card {
     render::with_source_link(render::answer_card(a, private), a, &data.engine.manifest().documents)
 }
 
-pub(super) fn record_unanswered(data: &Data, answer: &Answer, guild: Option<u64>, channel: u64) {
+/// Counts how a member's question ended and records it when the documents did not answer it.
+pub(super) fn record_outcome(data: &Data, answer: &Answer, guild: Option<u64>, channel: u64) {
+    data.metrics.question(Outcome::of(answer));
     if answer.answered {
         return;
     }

@@ -10,11 +10,11 @@ use poise::serenity_prelude as serenity;
 use serenity::{CreateMessage, Message};
 use tracing::{debug, error, info, warn};
 
-use super::bot::{answer, answer_card, log_refresh, record_unanswered, BoxError, Context, Data};
+use super::bot::{answer, answer_card, log_refresh, record_outcome, BoxError, Context, Data};
 use super::deliver;
 use super::events::strip_mentions;
 use super::render;
-use super::reply::{components, elsewhere, embed, no_mentions, refusal, reply, text_reply, wait_text};
+use super::reply::{components, elsewhere, embed, no_mentions, reply, text_reply, wait_text};
 use super::settings::GuildSettings;
 use crate::engine::Engine;
 
@@ -48,7 +48,7 @@ async fn ask(
     // mention syntax addresses people; it is not part of the question (nor of its echo)
     let question = strip_mentions(&question);
     if let Err(e) = Engine::validate(&question) {
-        ctx.send(text_reply(&refusal(&e))).await?;
+        ctx.send(text_reply(&ctx.data().refuse(&e))).await?;
         return Ok(());
     }
     if private {
@@ -59,12 +59,12 @@ async fn ask(
     match answer(ctx.data(), &question).await {
         Ok(a) => {
             debug!(answered = a.answered, citations = a.citations.len(), "slash question");
-            record_unanswered(ctx.data(), &a, ctx.guild_id().map(|g| g.get()), ctx.channel_id().get());
+            record_outcome(ctx.data(), &a, ctx.guild_id().map(|g| g.get()), ctx.channel_id().get());
             let answer = reply(&answer_card(ctx.data(), &a, private), private);
-            deliver::with_retries("answer to /ask", deliver::Repeat::Unsafe, || ctx.send(answer.clone())).await?;
+            deliver::with_retries("answer to /ask", deliver::Repeat::Unsafe, &ctx.data().metrics, || ctx.send(answer.clone())).await?;
         }
         Err(e) => {
-            ctx.send(text_reply(&refusal(&e))).await?;
+            ctx.send(text_reply(&ctx.data().refuse(&e))).await?;
         }
     }
     Ok(())
@@ -96,22 +96,23 @@ async fn answer_message(ctx: Context<'_>, message: &Message, private: bool) -> R
         return Ok(());
     }
     if let Err(e) = Engine::validate(&question) {
-        ctx.send(text_reply(&refusal(&e))).await?;
+        ctx.send(text_reply(&ctx.data().refuse(&e))).await?;
         return Ok(());
     }
     ctx.defer_ephemeral().await?;
     let a = match answer(ctx.data(), &question).await {
         Ok(a) => a,
         Err(e) => {
-            ctx.send(text_reply(&refusal(&e))).await?;
+            ctx.send(text_reply(&ctx.data().refuse(&e))).await?;
             return Ok(());
         }
     };
     debug!(answered = a.answered, citations = a.citations.len(), private, "message-command question");
-    record_unanswered(ctx.data(), &a, ctx.guild_id().map(|g| g.get()), ctx.channel_id().get());
+    record_outcome(ctx.data(), &a, ctx.guild_id().map(|g| g.get()), ctx.channel_id().get());
     let card = answer_card(ctx.data(), &a, private);
     if private {
-        deliver::with_retries("private answer to a message", deliver::Repeat::Unsafe, || ctx.send(reply(&card, true))).await?;
+        deliver::with_retries("private answer to a message", deliver::Repeat::Unsafe, &ctx.data().metrics, || ctx.send(reply(&card, true)))
+            .await?;
         return Ok(());
     }
     // the interaction's id is the reply's nonce: a retry cannot post the answer twice
@@ -127,13 +128,14 @@ async fn answer_message(ctx: Context<'_>, message: &Message, private: bool) -> R
         .nonce(serenity::Nonce::String(nonce))
         .enforce_nonce(true);
     let http = ctx.serenity_context().http.clone();
-    let text =
-        match deliver::with_retries("answer to a message", deliver::Repeat::Safe, || message.channel_id.send_message(&http, post.clone()))
-            .await
-        {
-            Ok(_) => "Answered below the message.",
-            Err(_) => "I could not post the answer in this channel (I may lack Send Messages here).",
-        };
+    let text = match deliver::with_retries("answer to a message", deliver::Repeat::Safe, &ctx.data().metrics, || {
+        message.channel_id.send_message(&http, post.clone())
+    })
+    .await
+    {
+        Ok(_) => "Answered below the message.",
+        Err(_) => "I could not post the answer in this channel (I may lack Send Messages here).",
+    };
     ctx.send(text_reply(text)).await?;
     Ok(())
 }

@@ -66,12 +66,14 @@ pub struct BotConfig {
     pub shards: Option<(u32, u32, u32)>,
     /// A REST request without an answer after this many seconds is a failure (then retried).
     pub http_timeout_secs: u64,
+    /// Where to serve `GET /healthz` and `GET /metrics` (`None`: no listener).
+    pub http_addr: Option<std::net::SocketAddr>,
 }
 
 impl BotConfig {
     /// Reads `DISCORD_TOKEN`, `DISCORD_GUILD_ID`, `ISNAD_COOLDOWN_SECS`, `ISNAD_ANSWER_MENTIONS`,
     /// `ISNAD_MESSAGE_CONTENT`, `ISNAD_WATCH`, `DISCORD_PROXY`, `ISNAD_SHARDS` (`first-last/total`),
-    /// `ISNAD_HTTP_TIMEOUT_SECS`.
+    /// `ISNAD_HTTP_TIMEOUT_SECS`, `ISNAD_HTTP_ADDR` (`host:port`).
     pub fn from_env() -> Result<BotConfig, BotConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -104,6 +106,15 @@ impl BotConfig {
             proxy: get("DISCORD_PROXY"),
             shards,
             http_timeout_secs: number("ISNAD_HTTP_TIMEOUT_SECS")?.unwrap_or(15).max(1),
+            http_addr: get("ISNAD_HTTP_ADDR")
+                .map(|v| {
+                    v.parse().map_err(|_| BotConfigError::Invalid {
+                        name: "ISNAD_HTTP_ADDR",
+                        value: v.clone(),
+                        reason: "expected an IP address and port, e.g. 127.0.0.1:9000".into(),
+                    })
+                })
+                .transpose()?,
         })
     }
 }
@@ -161,5 +172,10 @@ mod tests {
         assert!(err.to_string().contains("ISNAD_SHARDS"));
         let err = BotConfig::from_lookup(lookup(&[("DISCORD_TOKEN", "t"), ("ISNAD_WATCH", "maybe")])).unwrap_err();
         assert!(err.to_string().contains("ISNAD_WATCH"));
+        assert_eq!(c.http_addr, None, "no listener unless asked");
+        let c = BotConfig::from_lookup(lookup(&[("DISCORD_TOKEN", "t"), ("ISNAD_HTTP_ADDR", "127.0.0.1:9000")])).unwrap();
+        assert_eq!(c.http_addr, Some("127.0.0.1:9000".parse().unwrap()));
+        let err = BotConfig::from_lookup(lookup(&[("DISCORD_TOKEN", "t"), ("ISNAD_HTTP_ADDR", "localhost")])).unwrap_err();
+        assert!(err.to_string().contains("ISNAD_HTTP_ADDR"));
     }
 }

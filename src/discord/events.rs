@@ -10,10 +10,10 @@ use poise::serenity_prelude as serenity;
 use serenity::{CreateMessage, FullEvent, Interaction, Message};
 use tracing::{debug, info};
 
-use super::bot::{answer, answer_card, record_unanswered, BoxError, Data};
+use super::bot::{answer, answer_card, record_outcome, BoxError, Data};
 use super::buttons::on_button;
 use super::deliver;
-use super::reply::{components, embed, no_mentions, refusal, wait_text};
+use super::reply::{components, embed, no_mentions, wait_text};
 use crate::engine::Engine;
 
 pub(super) async fn on_event(framework: poise::FrameworkContext<'_, Data, BoxError>, event: &FullEvent) -> Result<(), BoxError> {
@@ -101,8 +101,10 @@ async fn on_message(ctx: &serenity::Context, msg: &Message, bot: serenity::UserI
             .allowed_mentions(no_mentions())
             .nonce(serenity::Nonce::String(msg.id.to_string()))
             .enforce_nonce(true);
-        deliver::with_retries("reply to a question", deliver::Repeat::Safe, || msg.channel_id.send_message(&ctx.http, message.clone()))
-            .await
+        deliver::with_retries("reply to a question", deliver::Repeat::Safe, &data.metrics, || {
+            msg.channel_id.send_message(&ctx.http, message.clone())
+        })
+        .await
     };
     if data.config.cooldown_secs > 0 {
         let cooldown_ctx = poise::CooldownContext { user_id: msg.author.id, guild_id: msg.guild_id, channel_id: msg.channel_id };
@@ -121,18 +123,18 @@ async fn on_message(ctx: &serenity::Context, msg: &Message, bot: serenity::UserI
         }
     }
     if let Err(e) = Engine::validate(&question) {
-        send(CreateMessage::new().content(refusal(&e))).await?;
+        send(CreateMessage::new().content(data.refuse(&e))).await?;
         return Ok(());
     }
     let a = match answer(data, &question).await {
         Ok(a) => a,
         Err(e) => {
-            send(CreateMessage::new().content(refusal(&e))).await?;
+            send(CreateMessage::new().content(data.refuse(&e))).await?;
             return Ok(());
         }
     };
     debug!(answered = a.answered, citations = a.citations.len(), "message question");
-    record_unanswered(data, &a, msg.guild_id.map(|g| g.get()), msg.channel_id.get());
+    record_outcome(data, &a, msg.guild_id.map(|g| g.get()), msg.channel_id.get());
     let card = answer_card(data, &a, false);
     send(CreateMessage::new().embed(embed(&card)).components(components(&card))).await?;
     Ok(())

@@ -15,9 +15,12 @@
 //! - `buttons`: the answer card's buttons (component interactions).
 //! - `watcher`: the knowledge folder watcher.
 //! - `reply`: cards and texts as serenity builders (empty `allowed_mentions` everywhere).
+//! - `http`: the optional operator listener (`ISNAD_HTTP_ADDR`): `/healthz` and `/metrics`.
+//! - [`metrics`]: what `/metrics` reports (questions by outcome, latency, queue, index, gateway,
+//!   REST retries and undelivered replies).
 //!
 //! The parts that need serenity, poise, reqwest, tokio or notify (`bot`, `commands`, `events`,
-//! `buttons`, `watcher`, `reply`, [`deliver`], `rest`)
+//! `buttons`, `watcher`, `reply`, `http`, [`metrics`], [`deliver`], `rest`)
 //! are compiled only with the `discord` cargo feature (on by default); the plain-data parts above
 //! always are (`isnad ask --discord` prints a [`render::Card`] without the feature), so
 //! `cargo build --no-default-features` proves that nothing outside this module needs Discord.
@@ -37,6 +40,10 @@ pub mod config;
 pub mod deliver;
 #[cfg(feature = "discord")]
 mod events;
+#[cfg(feature = "discord")]
+mod http;
+#[cfg(feature = "discord")]
+pub mod metrics;
 pub mod permissions;
 pub mod records;
 pub mod render;
