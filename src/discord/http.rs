@@ -62,7 +62,7 @@ async fn healthz(State(ops): State<Ops>) -> impl IntoResponse {
     let shards = ops.shards().await;
     let connected = shards.iter().filter(|s| s.connected).count();
     let handle = ops.engine.handle();
-    let generation = metrics::generation_name(&handle.dir);
+    let generation = handle.generation();
     let ready = !shards.is_empty() && connected == shards.len() && !generation.is_empty();
     let body = json!({
         "status": if ready { "ok" } else { "unavailable" },

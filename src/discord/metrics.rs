@@ -150,7 +150,7 @@ impl Metrics {
     pub fn render(&self, engine: &Engine, shards: &[ShardState]) -> String {
         let handle = engine.handle();
         self.generation.clear();
-        self.generation.get_or_create(&[("generation", generation_name(&handle.dir))]).set(1);
+        self.generation.get_or_create(&[("generation", handle.generation().into_owned())]).set(1);
         self.documents.set(handle.manifest.documents.len() as i64);
         self.passages.set(handle.manifest.passages as i64);
         self.shard_latency.clear();
@@ -167,11 +167,6 @@ impl Metrics {
         let _ = encode(&mut out, &self.registry);
         out
     }
-}
-
-/// The generation's folder name (`gen-…`), what `index/CURRENT` names.
-pub fn generation_name(dir: &std::path::Path) -> String {
-    dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
 /// A search in the queue (see [`Metrics::search`]).

@@ -121,6 +121,13 @@ pub struct IndexHandle {
     _hold: Option<std::fs::File>,
 }
 
+impl IndexHandle {
+    /// The generation's name: its folder's (`gen-…`), what `CURRENT` names when it is current.
+    pub fn generation(&self) -> std::borrow::Cow<'_, str> {
+        self.dir.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+    }
+}
+
 impl std::fmt::Debug for IndexHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("IndexHandle").field("dir", &self.dir).field("passages", &self.manifest.passages).finish()
