@@ -1,6 +1,7 @@
 //! Configuration: where the knowledge and the index live and how answers are composed. Values
 //! come from defaults, then the environment (`ISNAD_*`, also read from `.env` by the binary),
-//! then command-line flags; this module only holds and resolves them.
+//! then command-line flags; this module only holds and resolves them. The bot's own settings
+//! (token, intents, shards, …) are [`crate::discord::config`]'s.
 
 use std::path::{Path, PathBuf};
 
@@ -45,30 +46,41 @@ impl Config {
     }
 
     /// Defaults, overridden by `ISNAD_KNOWLEDGE_DIR` (default `./knowledge`, relative to the
-    /// working directory), `ISNAD_DATA_DIR`, `ISNAD_STEMMER`, `ISNAD_DENSE`,
-    /// `ISNAD_ANSWER_PRECISION`. A value that cannot be used is an error naming the variable.
+    /// working directory), `ISNAD_DATA_DIR` (default `.isnad` beside the knowledge folder),
+    /// `ISNAD_STEMMER`, `ISNAD_DENSE`, `ISNAD_ANSWER_PRECISION`. The process-wide settings
+    /// ([`Resources`], [`LogSettings`]) are checked too, so every `ISNAD_*` value that cannot be
+    /// used is an error naming the variable before anything is loaded.
     pub fn from_env() -> Result<Config, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::from_env_with(Overrides::default())
+    }
+
+    /// [`Config::from_env`] with command-line flags winning over the environment.
+    pub fn from_env_with(flags: Overrides) -> Result<Config, ConfigError> {
+        Self::from_lookup_with(env, flags)
     }
 
     /// Same as [`Config::from_env`] over any variable lookup (tests).
     pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let invalid =
-            |name: &'static str, value: &str, reason: &str| ConfigError::Invalid { name, value: value.into(), reason: reason.into() };
-        let knowledge = var("ISNAD_KNOWLEDGE_DIR").filter(|v| !v.is_empty()).map_or_else(|| PathBuf::from("knowledge"), PathBuf::from);
-        let data = var("ISNAD_DATA_DIR").filter(|v| !v.is_empty()).map_or_else(|| default_data_dir(&knowledge), PathBuf::from);
+        Self::from_lookup_with(var, Overrides::default())
+    }
+
+    /// Same as [`Config::from_env_with`] over any variable lookup (tests).
+    pub fn from_lookup_with(var: impl Fn(&str) -> Option<String>, flags: Overrides) -> Result<Config, ConfigError> {
+        let var = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+        let knowledge =
+            flags.knowledge_dir.or_else(|| var("ISNAD_KNOWLEDGE_DIR").map(PathBuf::from)).unwrap_or_else(|| PathBuf::from("knowledge"));
+        let data = flags.data_dir.or_else(|| var("ISNAD_DATA_DIR").map(PathBuf::from)).unwrap_or_else(|| default_data_dir(&knowledge));
         let mut c = Config::new(knowledge, data);
-        if let Some(v) = var("ISNAD_STEMMER").filter(|v| !v.is_empty()) {
-            c.stemmer = v.parse().map_err(|_| invalid("ISNAD_STEMMER", &v, "expected light, snowball or none"))?;
+        if let Some(v) = var("ISNAD_STEMMER") {
+            c.stemmer = v.trim().parse().map_err(|_| invalid("ISNAD_STEMMER", &v, "expected light, snowball or none"))?;
         }
-        if let Some(v) = var("ISNAD_DENSE").filter(|v| !v.is_empty()) {
-            c.dense = match v.trim() {
-                "1" | "true" | "on" | "yes" => true,
-                "0" | "false" | "off" | "no" => false,
-                _ => return Err(invalid("ISNAD_DENSE", &v, "expected 1 or 0")),
-            };
+        if let Some(s) = flags.stemmer {
+            c.stemmer = s;
         }
-        if let Some(v) = var("ISNAD_ANSWER_PRECISION").filter(|v| !v.is_empty()) {
+        if let Some(v) = var("ISNAD_DENSE") {
+            c.dense = flag("ISNAD_DENSE", &v)?;
+        }
+        if let Some(v) = var("ISNAD_ANSWER_PRECISION") {
             c.policy.precision = v
                 .trim()
                 .parse::<f32>()
@@ -76,6 +88,8 @@ impl Config {
                 .filter(|p| (0.0..=1.0).contains(p))
                 .ok_or_else(|| invalid("ISNAD_ANSWER_PRECISION", &v, "expected a number from 0 to 1"))?;
         }
+        Resources::from_lookup(&var)?;
+        LogSettings::from_lookup(&var)?;
         Ok(c)
     }
 
@@ -92,212 +106,233 @@ pub enum ConfigError {
     Invalid { name: &'static str, value: String, reason: String },
 }
 
+/// Settings given on the command line; each wins over its environment variable.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub knowledge_dir: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
+    pub stemmer: Option<ArabicStemmer>,
+}
+
+/// The process environment: the one place the library reads it.
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+fn invalid(name: &'static str, value: &str, reason: &str) -> ConfigError {
+    ConfigError::Invalid { name, value: value.into(), reason: reason.into() }
+}
+
+/// `1/true/on/yes` or `0/false/off/no`.
+fn flag(name: &'static str, value: &str) -> Result<bool, ConfigError> {
+    match value.trim() {
+        "1" | "true" | "on" | "yes" => Ok(true),
+        "0" | "false" | "off" | "no" => Ok(false),
+        _ => Err(invalid(name, value, "expected 1 or 0")),
+    }
+}
+
 /// `.isnad/` beside the knowledge folder.
 pub fn default_data_dir(knowledge: &Path) -> PathBuf {
     knowledge.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).join(".isnad")
 }
 
-/// `ISNAD_EMBED_KERNEL`: the embedding engine's matrix kernel — `auto` (default: the fastest
-/// the running CPU has), `vnni512`, `vnni256`, `avx2` or `portable` (forces the fallback that
-/// runs on any CPU). `None` means auto; an unknown value is logged and treated as auto.
-pub fn embed_kernel() -> Option<crate::embed::Kernel> {
-    parse_embed_kernel(std::env::var("ISNAD_EMBED_KERNEL").ok().as_deref())
+/// A file the process loads once: turned off, a given path, or the one `build.rs` fetched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Off,
+    Path(PathBuf),
+    /// The file the build fetched, if it did.
+    Built,
 }
 
-fn parse_embed_kernel(value: Option<&str>) -> Option<crate::embed::Kernel> {
-    match value.map(str::trim) {
-        None | Some("" | "auto") => None,
-        Some(v) => v.parse().map_err(|why: String| tracing::warn!("ISNAD_EMBED_KERNEL: {why}")).ok(),
+impl Source {
+    /// The file to read, given where the build put its own: `None` when turned off or when the
+    /// build fetched nothing.
+    pub fn path(&self, built: Option<&'static str>) -> Option<PathBuf> {
+        match self {
+            Source::Off => None,
+            Source::Path(p) => Some(p.clone()),
+            Source::Built => built.map(PathBuf::from),
+        }
     }
 }
 
-/// A secret (the bot token). Its `Debug` and `Display` never show the value, so it cannot leak
-/// through a log line or a panic message that formats the configuration.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Secret {
-        Secret(value.into())
-    }
-
-    /// The value itself, for the one place that must send it (the Discord client).
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
+/// What the process loads once and shares between engines: the embedding model and its matrix
+/// kernel, and the English→Arabic word list. Read from `ISNAD_NO_MODEL` / `ISNAD_MODEL`,
+/// `ISNAD_EMBED_KERNEL` (`auto`, `vnni512`, `vnni256`, `avx2`, `portable`) and
+/// `ISNAD_NO_LEXICON` / `ISNAD_LEXICON`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resources {
+    pub model: Source,
+    /// `None`: the fastest kernel the running CPU has.
+    pub embed_kernel: Option<crate::embed::Kernel>,
+    pub lexicon: Source,
 }
 
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(***)")
+impl Default for Resources {
+    fn default() -> Resources {
+        Resources { model: Source::Built, embed_kernel: None, lexicon: Source::Built }
     }
 }
 
-impl std::fmt::Display for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("***")
-    }
-}
-
-/// Why the bot's configuration cannot be used.
-#[derive(Debug, thiserror::Error)]
-pub enum BotConfigError {
-    #[error(
-        "DISCORD_TOKEN is not set. Create an application at https://discord.com/developers/applications, \
-         open Bot → Reset Token, and put the token in .env as DISCORD_TOKEN=… (see .env.example)"
-    )]
-    MissingToken,
-    #[error("{name}={value:?}: {reason}")]
-    Invalid { name: &'static str, value: String, reason: String },
-}
-
-/// Settings of `isnad serve` (the Discord adapter). Plain data: no Discord types.
-#[derive(Debug, Clone)]
-pub struct BotConfig {
-    pub token: Secret,
-    /// Register slash commands in this guild only (instant; for development). Without it they are
-    /// registered globally.
-    pub guild_id: Option<u64>,
-    /// Seconds a user waits between two questions (0: no cooldown).
-    pub cooldown_secs: u64,
-    /// Answer `@isnad …` mentions, replies to the bot's answers and direct messages.
-    pub answer_mentions: bool,
-    /// Ask Discord for the privileged MESSAGE_CONTENT intent (replies that do not mention the bot).
-    pub message_content: bool,
-    /// Watch the knowledge folder and reindex when it changes.
-    pub watch: bool,
-    /// Base URL of an HTTP proxy in front of Discord's REST API (a rate-limit proxy, or a fake
-    /// Discord in tests). Rate limiting is then left to the proxy.
-    pub proxy: Option<String>,
-    /// Shards this process runs, `first..last` of `total`; `None`: Discord's recommended count.
-    pub shards: Option<(u32, u32, u32)>,
-    /// A REST request without an answer after this many seconds is a failure (then retried).
-    pub http_timeout_secs: u64,
-}
-
-impl BotConfig {
-    /// Reads `DISCORD_TOKEN`, `DISCORD_GUILD_ID`, `ISNAD_COOLDOWN_SECS`, `ISNAD_ANSWER_MENTIONS`,
-    /// `ISNAD_MESSAGE_CONTENT`, `ISNAD_WATCH`, `DISCORD_PROXY`, `ISNAD_SHARDS` (`first-last/total`),
-    /// `ISNAD_HTTP_TIMEOUT_SECS`.
-    pub fn from_env() -> Result<BotConfig, BotConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+impl Resources {
+    /// The process's settings, read once. A bad value was already an error in
+    /// [`Config::from_env`] (the CLI stops there); a library user who skipped it gets the error
+    /// logged and the defaults.
+    pub fn get() -> &'static Resources {
+        static RESOURCES: std::sync::OnceLock<Resources> = std::sync::OnceLock::new();
+        RESOURCES.get_or_init(|| {
+            Resources::from_lookup(env).unwrap_or_else(|e| {
+                tracing::warn!("{e}; using the defaults");
+                Resources::default()
+            })
+        })
     }
 
-    /// Same as [`BotConfig::from_env`] over any variable lookup (tests).
-    pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<BotConfig, BotConfigError> {
-        let get = |name: &str| var(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-        let token = get("DISCORD_TOKEN").ok_or(BotConfigError::MissingToken)?;
-        let flag = |name: &'static str, default: bool| -> Result<bool, BotConfigError> {
-            match get(name).as_deref() {
-                None => Ok(default),
-                Some("1" | "true" | "yes" | "on") => Ok(true),
-                Some("0" | "false" | "no" | "off") => Ok(false),
-                Some(other) => Err(BotConfigError::Invalid { name, value: other.into(), reason: "expected true or false".into() }),
+    /// Same as [`Resources::get`] over any variable lookup (tests), without the fallback.
+    pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Resources, ConfigError> {
+        let var = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+        let source = |off: &'static str, path: &'static str| -> Result<Source, ConfigError> {
+            if var(off).map(|v| flag(off, &v)).transpose()? == Some(true) {
+                return Ok(Source::Off);
             }
+            Ok(var(path).map_or(Source::Built, |p| Source::Path(PathBuf::from(p))))
         };
-        let number = |name: &'static str| -> Result<Option<u64>, BotConfigError> {
-            get(name)
-                .map(|v| v.parse::<u64>().map_err(|e| BotConfigError::Invalid { name, value: v.clone(), reason: e.to_string() }))
-                .transpose()
+        let embed_kernel = match var("ISNAD_EMBED_KERNEL") {
+            None => None,
+            Some(v) if v.trim() == "auto" => None,
+            Some(v) => Some(v.trim().parse().map_err(|why: String| invalid("ISNAD_EMBED_KERNEL", &v, &why))?),
         };
-        let shards = get("ISNAD_SHARDS").map(|v| parse_shards(&v)).transpose()?;
-        Ok(BotConfig {
-            token: Secret::new(token),
-            guild_id: number("DISCORD_GUILD_ID")?,
-            cooldown_secs: number("ISNAD_COOLDOWN_SECS")?.unwrap_or(5),
-            answer_mentions: flag("ISNAD_ANSWER_MENTIONS", true)?,
-            message_content: flag("ISNAD_MESSAGE_CONTENT", false)?,
-            watch: flag("ISNAD_WATCH", true)?,
-            proxy: get("DISCORD_PROXY"),
-            shards,
-            http_timeout_secs: number("ISNAD_HTTP_TIMEOUT_SECS")?.unwrap_or(15).max(1),
+        Ok(Resources {
+            model: source("ISNAD_NO_MODEL", "ISNAD_MODEL")?,
+            embed_kernel,
+            lexicon: source("ISNAD_NO_LEXICON", "ISNAD_LEXICON")?,
         })
     }
 }
 
-/// `first-last/total` (inclusive range), e.g. `0-3/8`.
-fn parse_shards(v: &str) -> Result<(u32, u32, u32), BotConfigError> {
-    let bad = |reason: &str| BotConfigError::Invalid { name: "ISNAD_SHARDS", value: v.into(), reason: reason.into() };
-    let (range, total) = v.split_once('/').ok_or_else(|| bad("expected first-last/total, e.g. 0-3/8"))?;
-    let (first, last) = range.split_once('-').unwrap_or((range, range));
-    let n = |s: &str| s.trim().parse::<u32>().map_err(|_| bad("shard numbers must be whole numbers"));
-    let (first, last, total) = (n(first)?, n(last)?, n(total)?);
-    if first > last || last >= total {
-        return Err(bad("need first ≤ last < total"));
+/// Log output: `ISNAD_LOG` (a tracing-subscriber `EnvFilter`; unset: the command's default) and
+/// `ISNAD_LOG_FORMAT` (`text`, the default, or `json`: one JSON object a line).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LogSettings {
+    pub filter: Option<String>,
+    pub json: bool,
+}
+
+impl LogSettings {
+    pub fn from_env() -> Result<LogSettings, ConfigError> {
+        Self::from_lookup(env)
     }
-    Ok((first, last, total))
+
+    /// Same as [`LogSettings::from_env`] over any variable lookup (tests).
+    pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<LogSettings, ConfigError> {
+        let var = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+        let json = match var("ISNAD_LOG_FORMAT") {
+            None => false,
+            Some(v) => match v.trim() {
+                "text" => false,
+                "json" => true,
+                _ => return Err(invalid("ISNAD_LOG_FORMAT", &v, "expected text or json")),
+            },
+        };
+        Ok(LogSettings { filter: var("ISNAD_LOG"), json })
+    }
+}
+
+/// Test hook (`ISNAD_INJECT_WRITE_FAULT`, read at every index build): builds fail as on a full
+/// (`full`) or read-only (`read-only`) disk, for the tests that spawn the binary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteFault {
+    Full,
+    ReadOnly,
+}
+
+/// The injected write fault, if any; an unknown value is logged and injects nothing.
+pub fn injected_write_fault() -> Option<WriteFault> {
+    match env("ISNAD_INJECT_WRITE_FAULT")?.trim() {
+        "full" => Some(WriteFault::Full),
+        "read-only" => Some(WriteFault::ReadOnly),
+        "" => None,
+        other => {
+            tracing::warn!(value = other, "ISNAD_INJECT_WRITE_FAULT: expected full or read-only; no fault injected");
+            None
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    fn lookup(pairs: &[(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        let pairs = pairs.to_vec();
+        move |name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
+    }
+
     #[test]
     fn engine_settings_reject_bad_values_by_name() {
-        let with = |pairs: &'static [(&'static str, &'static str)]| {
-            move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
-        };
-        let c = super::Config::from_lookup(with(&[])).expect("defaults");
-        assert_eq!(c.knowledge_dir, std::path::PathBuf::from("knowledge"), "relative to the working directory");
-        let c = super::Config::from_lookup(with(&[("ISNAD_ANSWER_PRECISION", "0.75"), ("ISNAD_DENSE", "0")])).expect("valid");
+        let c = Config::from_lookup(lookup(&[])).expect("defaults");
+        assert_eq!(c.knowledge_dir, PathBuf::from("knowledge"), "relative to the working directory");
+        assert_eq!(c.data_dir, PathBuf::from("./.isnad"));
+        let c = Config::from_lookup(lookup(&[("ISNAD_ANSWER_PRECISION", "0.75"), ("ISNAD_DENSE", "0")])).expect("valid");
         assert_eq!(c.policy.precision, 0.75);
         assert!(!c.dense);
-        for (name, value) in
-            [("ISNAD_ANSWER_PRECISION", "1.5"), ("ISNAD_ANSWER_PRECISION", "high"), ("ISNAD_DENSE", "maybe"), ("ISNAD_STEMMER", "porter")]
-        {
-            let pairs: &'static [(&'static str, &'static str)] = Box::leak(Box::new([(name, value)]));
-            let err = super::Config::from_lookup(with(pairs)).expect_err(value).to_string();
+        for (name, value) in [
+            ("ISNAD_ANSWER_PRECISION", "1.5"),
+            ("ISNAD_ANSWER_PRECISION", "high"),
+            ("ISNAD_DENSE", "maybe"),
+            ("ISNAD_STEMMER", "porter"),
+            ("ISNAD_NO_MODEL", "perhaps"),
+            ("ISNAD_NO_LEXICON", "2"),
+            ("ISNAD_EMBED_KERNEL", "sse9"),
+            ("ISNAD_LOG_FORMAT", "xml"),
+        ] {
+            let err = Config::from_lookup(lookup(&[(name, value)])).expect_err(value).to_string();
             assert!(err.contains(name) && err.contains(value), "{err}");
         }
     }
 
-    use super::*;
-
-    fn lookup<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+    #[test]
+    fn flags_win_over_the_environment_and_move_the_default_data_dir() {
+        let env = lookup(&[("ISNAD_KNOWLEDGE_DIR", "/srv/docs"), ("ISNAD_STEMMER", "none")]);
+        let c = Config::from_lookup(&env).expect("valid");
+        assert_eq!((c.knowledge_dir.as_path(), c.data_dir.as_path()), (Path::new("/srv/docs"), Path::new("/srv/.isnad")));
+        assert_eq!(c.stemmer, ArabicStemmer::None);
+        let flags = Overrides { knowledge_dir: Some("/tmp/k/docs".into()), data_dir: None, stemmer: Some(ArabicStemmer::Light) };
+        let c = Config::from_lookup_with(&env, flags).expect("valid");
+        assert_eq!(c.data_dir, PathBuf::from("/tmp/k/.isnad"), "the data dir follows the knowledge flag");
+        assert_eq!(c.stemmer, ArabicStemmer::Light);
+        let with_data = lookup(&[("ISNAD_DATA_DIR", "/var/lib/isnad")]);
+        let c = Config::from_lookup_with(with_data, Overrides { knowledge_dir: Some("/tmp/k/docs".into()), ..Default::default() })
+            .expect("valid");
+        assert_eq!(c.data_dir, PathBuf::from("/var/lib/isnad"), "an explicit data dir stays");
     }
 
     #[test]
-    fn embed_kernel_setting_names_a_kernel_or_means_auto() {
+    fn resources_name_a_file_turn_off_or_use_the_build() {
         use crate::embed::Kernel;
-        assert_eq!(parse_embed_kernel(Some("portable")), Some(Kernel::Portable));
-        assert_eq!(parse_embed_kernel(Some(" vnni512 ")), Some(Kernel::Vnni512));
-        assert_eq!(parse_embed_kernel(Some("vnni256")), Some(Kernel::Vnni256));
-        assert_eq!(parse_embed_kernel(Some("avx2")), Some(Kernel::Avx2));
-        assert_eq!(parse_embed_kernel(Some("auto")), None);
-        assert_eq!(parse_embed_kernel(None), None);
-        assert_eq!(parse_embed_kernel(Some("sse9")), None, "unknown: auto");
-    }
-
-    #[test]
-    fn missing_or_blank_token_says_how_to_get_one() {
-        for pairs in [&[][..], &[("DISCORD_TOKEN", "  ")][..]] {
-            let err = BotConfig::from_lookup(lookup(pairs)).unwrap_err();
-            assert!(err.to_string().contains("developers/applications"), "{err}");
+        assert_eq!(Resources::from_lookup(lookup(&[])).expect("defaults"), Resources::default());
+        let r = Resources::from_lookup(lookup(&[("ISNAD_MODEL", "/m.bin"), ("ISNAD_NO_LEXICON", "1"), ("ISNAD_EMBED_KERNEL", " avx2 ")]))
+            .expect("valid");
+        assert_eq!(r.model, Source::Path("/m.bin".into()));
+        assert_eq!(r.lexicon, Source::Off);
+        assert_eq!(r.embed_kernel, Some(Kernel::Avx2));
+        assert_eq!(r.model.path(None), Some(PathBuf::from("/m.bin")));
+        assert_eq!(r.lexicon.path(Some("/built.tsv")), None, "off wins over the built file");
+        assert_eq!(Source::Built.path(Some("/built.tsv")), Some(PathBuf::from("/built.tsv")));
+        let r = Resources::from_lookup(lookup(&[("ISNAD_NO_MODEL", "0"), ("ISNAD_EMBED_KERNEL", "auto")])).expect("valid");
+        assert_eq!((r.model, r.embed_kernel), (Source::Built, None));
+        for k in Kernel::ALL {
+            let r = Resources::from_lookup(lookup(&[("ISNAD_EMBED_KERNEL", k.name())])).expect("a kernel's own name");
+            assert_eq!(r.embed_kernel, Some(k));
         }
     }
 
     #[test]
-    fn token_never_formats() {
-        let c = BotConfig::from_lookup(lookup(&[("DISCORD_TOKEN", "abc.def.ghi")])).unwrap();
-        assert_eq!(c.token.expose(), "abc.def.ghi");
-        assert!(!format!("{c:?}").contains("abc.def"));
-        assert_eq!(c.token.to_string(), "***");
-        assert!(c.answer_mentions && !c.message_content && c.watch);
-    }
-
-    #[test]
-    fn settings_parse_and_bad_values_are_named() {
-        let c = BotConfig::from_lookup(lookup(&[
-            ("DISCORD_TOKEN", "t"),
-            ("DISCORD_GUILD_ID", "123"),
-            ("ISNAD_COOLDOWN_SECS", "0"),
-            ("ISNAD_SHARDS", "2-3/8"),
-            ("ISNAD_MESSAGE_CONTENT", "on"),
-        ]))
-        .unwrap();
-        assert_eq!((c.guild_id, c.cooldown_secs, c.shards, c.message_content), (Some(123), 0, Some((2, 3, 8)), true));
-        let err = BotConfig::from_lookup(lookup(&[("DISCORD_TOKEN", "t"), ("ISNAD_SHARDS", "4-2/8")])).unwrap_err();
-        assert!(err.to_string().contains("ISNAD_SHARDS"));
-        let err = BotConfig::from_lookup(lookup(&[("DISCORD_TOKEN", "t"), ("ISNAD_WATCH", "maybe")])).unwrap_err();
-        assert!(err.to_string().contains("ISNAD_WATCH"));
+    fn log_settings() {
+        assert_eq!(LogSettings::from_lookup(lookup(&[])).expect("defaults"), LogSettings::default());
+        let l = LogSettings::from_lookup(lookup(&[("ISNAD_LOG", "debug"), ("ISNAD_LOG_FORMAT", "json")])).expect("valid");
+        assert_eq!(l, LogSettings { filter: Some("debug".into()), json: true });
     }
 }

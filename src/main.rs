@@ -16,15 +16,19 @@ use isnad::{Config, Engine};
 #[derive(Parser)]
 #[command(name = "isnad", version, about = "Answers questions about a folder of documents, citing the source text.")]
 struct Cli {
-    /// Folder of documents (default: ./knowledge, else the one shipped with isnad).
-    #[arg(long, global = true, env = "ISNAD_KNOWLEDGE_DIR")]
+    /// Folder of documents (default: $ISNAD_KNOWLEDGE_DIR, else ./knowledge).
+    #[arg(long, global = true)]
     knowledge: Option<PathBuf>,
-    /// Folder for the index (default: .isnad beside the knowledge folder).
-    #[arg(long, global = true, env = "ISNAD_DATA_DIR")]
+    /// Folder for the index (default: $ISNAD_DATA_DIR, else .isnad beside the knowledge folder).
+    #[arg(long, global = true)]
     data: Option<PathBuf>,
-    /// Arabic stemmer: light, snowball or none.
+    /// Arabic stemmer: light, snowball or none (default: $ISNAD_STEMMER, else light).
     #[arg(long, global = true)]
     stemmer: Option<ArabicStemmer>,
+    /// Log progress (-v: isnad's INFO lines, -vv: DEBUG). Without it only warnings and errors
+    /// are logged, except by `serve`, which logs INFO. ISNAD_LOG, when set, decides instead.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
@@ -145,11 +149,12 @@ enum Command {
 
 fn main() {
     let _ = dotenvy::dotenv();
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("ISNAD_LOG").unwrap_or_else(|_| "warn,isnad=info".into()))
-        .with_writer(std::io::stderr)
-        .init();
-    if let Err(err) = run(Cli::parse()) {
+    let cli = Cli::parse();
+    if let Err(err) = init_logging(&cli) {
+        eprintln!("error: {err:#}");
+        std::process::exit(1);
+    }
+    if let Err(err) = run(cli) {
         // a closed pipe (`isnad ask … | head`) is not an error worth a message
         if err.chain().any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)) {
             std::process::exit(0);
@@ -162,21 +167,33 @@ fn main() {
     }
 }
 
+/// Logs to stderr as text or, with `ISNAD_LOG_FORMAT=json`, one JSON object a line. Filtered by
+/// `ISNAD_LOG` when set; otherwise warnings only for the CLI (`isnad ask` prints the answer, not
+/// progress), INFO for `serve` and with `-v`, DEBUG with `-vv`.
+fn init_logging(cli: &Cli) -> Result<()> {
+    use std::io::IsTerminal;
+    let settings = isnad::config::LogSettings::from_env()?;
+    let default = match (cli.verbose, matches!(cli.command, Command::Serve)) {
+        (0, false) => "warn",
+        (0, true) | (1, _) => "warn,isnad=info",
+        _ => "info,isnad=debug",
+    };
+    let filter = match &settings.filter {
+        Some(f) => tracing_subscriber::EnvFilter::try_new(f).with_context(|| format!("ISNAD_LOG={f:?} is not a log filter"))?,
+        None => tracing_subscriber::EnvFilter::new(default),
+    };
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if settings.json {
+        logs.json().init();
+    } else {
+        logs.with_ansi(std::io::stderr().is_terminal()).init();
+    }
+    Ok(())
+}
+
 fn config(cli: &Cli) -> Result<Config> {
-    let mut c = Config::from_env()?;
-    if let Some(k) = &cli.knowledge {
-        c.knowledge_dir = k.clone();
-        if cli.data.is_none() && std::env::var_os("ISNAD_DATA_DIR").is_none() {
-            c.data_dir = isnad::config::default_data_dir(k);
-        }
-    }
-    if let Some(d) = &cli.data {
-        c.data_dir = d.clone();
-    }
-    if let Some(s) = cli.stemmer {
-        c.stemmer = s;
-    }
-    Ok(c)
+    let flags = isnad::config::Overrides { knowledge_dir: cli.knowledge.clone(), data_dir: cli.data.clone(), stemmer: cli.stemmer };
+    Ok(Config::from_env_with(flags)?)
 }
 
 fn progress_bar() -> ProgressBar {
@@ -230,14 +247,21 @@ fn run(cli: Cli) -> Result<()> {
                 write!(out, "{}", render(&answer))?;
             }
         }
+        #[cfg(feature = "discord")]
         Command::Serve => {
             // the configuration is checked before the (possibly long) first index build
-            let bot = isnad::config::BotConfig::from_env()?;
+            let bot = isnad::discord::BotConfig::from_env()?;
             let engine = std::sync::Arc::new(open(cfg)?);
             let m = engine.manifest();
             tracing::info!(documents = m.documents.len(), passages = m.passages, rejected = m.rejected.len(), "knowledge loaded");
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
             runtime.block_on(isnad::discord::serve(engine, bot))?;
+        }
+        #[cfg(not(feature = "discord"))]
+        Command::Serve => {
+            anyhow::bail!(
+                "this isnad was built without the Discord bot (cargo feature `discord`); rebuild with default features: cargo build --release"
+            )
         }
         Command::Index => {
             let engine = open(cfg)?;

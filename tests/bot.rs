@@ -1,6 +1,9 @@
 //! End-to-end tests of `isnad serve` against the fake Discord in `tests/fake_discord`: the real
 //! binary, real gateway frames and REST payloads (validated against Discord's OpenAPI spec), no
 //! token and no network.
+//!
+//! Needs the `discord` feature (on by default): the bot is the binary under test.
+#![cfg(feature = "discord")]
 
 mod fake_discord;
 
@@ -1114,5 +1117,114 @@ async fn slash_burst_benchmark() {
         proc_kb(pid, "VmHWM:").unwrap_or(0) / 1024
     );
     assert!(done && lost == 0 && duplicates == 0 && acked == click_total);
+    assert_clean(&fake, &bot);
+}
+
+/// GET `path` on the bot's operator listener: status, content type, body.
+async fn http_get(addr: &str, path: &str) -> (u16, String, String) {
+    let client = reqwest::Client::builder().no_proxy().build().expect("HTTP client");
+    let r = client.get(format!("http://{addr}{path}")).send().await.unwrap_or_else(|e| panic!("GET {path}: {e}"));
+    let status = r.status().as_u16();
+    let content_type = r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    (status, content_type, r.text().await.expect("body"))
+}
+
+/// The value of the sample `name` (with its labels, as written) in a metrics text.
+fn sample(text: &str, name: &str) -> Option<f64> {
+    text.lines().find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' '))).and_then(|v| v.trim().parse().ok())
+}
+
+/// The operator's listener (`ISNAD_HTTP_ADDR`): `/healthz` is 503 while the gateway has not
+/// sent READY and 200 after; `/metrics` counts questions by outcome, searches, the index, the
+/// shard's gateway, REST retries and replies given up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_and_metrics_over_http() {
+    let fake = FakeDiscord::start().await;
+    fake.set_heartbeat_interval(300); // so a heartbeat latency is measured in the test's time
+    fake.hold_ready();
+    let bot = Bot::start(&fake, base(), &[("ISNAD_HTTP_ADDR", "127.0.0.1:0")]);
+    const LISTENING: &str = "HTTP listener on http://";
+    assert!(fake.wait_until(STEP, |_| bot.log_text().contains(LISTENING)).await, "no listener; log:\n{}", bot.log_text());
+    let log = bot.log_text();
+    let addr = log.split(LISTENING).nth(1).and_then(|rest| rest.split('/').next()).expect("address in the log").to_owned();
+
+    // identified, READY held back: not healthy yet, and the body says why
+    assert!(fake.wait_until(STEP, |f| f.identifies() == 1).await, "no IDENTIFY; log:\n{}", bot.log_text());
+    let (status, content_type, body) = http_get(&addr, "/healthz").await;
+    assert_eq!((status, content_type.as_str()), (503, "application/json"), "{body}");
+    let health: Value = serde_json::from_str(&body).expect("JSON body");
+    assert_eq!(health["status"], "unavailable", "{health}");
+    assert_eq!(health["gateway"]["connected"], 0, "{health}");
+    let generation = health["index"]["generation"].as_str().expect("generation").to_owned();
+    let current = std::fs::read_to_string(bot.data.join("index/CURRENT")).expect("CURRENT");
+    assert_eq!(generation, current.trim(), "the live generation is the one CURRENT names");
+    let documents = std::fs::read_dir(&bot.knowledge).expect("knowledge").count();
+    assert_eq!(health["index"]["documents"], documents, "{health}");
+
+    fake.release_ready();
+    fake.wait_for(0, STEP, |r| r.method == "PUT" && r.path.ends_with("/commands")).await.expect("registration after READY");
+    let deadline = std::time::Instant::now() + STEP;
+    let health = loop {
+        let (status, _, body) = http_get(&addr, "/healthz").await;
+        if status == 200 {
+            break serde_json::from_str::<Value>(&body).expect("JSON body");
+        }
+        assert!(std::time::Instant::now() < deadline, "never healthy after READY: {body}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(health["status"], "ok", "{health}");
+    assert_eq!((health["gateway"]["shards"].as_u64(), health["gateway"]["connected"].as_u64()), (Some(1), Some(1)), "{health}");
+
+    // answered, abstained, refused (a question of nothing but a mention), one reply retried after
+    // a 500 and one given up after a 403
+    ask_slash(&fake, "كم عدد الدول الأعضاء؟", false).await;
+    let m = answer_message(&fake, "What is the airspeed velocity of an unladen swallow?").await;
+    assert_eq!(m["embeds"][0]["title"], "Not in the documents");
+    let id = fake.next_id();
+    let after = fake.requests().len();
+    fake.dispatch(
+        "INTERACTION_CREATE",
+        slash_command(id, MEMBER_ID, MEMBER_PERMS, "ask", &[("question", 3, json!(format!("<@{MEMBER_ID}>")))]),
+    );
+    let refused = callback(&fake, id, after).await;
+    assert!(refused.body["data"]["content"].as_str().unwrap_or_default().contains("write a question"), "{}", refused.body);
+    fake.fail_next_reply(RestFault::Status(500));
+    answer_message(&fake, "كم عدد الدول الأعضاء؟").await;
+    fake.fail_next_reply(RestFault::Status(403));
+    let id = fake.next_id();
+    let mention = user(BOT_ID, "isnad", true);
+    fake.dispatch("MESSAGE_CREATE", guild_message(id, MEMBER_ID, &format!("<@{BOT_ID}> كم عدد الدول الأعضاء؟"), &[mention], None));
+    assert!(fake.wait_until(STEP, |_| bot.log_text().contains("reply not delivered")).await, "give-up not logged:\n{}", bot.log_text());
+
+    // the shard's latency appears once a heartbeat was acknowledged
+    let deadline = std::time::Instant::now() + STEP;
+    let (content_type, text) = loop {
+        let (status, content_type, text) = http_get(&addr, "/metrics").await;
+        assert_eq!(status, 200, "{text}");
+        if sample(&text, "isnad_gateway_latency_seconds{shard=\"0\"}").is_some() {
+            break (content_type, text);
+        }
+        assert!(std::time::Instant::now() < deadline, "no gateway latency: {text}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(content_type.starts_with("application/openmetrics-text"), "{content_type}");
+    for (name, want) in [
+        ("isnad_questions_total{outcome=\"answered\"}", 3.0),
+        ("isnad_questions_total{outcome=\"abstained\"}", 1.0),
+        ("isnad_questions_total{outcome=\"refused\"}", 1.0),
+        ("isnad_answer_duration_seconds_count", 4.0),
+        ("isnad_question_queue_depth", 0.0),
+        ("isnad_index_documents", documents as f64),
+        ("isnad_gateway_connected{shard=\"0\"}", 1.0),
+        ("isnad_rest_retries_total", 1.0),
+        ("isnad_replies_undelivered_total", 1.0),
+    ] {
+        assert_eq!(sample(&text, name), Some(want), "{name} in:\n{text}");
+    }
+    assert_eq!(sample(&text, &format!("isnad_index_generation{{generation=\"{generation}\"}}")), Some(1.0), "{text}");
+    assert!(sample(&text, "isnad_index_passages").is_some_and(|p| p >= documents as f64), "{text}");
+    assert!(text.contains("# TYPE isnad_answer_duration_seconds histogram"), "{text}");
+    let (status, _, _) = http_get(&addr, "/nothing-here").await;
+    assert_eq!(status, 404);
     assert_clean(&fake, &bot);
 }

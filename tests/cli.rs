@@ -77,3 +77,104 @@ fn serve_without_a_token_says_how_to_get_one() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("DISCORD_TOKEN") && err.contains("developers/applications"), "{err}");
 }
+
+/// The Discord boundary is held by the compiler: without the default `discord` feature the
+/// engine and the CLI depend on none of the adapter's crates (ARCHITECTURE.md, invariants).
+/// Read from `cargo tree` (offline: the lock file and the crates `cargo test` just built).
+#[test]
+fn without_the_discord_feature_no_discord_crate_is_a_dependency() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let tree = |features: &[&str]| {
+        let out = Command::new(&cargo)
+            .args(["tree", "--offline", "--locked", "-e", "normal", "--prefix", "none", "--manifest-path"])
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
+            .args(features)
+            .output()
+            .expect("cargo runs");
+        assert!(out.status.success(), "cargo tree failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).expect("UTF-8")
+    };
+    let crates = |tree: &str| tree.lines().filter_map(|l| l.split_whitespace().next()).map(str::to_owned).collect::<Vec<_>>();
+    let adapter = ["serenity", "poise", "reqwest", "notify", "notify-debouncer-mini", "tokio", "axum", "hyper", "prometheus-client"];
+    let with = crates(&tree(&[]));
+    assert!(with.iter().any(|c| c == "serenity"), "the default build has the bot");
+    let without = crates(&tree(&["--no-default-features"]));
+    assert!(without.iter().any(|c| c == "tantivy"), "the tree was read: {without:?}");
+    let leaked: Vec<&String> = without.iter().filter(|c| adapter.contains(&c.as_str())).collect();
+    assert!(leaked.is_empty(), "crates of the Discord adapter in the engine's build: {leaked:?}");
+}
+
+/// `isnad ask` prints the answer; building the index on the way is not news unless asked for
+/// (`-v`), and `ISNAD_LOG_FORMAT=json` makes every log line a JSON object.
+#[test]
+fn ask_logs_warnings_only_unless_verbose_and_json_on_request() {
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let data = tempfile::tempdir().expect("tmp");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_isnad"));
+        cmd.args(args)
+            .env("ISNAD_KNOWLEDGE_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/knowledge"))
+            .env("ISNAD_DATA_DIR", data.path())
+            .env("ISNAD_DENSE", "0")
+            .env_remove("ISNAD_LOG")
+            .env_remove("ISNAD_LOG_FORMAT");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().expect("binary runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let question = "What is the capital of France?";
+    let (stdout, stderr) = run(&["ask", question], &[]);
+    assert!(stdout.contains("do not answer"), "{stdout}");
+    assert!(!stderr.contains("INFO"), "an index was built, quietly: {stderr}");
+    let (_, stderr) = run(&["ask", "-v", question], &[]);
+    assert!(stderr.contains("INFO") && stderr.contains("index built"), "-v shows progress: {stderr}");
+    let (_, stderr) = run(&["-v", "ask", question], &[("ISNAD_LOG_FORMAT", "json")]);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert!(!lines.is_empty(), "-v logs something");
+    for line in lines {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(v["level"].is_string() && v["fields"]["message"].is_string(), "{v}");
+    }
+}
+
+/// A bad log setting is refused with the variable's name before anything runs.
+#[test]
+fn bad_log_settings_are_refused_by_name() {
+    for (name, value) in [("ISNAD_LOG_FORMAT", "xml"), ("ISNAD_LOG", "isnad=loud")] {
+        let out = Command::new(env!("CARGO_BIN_EXE_isnad")).args(["sources"]).env(name, value).output().expect("binary runs");
+        assert!(!out.status.success(), "{name}={value} accepted");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(name), "{stderr}");
+    }
+}
+
+/// `contrib/isnad.service` is a hardened unit systemd accepts (checked with `systemd-analyze
+/// verify` where it is installed, with this build's binary as `ExecStart`).
+#[test]
+fn systemd_unit_is_hardened_and_verifies() {
+    let unit = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/contrib/isnad.service")).expect("unit file");
+    for line in
+        ["DynamicUser=yes", "ProtectSystem=strict", "StateDirectory=isnad", "EnvironmentFile=/etc/isnad/isnad.env", "NoNewPrivileges=yes"]
+    {
+        assert!(unit.lines().any(|l| l.trim() == line), "missing {line}");
+    }
+    let exec = unit.lines().find(|l| l.starts_with("ExecStart=")).expect("ExecStart");
+    assert!(exec.ends_with(" serve"), "{exec}");
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("isnad.service");
+    std::fs::write(&path, unit.replace(exec, &format!("ExecStart={} serve", env!("CARGO_BIN_EXE_isnad")))).expect("write");
+    let out = match Command::new("systemd-analyze").arg("verify").arg(&path).output() {
+        Ok(out) => out,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!("note: systemd-analyze is not installed; contrib/isnad.service was not verified");
+            return;
+        }
+        Err(e) => panic!("systemd-analyze: {e}"),
+    };
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // warnings about the unit name the file (unknown keys and bad values are only warnings)
+    let about_unit: Vec<&str> = stderr.lines().filter(|l| l.contains("isnad.service")).collect();
+    assert!(out.status.success() && about_unit.is_empty(), "systemd-analyze verify:\n{stderr}");
+}

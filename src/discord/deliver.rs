@@ -16,6 +16,8 @@ use std::time::Duration;
 use poise::serenity_prelude as serenity;
 use serenity::HttpError;
 
+use super::metrics::Metrics;
+
 /// Tries per request, the first included.
 pub const ATTEMPTS: u32 = 4;
 /// Wait before the first retry; doubled for each further one.
@@ -75,7 +77,8 @@ pub fn classify(failure: Failure, attempt: u32, repeat: Repeat) -> Verdict {
 }
 
 /// Runs `attempt` until it succeeds or [`classify`] gives up; `what` names the reply in logs.
-pub async fn with_retries<T, F, Fut>(what: &str, repeat: Repeat, mut attempt: F) -> Result<T, serenity::Error>
+/// Each retry and a reply given up are counted in `metrics`.
+pub async fn with_retries<T, F, Fut>(what: &str, repeat: Repeat, metrics: &Metrics, mut attempt: F) -> Result<T, serenity::Error>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, serenity::Error>>,
@@ -92,10 +95,12 @@ where
             Err(e) => match classify(Failure::of(&e), n, repeat) {
                 Verdict::RetryAfter(wait) => {
                     tracing::warn!(what, attempt = n, error = %e, wait_ms = wait.as_millis() as u64, "Discord refused a reply; retrying");
+                    metrics.rest_retry();
                     tokio::time::sleep(wait).await;
                     n += 1;
                 }
                 Verdict::GiveUp => {
+                    metrics.undelivered();
                     tracing::error!(what, attempts = n, error = %e, "reply not delivered");
                     return Err(e);
                 }

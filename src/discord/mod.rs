@@ -7,18 +7,54 @@
 //! - [`permissions`]: a member's permission bits in a channel from roles and overwrites (pure).
 //! - `rest`: raw requests serenity cannot make (the current pin route, raw permission bits).
 //! - [`settings`]: per-server settings, durable in `settings.json` (atomic replace).
-//! - `bot`: poise commands, mention and DM handling, buttons, the knowledge watcher, shutdown.
+//! - [`config`]: the bot's settings ([`BotConfig`]; the token is a [`Secret`]).
+//! - `bot`: the wiring — shared state, the poise framework and serenity client (intents,
+//!   shards, proxy), one question per core on the blocking pool, shutdown.
+//! - `commands`: the slash and message commands and their error replies.
+//! - `events`: mentions, DMs and replies to the bot; gateway events.
+//! - `buttons`: the answer card's buttons (component interactions).
+//! - `watcher`: the knowledge folder watcher.
+//! - `reply`: cards and texts as serenity builders (empty `allowed_mentions` everywhere).
+//! - `http`: the optional operator listener (`ISNAD_HTTP_ADDR`): `/healthz` and `/metrics`.
+//! - [`metrics`]: what `/metrics` reports (questions by outcome, latency, queue, index, gateway,
+//!   REST retries and undelivered replies).
+//!
+//! The parts that need serenity, poise, reqwest, tokio or notify (`bot`, `commands`, `events`,
+//! `buttons`, `watcher`, `reply`, `http`, [`metrics`], [`deliver`], `rest`)
+//! are compiled only with the `discord` cargo feature (on by default); the plain-data parts above
+//! always are (`isnad ask --discord` prints a [`render::Card`] without the feature), so
+//! `cargo build --no-default-features` proves that nothing outside this module needs Discord.
 //!
 //! Invariants: every message the bot sends carries an empty `allowed_mentions` (quoted text
 //! never pings); the engine runs on the blocking pool, never on a gateway task; a question
 //! is answered from one index generation even while a reindex swaps in the next.
 
+#[cfg(feature = "discord")]
 mod bot;
+#[cfg(feature = "discord")]
+mod buttons;
+#[cfg(feature = "discord")]
+mod commands;
+pub mod config;
+#[cfg(feature = "discord")]
 pub mod deliver;
+#[cfg(feature = "discord")]
+mod events;
+#[cfg(feature = "discord")]
+mod http;
+#[cfg(feature = "discord")]
+pub mod metrics;
 pub mod permissions;
 pub mod records;
 pub mod render;
+#[cfg(feature = "discord")]
+mod reply;
+#[cfg(feature = "discord")]
 mod rest;
 pub mod settings;
+#[cfg(feature = "discord")]
+mod watcher;
 
+#[cfg(feature = "discord")]
 pub use bot::{serve, ServeError};
+pub use config::{BotConfig, BotConfigError, Secret};

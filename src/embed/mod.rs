@@ -11,7 +11,7 @@
 //! Availability is decided at run time: the weights file must be present (`ISNAD_MODEL`
 //! overrides its path, `ISNAD_NO_MODEL=1` turns dense retrieval off). When it is unavailable,
 //! [`Embedder::load`] says so once in the log and returns `None`, and isnad answers lexically.
-//! `ISNAD_EMBED_KERNEL` (read by [`crate::config::embed_kernel`]) forces a kernel.
+//! `ISNAD_EMBED_KERNEL` (read by [`crate::config::Resources`]) forces a kernel.
 
 pub mod forward;
 pub mod kernel;
@@ -60,13 +60,14 @@ impl std::fmt::Debug for Embedder {
     }
 }
 
-/// The weights file: `ISNAD_MODEL`, else the one `build.rs` fetched.
+/// The weights file: `ISNAD_MODEL`, else the one `build.rs` fetched (settings:
+/// [`crate::config::Resources`]).
 pub fn model_path() -> Result<PathBuf, EmbedError> {
-    if std::env::var_os("ISNAD_NO_MODEL").is_some_and(|v| v != "0") {
+    let source = &crate::config::Resources::get().model;
+    if *source == crate::config::Source::Off {
         return Err(EmbedError::Unavailable("ISNAD_NO_MODEL is set".into()));
     }
-    let path = std::env::var_os("ISNAD_MODEL").map(PathBuf::from).or_else(|| option_env!("ISNAD_E5_MODEL").map(PathBuf::from));
-    match path {
+    match source.path(option_env!("ISNAD_E5_MODEL")) {
         Some(p) if p.is_file() => Ok(p),
         Some(p) => Err(EmbedError::Unavailable(format!("model file {} not found (rebuild to fetch it, or set ISNAD_MODEL)", p.display()))),
         None => Err(EmbedError::Unavailable("built without the model (see the build warnings), and ISNAD_MODEL is not set".into())),
@@ -80,7 +81,7 @@ impl Embedder {
         static MODEL: OnceLock<Option<Arc<Embedder>>> = OnceLock::new();
         MODEL
             .get_or_init(|| {
-                let kernel = match crate::config::embed_kernel() {
+                let kernel = match crate::config::Resources::get().embed_kernel {
                     Some(k) if k.available() => k,
                     Some(k) => {
                         tracing::warn!(

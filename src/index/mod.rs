@@ -121,6 +121,13 @@ pub struct IndexHandle {
     _hold: Option<std::fs::File>,
 }
 
+impl IndexHandle {
+    /// The generation's name: its folder's (`gen-…`), what `CURRENT` names when it is current.
+    pub fn generation(&self) -> std::borrow::Cow<'_, str> {
+        self.dir.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+    }
+}
+
 impl std::fmt::Debug for IndexHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("IndexHandle").field("dir", &self.dir).field("passages", &self.manifest.passages).finish()
@@ -369,10 +376,12 @@ fn write_generation(
 /// (after its segments are written, so there is a half-built generation to clean up); with
 /// `read-only`, creating the generation folder fails as on a read-only disk.
 fn injected_fault(stage: &str) -> Option<std::io::Error> {
-    let wanted = std::env::var("ISNAD_INJECT_WRITE_FAULT").ok()?;
-    match (wanted.as_str(), stage) {
-        ("full", "full") => Some(std::io::Error::new(std::io::ErrorKind::StorageFull, "No space left on device (injected)")),
-        ("read-only", "read-only") => Some(std::io::Error::new(std::io::ErrorKind::ReadOnlyFilesystem, "Read-only file system (injected)")),
+    use crate::config::WriteFault;
+    match (crate::config::injected_write_fault()?, stage) {
+        (WriteFault::Full, "full") => Some(std::io::Error::new(std::io::ErrorKind::StorageFull, "No space left on device (injected)")),
+        (WriteFault::ReadOnly, "read-only") => {
+            Some(std::io::Error::new(std::io::ErrorKind::ReadOnlyFilesystem, "Read-only file system (injected)"))
+        }
         _ => None,
     }
 }

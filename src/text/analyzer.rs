@@ -8,7 +8,9 @@ use std::sync::Arc;
 use rust_stemmers::{Algorithm, Stemmer};
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 
-use super::normalize::{is_arabic, normalize_word};
+use super::chars::is_arabic;
+use super::lang::{self, List};
+use super::normalize::normalize_word;
 use super::numbers::read_number;
 use super::stem::{light_stem, ArabicStemmer};
 use super::tokenize::words;
@@ -59,8 +61,8 @@ impl std::fmt::Debug for Analyzer {
     }
 }
 
-fn parse_stop_list(data: &str) -> HashSet<String> {
-    data.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(normalize_word).collect()
+fn stop_words(list: List) -> HashSet<String> {
+    lang::entries(list).iter().flatten().cloned().collect()
 }
 
 impl Default for Analyzer {
@@ -77,8 +79,8 @@ impl Analyzer {
         Analyzer {
             inner: Arc::new(Inner {
                 arabic,
-                stop_ar: parse_stop_list(include_str!("lang/ar.stop")),
-                stop_en: parse_stop_list(include_str!("lang/en.stop")),
+                stop_ar: stop_words(List::ArabicStopWords),
+                stop_en: stop_words(List::EnglishStopWords),
                 english: Stemmer::create(Algorithm::English),
                 snowball_ar: Stemmer::create(Algorithm::Arabic),
             }),

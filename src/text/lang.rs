@@ -1,6 +1,7 @@
-//! Language data files (`text/lang/*.txt`): word lists that say how English and Arabic mark
-//! things (titles before names, words that point back, words of time and place). One accessor,
-//! so the rest of the crate never reaches into this folder by path.
+//! Language data files (`text/lang/*`): stop words, and word lists that say how English and
+//! Arabic mark things (titles before names, words that point back, words of time and place). One
+//! accessor: the rest of the crate never reaches into this folder by path (no `include_str!` of
+//! `lang/` outside this file).
 //!
 //! Format: one entry a line (an entry may hold several words), `#` starts a comment line.
 //! Entries are returned normalized like document text ([`super::normalize::normalize_word`] per
@@ -26,6 +27,24 @@ pub enum List {
     Demonstratives,
     /// Words linking the parts of a name ("بن", "abu"): the next word belongs to the name.
     NameLinks,
+    /// Arabic function words the analyzer drops (`ar.stop`).
+    ArabicStopWords,
+    /// English function words the analyzer drops (`en.stop`).
+    EnglishStopWords,
+}
+
+impl List {
+    /// Every list, in the order of their cache slots.
+    pub const ALL: [List; 8] = [
+        List::Titles,
+        List::Continuations,
+        List::Time,
+        List::Place,
+        List::Demonstratives,
+        List::NameLinks,
+        List::ArabicStopWords,
+        List::EnglishStopWords,
+    ];
 }
 
 fn raw(list: List) -> &'static str {
@@ -36,20 +55,15 @@ fn raw(list: List) -> &'static str {
         List::Place => include_str!("lang/place.txt"),
         List::Demonstratives => include_str!("lang/demonstratives.txt"),
         List::NameLinks => include_str!("lang/name-links.txt"),
+        List::ArabicStopWords => include_str!("lang/ar.stop"),
+        List::EnglishStopWords => include_str!("lang/en.stop"),
     }
 }
 
 /// The entries of a list, each as its normalized words.
 pub fn entries(list: List) -> &'static [Vec<String>] {
-    static CACHE: [OnceLock<Vec<Vec<String>>>; 6] = [const { OnceLock::new() }; 6];
-    let slot = match list {
-        List::Titles => 0,
-        List::Continuations => 1,
-        List::Time => 2,
-        List::Place => 3,
-        List::Demonstratives => 4,
-        List::NameLinks => 5,
-    };
+    static CACHE: [OnceLock<Vec<Vec<String>>>; List::ALL.len()] = [const { OnceLock::new() }; List::ALL.len()];
+    let slot = List::ALL.iter().position(|l| *l == list).unwrap_or(0);
     CACHE[slot].get_or_init(|| {
         raw(list)
             .lines()
@@ -91,12 +105,14 @@ mod tests {
 
     #[test]
     fn every_list_loads_normalized() {
-        for list in [List::Titles, List::Continuations, List::Time, List::Place, List::Demonstratives, List::NameLinks] {
+        for list in List::ALL {
             assert!(!entries(list).is_empty(), "{list:?}");
         }
         assert!(contains(List::Place, "in"));
         assert!(contains(List::Place, &normalize_word("في")));
         assert!(contains(List::Time, "january"));
+        assert!(contains(List::EnglishStopWords, "the"));
+        assert!(entries(List::ArabicStopWords).iter().all(|e| e.len() == 1), "one stop word a line");
         let phrases = english_phrases();
         assert!(phrases.len() > 20);
         assert!(phrases.iter().all(|(en, ar)| en.iter().all(|w| w.is_ascii()) && ar.iter().all(|a| !a.is_ascii())));

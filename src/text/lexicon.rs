@@ -8,7 +8,6 @@
 //! Nothing here knows a corpus: it is language data, the same for every knowledge folder.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 /// Renderings kept per headword, in the list's order.
@@ -50,11 +49,12 @@ impl Lexicon {
         static LEXICON: OnceLock<Option<Arc<Lexicon>>> = OnceLock::new();
         LEXICON
             .get_or_init(|| {
-                if std::env::var_os("ISNAD_NO_LEXICON").is_some_and(|v| v != "0") {
+                let source = &crate::config::Resources::get().lexicon;
+                if *source == crate::config::Source::Off {
                     tracing::info!("English→Arabic word list off (ISNAD_NO_LEXICON)");
                     return None;
                 }
-                let Some(path) = Self::path() else {
+                let Some(path) = source.path(option_env!("ISNAD_LEXICON_FILE")) else {
                     tracing::warn!("English→Arabic word list not built in (see the build warnings); English questions rely on the embedding model");
                     return None;
                 };
@@ -71,10 +71,6 @@ impl Lexicon {
                 }
             })
             .clone()
-    }
-
-    fn path() -> Option<PathBuf> {
-        std::env::var_os("ISNAD_LEXICON").map(PathBuf::from).or_else(|| option_env!("ISNAD_LEXICON_FILE").map(|p| Path::new(p).to_owned()))
     }
 
     /// Reads `english<TAB>arabic<TAB>…` lines; malformed lines are skipped.

@@ -1,6 +1,7 @@
 //! Text analysis: everything that turns raw text into comparable terms, for both the index and
 //! the question, so the two can never disagree.
 //!
+//! - [`chars`]: character classes (Arabic letters and marks, fast alphanumeric checks);
 //! - [`tokenize`]: word boundaries (diacritics never split a word);
 //! - [`normalize`]: per-word folding (diacritics, alef/yeh/teh marbuta, digits, case);
 //! - [`numbers`]: spelled-out numbers read as digits;
@@ -13,6 +14,7 @@
 //! Nothing here knows any corpus: stop words and number words are language data.
 
 pub mod analyzer;
+pub mod chars;
 pub mod lang;
 pub mod lexicon;
 pub mod normalize;

@@ -83,7 +83,7 @@ fn push_trimmed(text: &str, range: Range<usize>, out: &mut Vec<Range<usize>>) {
     if lead + trail < s.len() {
         let r = range.start + lead..range.end - trail;
         // a "sentence" of punctuation only (a lone `***` line) carries nothing to cite
-        if text[r.clone()].chars().any(super::normalize::is_alphanumeric) {
+        if text[r.clone()].chars().any(super::chars::is_alphanumeric) {
             out.push(r);
         }
     }

@@ -7,7 +7,7 @@
 
 use std::ops::Range;
 
-use super::normalize::{is_alphanumeric, is_numeric, is_word_joiner};
+use super::chars::{is_alphanumeric, is_numeric, is_word_joiner};
 
 fn is_word_char(c: char) -> bool {
     is_alphanumeric(c) || is_word_joiner(c)

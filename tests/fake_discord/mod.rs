@@ -119,6 +119,9 @@ struct Shared {
     bot_perms: AtomicU64,
     /// The channel's permission overwrites (GET /channels/{id}).
     overwrites: Mutex<Value>,
+    /// Keep the READY of the next IDENTIFY until [`FakeDiscord::release_ready`].
+    hold_ready: std::sync::atomic::AtomicBool,
+    held_ready: Mutex<Option<String>>,
 }
 
 pub struct FakeDiscord {
@@ -144,6 +147,8 @@ impl FakeDiscord {
             created: Mutex::new(Vec::new()),
             bot_perms: AtomicU64::new(BOT_PERMS),
             overwrites: Mutex::new(json!([])),
+            hold_ready: std::sync::atomic::AtomicBool::new(false),
+            held_ready: Mutex::new(None),
         });
         let gw_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind gateway");
         let rest_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind rest");
@@ -283,6 +288,21 @@ impl FakeDiscord {
         *self.shared.overwrites.lock().unwrap() = overwrites;
     }
 
+    /// From now on an IDENTIFY gets no READY until [`FakeDiscord::release_ready`] (a gateway
+    /// slow to accept the session).
+    pub fn hold_ready(&self) {
+        self.shared.hold_ready.store(true, Ordering::Relaxed);
+    }
+
+    /// Sends the READY kept back (if an IDENTIFY came) and stops holding.
+    pub fn release_ready(&self) {
+        self.shared.hold_ready.store(false, Ordering::Relaxed);
+        let frame = self.shared.held_ready.lock().unwrap().take();
+        if let (Some(frame), Some(c)) = (frame, &self.shared.gateway.lock().unwrap().conn) {
+            let _ = c.send(Control::Frame(frame));
+        }
+    }
+
     pub fn next_id(&self) -> u64 {
         self.shared.next_id.fetch_add(1, Ordering::Relaxed)
     }
@@ -361,6 +381,10 @@ fn on_gateway_op(shared: &Shared, v: &Value, tx: &mpsc::UnboundedSender<Control>
                     "application": {"id": BOT_ID.to_string(), "flags": 0}
                 }
             });
+            if shared.hold_ready.load(Ordering::Relaxed) {
+                *shared.held_ready.lock().unwrap() = Some(ready.to_string());
+                return Vec::new();
+            }
             vec![ready.to_string()]
         }
         // RESUME → replay what the client missed, then RESUMED; unknown session → op 9

@@ -1,0 +1,111 @@
+//! Component interactions: the answer card's buttons (*More sources*, *Pin*, 👍/👎). Buttons are
+//! stateless — the question rides in the card's footer — and every click is deferred before any
+//! work. Pinning checks the clicker's permission bits computed from raw roles and overwrites
+//! ([`super::permissions`]) and pins on the current route ([`super::rest`]).
+
+use std::sync::Arc;
+
+use poise::serenity_prelude as serenity;
+use serenity::{ComponentInteraction, CreateInteractionResponse, CreateInteractionResponseFollowup, CreateInteractionResponseMessage};
+use tracing::warn;
+
+use super::bot::{answer, BoxError, Data};
+use super::permissions;
+use super::records::{Kind, Record};
+use super::render::{self, buttons};
+use super::reply::{embed, ephemeral, no_mentions, refusal};
+
+/// Every click is acknowledged before any work (Discord's 3-second window): an ephemeral
+/// deferral, then the work (a search waits its turn on the semaphore; permission checks and the
+/// pin are REST calls), then a follow-up with the outcome.
+pub(super) async fn on_button(ctx: &serenity::Context, c: &ComponentInteraction, data: &Data) -> Result<(), BoxError> {
+    let id = c.data.custom_id.as_str();
+    if ![buttons::MORE, buttons::PIN, buttons::UP, buttons::DOWN].contains(&id) {
+        return Ok(());
+    }
+    let question =
+        c.message.embeds.first().and_then(|e| e.footer.as_ref()).and_then(|f| render::question_from_footer(&f.text)).map(str::to_owned);
+    let Some(question) = question else {
+        c.create_response(&ctx.http, ephemeral("This message is not an answer I can act on.")).await?;
+        return Ok(());
+    };
+    c.create_response(&ctx.http, CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(true))).await?;
+    let followup = match id {
+        buttons::PIN => CreateInteractionResponseFollowup::new().content(pin(ctx, c, data).await),
+        buttons::MORE => match answer(data, &question).await {
+            Ok(a) => CreateInteractionResponseFollowup::new().embed(embed(&render::more_sources_card(&a))),
+            Err(e) => CreateInteractionResponseFollowup::new().content(refusal(&e)),
+        },
+        _ => {
+            let kind = if id == buttons::UP { Kind::Up } else { Kind::Down };
+            let documents = match answer(data, &question).await {
+                Ok(a) => render::unique(a.citations.into_iter().map(|c| c.document)),
+                Err(_) => Vec::new(),
+            };
+            let record = Record::now(kind, c.guild_id.map(|g| g.get()), c.channel_id.get(), &question, documents);
+            let records = Arc::clone(&data.records);
+            let text = match tokio::task::spawn_blocking(move || records.append(&record)).await? {
+                Ok(()) => "Thanks — your feedback was recorded.",
+                Err(e) => {
+                    warn!(error = %e, "could not record feedback");
+                    "Sorry, I could not record that just now."
+                }
+            };
+            CreateInteractionResponseFollowup::new().content(text)
+        }
+    };
+    c.create_followup(&ctx.http, followup.ephemeral(true).allowed_mentions(no_mentions())).await?;
+    Ok(())
+}
+
+/// Pins the answer a button sits on if the clicker may pin in this channel; the text to tell
+/// them. Since 2026-02-23 that takes PIN_MESSAGES (`1 << 51`), which serenity 0.12.5 drops from
+/// the interaction's permission bits, so the clicker's permissions are computed from the
+/// guild's roles and the channel's overwrites (an administrator is known from the interaction).
+async fn pin(ctx: &serenity::Context, c: &ComponentInteraction, data: &Data) -> String {
+    const REFUSED: &str = "Only members with the Pin Messages permission can pin answers.";
+    let (Some(guild), Some(member)) = (c.guild_id, c.member.as_ref()) else {
+        return "Answers can be pinned in a server channel, not here.".into();
+    };
+    let admin = member.permissions.is_some_and(|p| p.administrator());
+    if !admin {
+        match member_permissions(ctx, data, guild.get(), c.channel_id.get(), member).await {
+            Ok(p) if p & permissions::PIN_MESSAGES != 0 => {}
+            Ok(_) => return REFUSED.into(),
+            Err(e) => {
+                warn!(error = %e, "could not read the member's permissions");
+                return "I could not check your permissions just now; please try again.".into();
+            }
+        }
+    }
+    match data.rest.pin(&ctx.http, c.channel_id.get(), c.message.id.get()).await {
+        Ok(()) => "📌 Pinned.".into(),
+        Err(e) if e.missing_permissions() => {
+            "I don't have the **Pin Messages** permission in this channel; a server admin can grant it to me.".into()
+        }
+        Err(e) => {
+            warn!(error = %e, "pin failed");
+            "I could not pin this message; the error was logged.".into()
+        }
+    }
+}
+
+/// The member's permission bits in the channel, from the guild (roles, owner) and the channel's
+/// overwrites (a thread's come from its parent), read as raw JSON.
+async fn member_permissions(
+    ctx: &serenity::Context,
+    data: &Data,
+    guild: u64,
+    channel: u64,
+    member: &serenity::Member,
+) -> Result<u64, super::rest::RestError> {
+    let g: permissions::Guild = data.rest.get(&ctx.http, &format!("/guilds/{guild}")).await?;
+    let mut ch: permissions::Channel = data.rest.get(&ctx.http, &format!("/channels/{channel}")).await?;
+    if ch.is_thread() {
+        if let Some(parent) = ch.parent_id.clone() {
+            ch = data.rest.get(&ctx.http, &format!("/channels/{parent}")).await?;
+        }
+    }
+    let roles: Vec<String> = member.roles.iter().map(|r| r.get().to_string()).collect();
+    Ok(permissions::in_channel(&g, &ch, &member.user.id.get().to_string(), &roles))
+}
