@@ -171,9 +171,19 @@ fn count(quote: &str, words: &[Word], matches: &[bool]) -> Option<ShortValue> {
     let joined_after = words.get(after).is_some_and(|n| !n.stop && quote[words[after - 1].to..n.from].chars().all(char::is_whitespace));
     // a number written after its noun carries a detached article (`… ال 39`)
     let trails_its_noun = at > 0 && words[at - 1].norm == "ال";
+    // the noun phrase a trailing number counts opens with its head (`أعضاء التحالف ال 39`: the
+    // members, not the alliance): the first word of the run of words joined before `ال`
+    let head_before = trails_its_noun.then(|| {
+        let mut j = at - 1;
+        while j > 0 && at - 1 - j < 3 && !words[j - 1].stop && quote[words[j - 1].to..words[j].from].chars().all(char::is_whitespace) {
+            j -= 1;
+        }
+        j
+    });
     let noun = (after..=to)
         .find(|&j| matches[j])
         .or_else(|| (joined_after && !trails_its_noun).then_some(after))
+        .or(head_before.filter(|&j| j < at - 1))
         .or_else(|| (from..at).find(|&j| matches[j]))
         .map(|j| without_conjunction(&quote[words[j].from..words[j].to]));
     let display = match noun {
@@ -342,6 +352,11 @@ mod tests {
         assert_eq!(short(QuestionKind::Count, "how many ships?", "the fleet had 12 ships and 3 ports").as_deref(), Some("12 ships"));
         // the noun before the number, without its conjunction and stray article
         assert_eq!(short(QuestionKind::Count, "كم عدد مراكب الأسطول؟", "وقال إن ومراكب الأسطول ال 17 ستبحر").as_deref(), Some("17 مراكب"));
+        // … the head of that noun, even when the question names only the word after it
+        assert_eq!(
+            short(QuestionKind::Count, "how many boats in the fleet?", "وقال إن ومراكب الأسطول ال 17 ستبحر").as_deref(),
+            Some("17 مراكب")
+        );
     }
 
     #[test]
