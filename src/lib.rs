@@ -15,6 +15,7 @@ pub mod embed;
 pub mod engine;
 pub mod error;
 pub mod eval;
+pub mod gloss;
 pub mod index;
 pub mod knowledge;
 pub mod retrieve;

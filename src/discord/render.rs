@@ -490,6 +490,7 @@ mod tests {
             coverage: 1.0,
             standout: None,
             confidence: 1.0,
+            gloss: None,
         }
     }
 

@@ -73,7 +73,8 @@ impl Lexicon {
             .clone()
     }
 
-    fn path() -> Option<PathBuf> {
+    /// Where the list is read from (`ISNAD_LEXICON`, else the build's).
+    pub(crate) fn path() -> Option<PathBuf> {
         std::env::var_os("ISNAD_LEXICON").map(PathBuf::from).or_else(|| option_env!("ISNAD_LEXICON_FILE").map(|p| Path::new(p).to_owned()))
     }
 
