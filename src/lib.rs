@@ -18,6 +18,7 @@ pub mod eval;
 pub mod gloss;
 pub mod index;
 pub mod knowledge;
+pub mod labels;
 pub mod retrieve;
 pub mod text;
 

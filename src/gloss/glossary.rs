@@ -26,6 +26,8 @@ const BY_STEM: f32 = 0.6;
 pub const AGREES: f32 = 2.0;
 /// Further bonus when it is the question's word itself (singular or plural).
 pub const SAME_WORD: f32 = 0.5;
+/// Penalty of a sense that is another sense with an ending (`statehood` beside `state`).
+const DERIVED: f32 = 0.3;
 /// Bonus of a sense both lists give.
 const BOTH_LISTS: f32 = 0.5;
 
@@ -89,8 +91,18 @@ impl Glossary {
                 if std::env::var_os("ISNAD_NO_LEXICON").is_some_and(|v| v != "0") {
                     return None;
                 }
-                let read = |path: Option<PathBuf>| path.and_then(|p| std::fs::read_to_string(&p).map_err(|e| tracing::warn!(error = %e, path = %p.display(), "word list unreadable")).ok());
-                let ara_eng = read(std::env::var_os("ISNAD_GLOSSARY").map(PathBuf::from).or_else(|| option_env!("ISNAD_GLOSSARY_FILE").map(|p| Path::new(p).to_owned())));
+                let read = |path: Option<PathBuf>| {
+                    path.and_then(|p| {
+                        std::fs::read_to_string(&p)
+                            .map_err(|e| tracing::warn!(error = %e, path = %p.display(), "word list unreadable"))
+                            .ok()
+                    })
+                };
+                let ara_eng = read(
+                    std::env::var_os("ISNAD_GLOSSARY")
+                        .map(PathBuf::from)
+                        .or_else(|| option_env!("ISNAD_GLOSSARY_FILE").map(|p| Path::new(p).to_owned())),
+                );
                 let eng_ara = read(crate::text::lexicon::Lexicon::path());
                 if ara_eng.is_none() && eng_ara.is_none() {
                     tracing::info!("no Arabic↔English word lists built in: glosses give names and numbers only");
@@ -200,7 +212,12 @@ fn forms(word: &str) -> Vec<String> {
 }
 
 fn rank(senses: &[Sense], agrees: &dyn Fn(&str) -> f32) -> Vec<String> {
-    let mut scored: Vec<(f32, &str)> = senses.iter().map(|s| (s.weight + agrees(&s.english), s.english.as_str())).collect();
+    // a derived word (`statehood`) after its base (`state`) when both are senses
+    let derived = |e: &str| senses.iter().any(|o| o.english.len() >= 3 && o.english.len() < e.len() && e.starts_with(o.english.as_str()));
+    let mut scored: Vec<(f32, &str)> = senses
+        .iter()
+        .map(|s| (s.weight + agrees(&s.english) - if derived(&s.english) { DERIVED } else { 0.0 }, s.english.as_str()))
+        .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0));
     scored.into_iter().take(SENSES_SHOWN).map(|(_, e)| e.to_owned()).collect()
 }
@@ -244,6 +261,12 @@ mod tests {
         // with a possessive suffix (light stem ميناء) it finds the word's senses
         assert!(g.lookup(&["ميناءها"], &none).is_some_and(|f| f.senses.iter().any(|s| s == "port")));
         assert!(g.lookup(&["قلعه"], &none).is_none());
+    }
+
+    #[test]
+    fn a_base_word_comes_before_its_derivation() {
+        let g = Glossary::parse("", "statehood\tدولة\nstate\tالحالة\tدولة\n");
+        assert_eq!(g.lookup(&["دوله"], &|_: &str| 0.0).expect("found").senses, ["state", "statehood"]);
     }
 
     #[test]

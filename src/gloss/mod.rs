@@ -266,7 +266,11 @@ fn number_at(words: &[Word], norms: &[&str], i: usize) -> Option<(u64, usize)> {
 /// composer grouped them).
 fn values(answer: &Answer) -> Vec<(String, usize)> {
     if !answer.sources_differ {
-        return answer.answer.iter().map(|a| (answer.citations.first().and_then(|c| c.value.as_ref()).map_or_else(|| a.clone(), |v| v.display.clone()), 1)).collect();
+        return answer
+            .answer
+            .iter()
+            .map(|a| (answer.citations.first().and_then(|c| c.value.as_ref()).map_or_else(|| a.clone(), |v| v.display.clone()), 1))
+            .collect();
     }
     let mut groups: Vec<(&str, String, Vec<&str>)> = Vec::new(); // (key, display, documents)
     for (i, c) in answer.citations.iter().enumerate() {
@@ -292,7 +296,8 @@ fn plural(noun: &str) -> String {
         let (head, last) = noun.rsplit_once(' ').unwrap_or(("", noun));
         return format!("{head} {}", plural(last));
     }
-    if !noun.chars().all(|c| c.is_ascii_lowercase()) || noun.ends_with("ss") && noun.len() < 3 {
+    // a name, or a word that already ends in a plural `s`, stays as it is
+    if !noun.chars().all(|c| c.is_ascii_lowercase()) || (noun.ends_with('s') && !noun.ends_with("ss")) {
         return noun.to_owned();
     }
     let consonant_y = noun.ends_with('y') && !noun[..noun.len() - 1].ends_with(['a', 'e', 'i', 'o', 'u']);
@@ -358,7 +363,13 @@ mod tests {
         let g = Glossary::parse(ARA_ENG, ENG_ARA);
         let glosser = Glosser { analyzer: &a, glossary: Some(&g), names: None };
         let q = "how many ships sailed?";
-        let ans = answer(q, QuestionKind::Count, "23 سفينة", vec![citation("a.md", "أبحرت 23 سفينة من الميناء", Some(("23", "23 سفينة")))], false);
+        let ans = answer(
+            q,
+            QuestionKind::Count,
+            "23 سفينة",
+            vec![citation("a.md", "أبحرت 23 سفينة من الميناء", Some(("23", "23 سفينة")))],
+            false,
+        );
         let gloss = glosser.gloss(&ans, &concepts(&a, q)).expect("gloss");
         assert_eq!(gloss.answer, "23 ships");
         assert!(gloss.terms.iter().any(|t| t.ar == "سفينة" && t.en[0] == "ship"), "{:?}", gloss.terms);
@@ -421,5 +432,7 @@ mod tests {
         assert_eq!(plural("church"), "churches");
         assert_eq!(plural("member state"), "member states");
         assert_eq!(plural("UN"), "UN");
+        assert_eq!(plural("leaguers"), "leaguers");
+        assert_eq!(plural("class"), "classes");
     }
 }

@@ -90,7 +90,8 @@ impl Rules {
         let one = |m: HashMap<String, String>| -> HashMap<char, String> {
             m.into_iter().filter_map(|(k, v)| Some((k.chars().next()?, v))).collect()
         };
-        let norm = |m: HashMap<String, String>| -> HashMap<String, String> { m.into_iter().map(|(k, v)| (normalize_word(&k), v)).collect() };
+        let norm =
+            |m: HashMap<String, String>| -> HashMap<String, String> { m.into_iter().map(|(k, v)| (normalize_word(&k), v)).collect() };
         // a shape with written letters beats one of bare consonants of the same length (`CوC`
         // before `CCC`): fewer `C` first, the file's order otherwise
         let shapes = |p: Vec<Pattern>| {
@@ -282,7 +283,8 @@ impl Rules {
                     'C' => {
                         // a final ي is the nisba or a long vowel, never a consonant of the shape
                         let last = k + 1 == body.len();
-                        if b == 'ا' || b == 'ة' || b == 'ى' || (k == 0 && matches!(b, 'أ' | 'إ' | 'آ')) || (last && matches!(b, 'ي' | 'و')) {
+                        if b == 'ا' || b == 'ة' || b == 'ى' || (k == 0 && matches!(b, 'أ' | 'إ' | 'آ')) || (last && matches!(b, 'ي' | 'و'))
+                        {
                             continue 'next;
                         }
                         consonants.push(self.consonant(b, k == 0));
@@ -464,7 +466,9 @@ impl Names {
                 if std::env::var_os("ISNAD_NO_LEXICON").is_some_and(|v| v != "0") {
                     return None;
                 }
-                let path = std::env::var_os("ISNAD_NAMES").map(PathBuf::from).or_else(|| option_env!("ISNAD_NAMES_FILE").map(|p| Path::new(p).to_owned()));
+                let path = std::env::var_os("ISNAD_NAMES")
+                    .map(PathBuf::from)
+                    .or_else(|| option_env!("ISNAD_NAMES_FILE").map(|p| Path::new(p).to_owned()));
                 let Some(path) = path else {
                     tracing::info!("no list of attested name spellings built in; names are transliterated by rules");
                     return None;
