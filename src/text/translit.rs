@@ -298,7 +298,7 @@ impl Rules {
             let mut out = String::new();
             for c in latin.chars() {
                 match c.to_digit(10) {
-                    Some(d) => out.push_str(consonants.get(d as usize - 1)?),
+                    Some(d) => out.push_str(consonants.get((d as usize).checked_sub(1)?)?),
                     None => out.push(c),
                 }
             }
