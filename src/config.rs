@@ -161,18 +161,21 @@ impl Source {
 /// What the process loads once and shares between engines: the embedding model and its matrix
 /// kernel, and the English→Arabic word list. Read from `ISNAD_NO_MODEL` / `ISNAD_MODEL`,
 /// `ISNAD_EMBED_KERNEL` (`auto`, `vnni512`, `vnni256`, `avx2`, `portable`) and
-/// `ISNAD_NO_LEXICON` / `ISNAD_LEXICON`.
+/// `ISNAD_NO_LEXICON` / `ISNAD_LEXICON`; the gloss's Arabic→English list and attested name
+/// spellings from `ISNAD_GLOSSARY` and `ISNAD_NAMES` (both off with `ISNAD_NO_LEXICON`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Resources {
     pub model: Source,
     /// `None`: the fastest kernel the running CPU has.
     pub embed_kernel: Option<crate::embed::Kernel>,
     pub lexicon: Source,
+    pub glossary: Source,
+    pub names: Source,
 }
 
 impl Default for Resources {
     fn default() -> Resources {
-        Resources { model: Source::Built, embed_kernel: None, lexicon: Source::Built }
+        Resources { model: Source::Built, embed_kernel: None, lexicon: Source::Built, glossary: Source::Built, names: Source::Built }
     }
 }
 
@@ -208,6 +211,8 @@ impl Resources {
             model: source("ISNAD_NO_MODEL", "ISNAD_MODEL")?,
             embed_kernel,
             lexicon: source("ISNAD_NO_LEXICON", "ISNAD_LEXICON")?,
+            glossary: source("ISNAD_NO_LEXICON", "ISNAD_GLOSSARY")?,
+            names: source("ISNAD_NO_LEXICON", "ISNAD_NAMES")?,
         })
     }
 }

@@ -330,7 +330,10 @@ impl Engine {
     pub fn ask_traced(&self, question: &str) -> Result<(Answer, Vec<retrieve::Hit>)> {
         let trace = self.trace(question)?;
         let calibration = Calibration::shipped();
-        let answer = decide(trace.composed, &trace.signals, &self.config.policy, calibration);
+        let mut answer = decide(trace.composed, &trace.signals, &self.config.policy, calibration);
+        if crate::gloss::wants_gloss(&trace.question) {
+            answer.gloss = self.gloss(&answer);
+        }
         tracing::debug!(
             question = trace.question,
             answered = answer.answered,
@@ -339,6 +342,15 @@ impl Engine {
             "asked"
         );
         Ok((answer, trace.hits))
+    }
+
+    /// The English gloss of an answer (made for English questions by [`Engine::ask`]; callers
+    /// ask for it for other questions): `None` for an abstention.
+    pub fn gloss(&self, answer: &Answer) -> Option<crate::gloss::Gloss> {
+        let (_, concepts) = question_concepts(&self.analyzer, self.lexicon.as_deref(), &answer.question);
+        let glossary = crate::gloss::Glossary::load();
+        let names = crate::text::translit::Names::load();
+        crate::gloss::Glosser { analyzer: &self.analyzer, glossary: glossary.as_deref(), names: names.as_deref() }.gloss(answer, &concepts)
     }
 
     /// Everything the answer decision sees for one question, before it decides: the composed

@@ -15,8 +15,10 @@ pub mod embed;
 pub mod engine;
 pub mod error;
 pub mod eval;
+pub mod gloss;
 pub mod index;
 pub mod knowledge;
+pub mod labels;
 pub mod retrieve;
 pub mod text;
 

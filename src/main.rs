@@ -48,6 +48,12 @@ enum Command {
         /// with the sentence model's probabilities.
         #[arg(long)]
         explain: bool,
+        /// Add the English gloss of the answer (made by default for questions in English).
+        #[arg(long)]
+        gloss: bool,
+        /// Language of the labels (default: the question's).
+        #[arg(long, value_enum)]
+        lang: Option<isnad::labels::Lang>,
     },
     /// Run the Discord bot (settings from the environment and .env; see .env.example).
     Serve,
@@ -219,9 +225,12 @@ fn run(cli: Cli) -> Result<()> {
     let cfg = config(&cli)?;
     let mut out = std::io::stdout().lock();
     match &cli.command {
-        Command::Ask { question, json, discord, explain } => {
+        Command::Ask { question, json, discord, explain, gloss, lang } => {
             let engine = open(cfg)?;
-            let answer = engine.ask(question)?;
+            let mut answer = engine.ask(question)?;
+            if *gloss && answer.gloss.is_none() {
+                answer.gloss = engine.gloss(&answer);
+            }
             if *explain {
                 let trace = engine.trace(question)?;
                 let sentence = &isnad::answer::model::Calibration::shipped().sentence;
@@ -244,7 +253,7 @@ fn run(cli: Cli) -> Result<()> {
                 serde_json::to_writer(&mut out, &answer)?;
                 writeln!(out)?;
             } else {
-                write!(out, "{}", render(&answer))?;
+                write!(out, "{}", render(&answer, isnad::labels::labels(lang.unwrap_or_else(|| isnad::labels::Lang::of(question)))))?;
             }
         }
         #[cfg(feature = "discord")]
@@ -598,21 +607,29 @@ fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
 
-/// The human-readable answer.
-fn render(a: &Answer) -> String {
+/// The human-readable answer, labelled in the asker's language.
+fn render(a: &Answer, l: &isnad::labels::Labels) -> String {
     let mut s = String::new();
     if !a.answered {
-        s.push_str("The documents do not answer this question.\n");
+        s.push_str(&format!("{}\n", l.no_answer));
         return s;
     }
     if let Some(short) = &a.answer {
-        s.push_str(&format!("Answer: {short}\n"));
+        s.push_str(&format!("{}: {short}\n", l.answer));
+    }
+    if let Some(g) = &a.gloss {
+        s.push_str(&format!("{}: {}", l.gloss, g.answer));
+        let names: Vec<String> = g.names.iter().filter(|n| n.latin != g.answer).map(|n| format!("{} = {}", n.ar, n.latin)).collect();
+        if !names.is_empty() {
+            s.push_str(&format!(" ({}: {})", l.names, names.join(", ")));
+        }
+        s.push('\n');
     }
     if a.sources_differ {
-        s.push_str("Sources differ: the documents give different values.\n");
+        s.push_str(&format!("{}\n", l.sources_differ));
     }
     for (i, c) in a.citations.iter().enumerate() {
-        s.push_str(&format!("\n[{}] {} — passage {} (score {:.2})\n", i + 1, c.title, c.passage, c.score));
+        s.push_str(&format!("\n[{}] {} — {} {} ({} {:.2})\n", i + 1, c.title, l.passage, c.passage, l.score, c.score));
         if let Some(before) = &c.context {
             s.push_str(&format!("    ({before})\n"));
         }

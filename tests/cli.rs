@@ -178,3 +178,39 @@ fn systemd_unit_is_hardened_and_verifies() {
     let about_unit: Vec<&str> = stderr.lines().filter(|l| l.contains("isnad.service")).collect();
     assert!(out.status.success() && about_unit.is_empty(), "systemd-analyze verify:\n{stderr}");
 }
+
+/// An English question over Arabic documents (an invented folder): the answer carries an English
+/// gloss with the name in Latin letters, and `--gloss` gives one to an Arabic question too.
+#[test]
+fn english_questions_get_a_gloss_with_the_name_in_latin_letters() {
+    let data = tempfile::tempdir().expect("tmp");
+    let ask = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_isnad"))
+            .args(args)
+            .env("ISNAD_KNOWLEDGE_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/gloss-knowledge"))
+            .env("ISNAD_DATA_DIR", data.path())
+            .env("ISNAD_LOG", "warn")
+            .output()
+            .expect("binary runs")
+    };
+    let out = ask(&["ask", "--json", "who is the commander of the fleet?"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
+    assert_eq!(v["answered"], true, "{v}");
+    assert_eq!(v["answer"], "سالم حمدان", "{v}");
+    let name = &v["gloss"]["names"][0];
+    assert_eq!(name["ar"], "سالم حمدان", "{v}");
+    let latin = name["latin"].as_str().expect("latin");
+    assert!(latin.split(' ').count() == 2 && latin.chars().all(|c| c.is_ascii_alphabetic() || c == ' '), "{latin}");
+    assert_eq!(v["gloss"]["answer"], latin);
+
+    // an Arabic question: no gloss unless asked, Arabic labels on the text output
+    let out = ask(&["ask", "--json", "من هو قائد الأسطول؟"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
+    assert!(v.get("gloss").is_none(), "{v}");
+    let out = ask(&["ask", "--gloss", "من هو قائد الأسطول؟"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("الجواب: سالم حمدان\n") && text.contains(latin), "{text}");
+    let out = ask(&["ask", "--lang", "en", "من هو قائد الأسطول؟"]);
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("Answer: سالم حمدان\n"));
+}

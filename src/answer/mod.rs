@@ -96,6 +96,10 @@ pub struct Answer {
     pub standout: Option<f32>,
     /// The answer decision's probability that the first citation answers (0..1).
     pub confidence: f32,
+    /// An English gloss of the answer (English questions, or on request): filled by
+    /// [`crate::engine::Engine`], never by the composer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gloss: Option<crate::gloss::Gloss>,
 }
 
 impl Answer {
@@ -111,6 +115,7 @@ impl Answer {
             coverage,
             standout: None,
             confidence: 0.0,
+            gloss: None,
         }
     }
 }
@@ -357,6 +362,7 @@ pub fn compose(
         coverage: best_coverage,
         standout: None,
         confidence: 0.0,
+        gloss: None,
     };
     Composed { answer, chosen, candidates: traces }
 }

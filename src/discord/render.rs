@@ -105,6 +105,10 @@ pub fn answer_card(answer: &Answer, private: bool) -> Card {
     };
     let documents = unique(answer.citations.iter().map(|c| c.document.as_str())).len();
     let mut description = String::new();
+    // an English gloss under the title (English questions): a reading aid, labelled as one
+    if let Some(g) = answer.gloss.as_ref().filter(|g| !g.answer.is_empty()) {
+        description.push_str(&format!("*Gloss, word by word:* {}\n", escape(&g.answer)));
+    }
     if answer.sources_differ {
         description.push_str("⚠️ **Sources differ**\n");
         for c in answer.citations.iter().take(shown) {
@@ -490,6 +494,7 @@ mod tests {
             coverage: 1.0,
             standout: None,
             confidence: 1.0,
+            gloss: None,
         }
     }
 
@@ -585,6 +590,31 @@ mod tests {
         let a = answer(vec![citation("a", "في الأسطول 12 سفينة.", Some("12")), citation("b", "يضم *14* سفينة.", Some("14"))], true);
         insta::assert_json_snapshot!(answer_card(&a, false));
         insta::assert_json_snapshot!(answer_card(&Answer::abstain("what is the moon made of?", QuestionKind::Other, 0.0), true));
+    }
+
+    /// An English question gets its gloss under the title; an Arabic one does not.
+    #[test]
+    fn glossed_card_snapshot() {
+        let quote = "وقال قائد الأسطول العميد سالم حمدان إن السفن عادت";
+        let mut english = answer(vec![citation("a", quote, Some("سالم حمدان"))], false);
+        english.question = "who leads the fleet?".into();
+        english.kind = QuestionKind::Person;
+        english.answer = Some("سالم حمدان".into());
+        english.gloss = Some(crate::gloss::Gloss {
+            answer: "Salim Hamdan".into(),
+            names: vec![crate::gloss::NameGloss { ar: "سالم حمدان".into(), latin: "Salim Hamdan".into() }],
+            terms: vec![crate::gloss::TermGloss { ar: "الأسطول".into(), en: vec!["fleet".into()] }],
+        });
+        let card = answer_card(&english, false);
+        assert!(card.description.starts_with("*Gloss, word by word:* Salim Hamdan\n"), "{}", card.description);
+        insta::assert_json_snapshot!(card);
+        let mut arabic = answer(vec![citation("a", quote, Some("سالم حمدان"))], false);
+        arabic.question = "من يقود الأسطول؟".into();
+        arabic.kind = QuestionKind::Person;
+        arabic.answer = Some("سالم حمدان".into());
+        let card = answer_card(&arabic, false);
+        assert!(!card.description.contains("Gloss"));
+        insta::assert_json_snapshot!(card);
     }
 
     #[test]

@@ -73,6 +73,11 @@ impl Lexicon {
             .clone()
     }
 
+    /// Where the list is read from (`ISNAD_LEXICON`, else the build's; `None` when off).
+    pub(crate) fn path() -> Option<std::path::PathBuf> {
+        crate::config::Resources::get().lexicon.path(option_env!("ISNAD_LEXICON_FILE"))
+    }
+
     /// Reads `english<TAB>arabic<TAB>…` lines; malformed lines are skipped.
     pub fn parse(text: &str) -> Lexicon {
         let mut entries: HashMap<String, Vec<String>> = HashMap::new();

@@ -9,7 +9,8 @@
 //! - [`analyzer`]: the pipeline and its tantivy tokenizer;
 //! - [`segment`]: sentence boundaries for citations;
 //! - [`question`]: what kind of answer a question wants, and what it asks about;
-//! - [`lexicon`]: English → Arabic renderings of question words (a bilingual word list).
+//! - [`lexicon`]: English → Arabic renderings of question words (a bilingual word list);
+//! - [`translit`]: Arabic names in Latin letters (attested spellings, else rules kept as data).
 //!
 //! Nothing here knows any corpus: stop words and number words are language data.
 
@@ -23,6 +24,7 @@ pub mod question;
 pub mod segment;
 pub mod stem;
 pub mod tokenize;
+pub mod translit;
 
 pub use analyzer::{Analyzer, IsnadTokenizer, Term, Word};
 pub use lexicon::Lexicon;
