@@ -154,6 +154,35 @@ pub fn with_source_link(mut card: Card, answer: &Answer, documents: &[crate::ind
     card
 }
 
+/// Says on an answer card which document the question was scoped to (`/ask document:`), as the
+/// description's first line; the footer stays the question (buttons read it back).
+pub fn scoped_to(mut card: Card, title: &str) -> Card {
+    card.description = format!("*Only from: {}*\n\n{}", plain(title), card.description);
+    card.fit()
+}
+
+/// The most autocomplete choices Discord takes, and the longest name or value of one.
+const MAX_CHOICES: usize = 25;
+const MAX_CHOICE_CHARS: usize = 100;
+
+/// `/ask document:` choices as (name, value): documents whose title contains `partial`, compared
+/// after folding both (case, diacritics, letter variants: [`crate::text::normalize::fold_text`]);
+/// the name is the title, the value the document id. Documents whose id is longer than a choice
+/// value may be are left out (they could not be picked back).
+pub fn document_choices(documents: &[crate::index::DocumentInfo], partial: &str) -> Vec<(String, String)> {
+    let wanted = crate::text::normalize::fold_text(partial);
+    documents
+        .iter()
+        .filter(|d| d.id.chars().count() <= MAX_CHOICE_CHARS)
+        .filter(|d| wanted.is_empty() || crate::text::normalize::fold_text(&d.title).contains(&wanted))
+        .take(MAX_CHOICES)
+        .map(|d| {
+            let name = if d.title.trim().is_empty() { d.id.clone() } else { d.title.clone() };
+            (truncate(&name, MAX_CHOICE_CHARS), d.id.clone())
+        })
+        .collect()
+}
+
 /// The ephemeral "More sources" card: the citations after the ones the answer card shows.
 pub fn more_sources_card(answer: &Answer) -> Card {
     let skip = shown_citations(answer);
