@@ -495,6 +495,40 @@ mod tests {
     use crate::answer::ShortValue;
     use crate::text::QuestionKind;
 
+    fn document(id: &str, title: &str) -> crate::index::DocumentInfo {
+        crate::index::DocumentInfo {
+            id: id.into(),
+            title: title.into(),
+            language: "en".into(),
+            source: String::new(),
+            date: String::new(),
+            passages: 1,
+        }
+    }
+
+    #[test]
+    fn document_choices_match_folded_titles_and_answer_with_ids() {
+        let docs = vec![
+            document("knowledge/a.md", "The Orchard Diary"),
+            document("knowledge/b.md", "Café Réunion Notes"),
+            document("knowledge/c.md", "المدرسة الجديدة"),
+        ];
+        assert_eq!(document_choices(&docs, "ORCHARD"), [("The Orchard Diary".to_owned(), "knowledge/a.md".to_owned())]);
+        // diacritics folded both ways
+        assert_eq!(document_choices(&docs, "reunion").len(), 1);
+        assert_eq!(document_choices(&docs, "cafe")[0].1, "knowledge/b.md");
+        // Arabic: the definite article and letter variants fold as in the index
+        assert_eq!(document_choices(&docs, "مدرسه")[0].1, "knowledge/c.md");
+        assert_eq!(document_choices(&docs, "").len(), 3);
+        assert!(document_choices(&docs, "nothing like it").is_empty());
+        let many: Vec<_> = (0..40).map(|i| document(&format!("knowledge/{i}.md"), &format!("Reading {i}"))).collect();
+        assert_eq!(document_choices(&many, "reading").len(), 25);
+        let long = [document(&format!("knowledge/{}.md", "x".repeat(120)), "Long"), document("knowledge/s.md", &"T".repeat(150))];
+        let c = document_choices(&long, "");
+        assert_eq!(c.len(), 1, "an id too long to be a choice value is left out");
+        assert!(c[0].0.chars().count() <= 100);
+    }
+
     fn citation(doc: &str, quote: &str, value: Option<&str>) -> Citation {
         Citation {
             context: None,
