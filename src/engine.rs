@@ -22,6 +22,10 @@ use crate::knowledge;
 use crate::retrieve;
 use crate::text::{question_concepts, Analyzer, Lexicon};
 
+/// How many times more dense candidates a question scoped to one document draws before keeping
+/// that document's.
+const SCOPED_DENSE_WIDENING: usize = 8;
+
 /// What a refresh did.
 #[derive(Debug, Clone)]
 pub struct RefreshReport {
@@ -312,6 +316,19 @@ impl Engine {
         self.ask_traced(question).map(|(answer, _)| answer)
     }
 
+    /// Answers one question from one document only (its id, as in [`Manifest::documents`]), or
+    /// from every document with `None`. An id the live index does not hold is
+    /// [`Error::UnknownDocument`].
+    pub fn ask_in(&self, question: &str, document: Option<&str>) -> Result<Answer> {
+        let trace = self.trace_in(question, document)?;
+        Ok(decide(trace.composed, &trace.signals, &self.config.policy, Calibration::shipped()))
+    }
+
+    /// The title of the live index's document with this id, if it holds one.
+    pub fn document_title(&self, id: &str) -> Option<String> {
+        self.handle().manifest.documents.iter().find(|d| d.id == id).map(|d| d.title.clone())
+    }
+
     /// Changes the hybrid ranking's weights (calibration tries several on one index).
     pub(crate) fn set_fusion(&mut self, fusion: crate::answer::model::Fusion) {
         self.config.fusion = fusion;
@@ -357,11 +374,23 @@ impl Engine {
     /// answer with its candidates, the retrieval signals and the ranked passages. Calibration
     /// (`isnad calibrate`) learns from these.
     pub fn trace(&self, question: &str) -> Result<Trace> {
+        self.trace_in(question, None)
+    }
+
+    /// [`Engine::trace`] over one document only (`Some(id)`): lexical retrieval is filtered to
+    /// the document inside the index query, so it still finds that document's best passages
+    /// when others match better; the dense candidates are drawn wider and filtered the same way.
+    pub fn trace_in(&self, question: &str, document: Option<&str>) -> Result<Trace> {
         let q = Self::validate(question)?;
         let handle = self.handle();
+        if let Some(id) = document {
+            if !handle.manifest.documents.iter().any(|d| d.id == id) {
+                return Err(Error::UnknownDocument(id.to_owned()));
+            }
+        }
         let (kind, concepts) = question_concepts(&self.analyzer, self.lexicon.as_deref(), q);
         let weights = retrieve::weights(&handle, &concepts)?;
-        let mut hits = retrieve::search(&handle, &concepts, self.config.passages)?;
+        let mut hits = retrieve::search_in(&handle, &concepts, self.config.passages, document)?;
         let mut signals = Signals {
             found_share: weights.found_share(),
             english: is_latin(q),
@@ -379,7 +408,23 @@ impl Engine {
             _ => None,
         };
         if let Some(qv) = &query_vector {
-            let dense = retrieve::dense_search(&handle, qv, self.config.passages);
+            let dense = match document {
+                None => retrieve::dense_search(&handle, qv, self.config.passages),
+                Some(id) => {
+                    // draw more candidates, then keep those of the document (a vector store has
+                    // no document filter); the standout is still measured over the collection
+                    let mut d = retrieve::dense_search(&handle, qv, self.config.passages * SCOPED_DENSE_WIDENING);
+                    let searcher = handle.reader.searcher();
+                    d.top.retain(|&(_, pid)| {
+                        handle
+                            .addresses
+                            .get(pid)
+                            .is_some_and(|&addr| retrieve::fetch(&handle, &searcher, addr, 0.0).is_ok_and(|h| h.doc == id))
+                    });
+                    d.top.truncate(self.config.passages);
+                    d
+                }
+            };
             if let (Some(z), Some(&(best, best_pid))) = (dense.standout, dense.top.first()) {
                 signals.dense = true;
                 signals.agreement = match hits.first().map(|h| h.pid) {

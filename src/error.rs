@@ -23,6 +23,8 @@ pub enum Error {
     EvalFile { path: PathBuf, line: usize, reason: String },
     #[error("{}: {reason}", path.display())]
     Dataset { path: PathBuf, reason: String },
+    #[error("no document {0:?} in the knowledge folder")]
+    UnknownDocument(String),
 }
 
 impl Error {

@@ -256,3 +256,33 @@ fn who_question_quotes_the_sentence_that_names_the_role_holder() {
     assert_eq!(a.answer.as_deref(), Some("فهد بن علي الزيدي"), "{a:?}");
     assert_eq!(a.citations[0].document, "knowledge/port.md", "{:?}", a.citations);
 }
+
+/// A question scoped to one document (`Engine::ask_in`) quotes only that document, even when
+/// another one matches the question better; an unknown document id is a typed error.
+#[test]
+fn a_question_scoped_to_one_document_quotes_only_that_document() {
+    let (_root, mut config) = common::temp_knowledge(&[
+        (
+            "bakery.md",
+            "---\ntitle: The Bakery\n---\nThe bakery bakes bread every morning. The baker bakes forty loaves of rye bread before dawn. Bread from the bakery sells out by noon.\n".as_bytes(),
+        ),
+        (
+            "market.md",
+            "---\ntitle: The Market\n---\nThe market opens on Saturdays. A stall near the fountain sells bread and cheese. The fishmonger arrives last.\n".as_bytes(),
+        ),
+    ]);
+    config.dense = false;
+    let engine = isnad::Engine::open(config).expect("engine opens");
+    let question = "Who sells bread?";
+    let everywhere = engine.ask_in(question, None).expect("answer");
+    assert_eq!(everywhere.citations.first().map(|c| c.document.as_str()), Some("knowledge/bakery.md"), "{everywhere:?}");
+    let scoped = engine.ask_in(question, Some("knowledge/market.md")).expect("answer");
+    assert!(!scoped.citations.is_empty(), "{scoped:?}");
+    assert!(scoped.citations.iter().all(|c| c.document == "knowledge/market.md"), "{scoped:?}");
+    assert!(scoped.citations[0].quote.contains("stall"), "{:?}", scoped.citations[0]);
+    assert_eq!(engine.document_title("knowledge/market.md").as_deref(), Some("The Market"));
+    match engine.ask_in(question, Some("knowledge/nowhere.md")) {
+        Err(isnad::Error::UnknownDocument(id)) => assert_eq!(id, "knowledge/nowhere.md"),
+        other => panic!("expected UnknownDocument, got {other:?}"),
+    }
+}

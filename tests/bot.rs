@@ -1228,3 +1228,81 @@ async fn health_and_metrics_over_http() {
     assert_eq!(status, 404);
     assert_clean(&fake, &bot);
 }
+
+/// `/ask document:` — its autocomplete (interaction type 4) answers with matching titles (type 8,
+/// value = document id), an /ask scoped to a document quotes only that document and says so,
+/// and a value that is no document is refused ephemerally before searching.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ask_document_option_autocompletes_titles_and_scopes_the_answer() {
+    let (fake, bot, registration) = start(&[]).await;
+    let ask = registration.body.as_array().unwrap().iter().find(|c| c["name"] == "ask").unwrap().clone();
+    let option = ask["options"].as_array().unwrap().iter().find(|o| o["name"] == "document").expect("document option").clone();
+    assert_eq!(option["autocomplete"], true, "{option}");
+    assert_eq!(option["required"].as_bool().unwrap_or(false), false, "{option}");
+
+    let engine = isnad::Engine::open(isnad::Config::new(base().join("knowledge"), base().join("data"))).unwrap();
+    let docs = engine.manifest().documents;
+    assert!(docs.len() >= 2, "the test needs two documents");
+    let autocomplete = |partial: String| {
+        let id = fake.next_id();
+        let after = fake.requests().len();
+        let mut i = slash_command(id, MEMBER_ID, MEMBER_PERMS, "ask", &[("question", 3, json!("x"))]);
+        i["type"] = json!(4);
+        i["data"]["options"].as_array_mut().unwrap().push(json!({"name": "document", "type": 3, "value": partial, "focused": true}));
+        fake.dispatch("INTERACTION_CREATE", i);
+        let fake = &fake;
+        async move {
+            fake.wait_for(after, STEP, |r| r.method == "POST" && r.path == format!("/interactions/{id}/itoken-{id}/callback"))
+                .await
+                .expect("autocomplete answered")
+        }
+    };
+    // empty input: every document (the test knowledge has fewer than 25)
+    let all = autocomplete(String::new()).await;
+    assert_eq!(all.body["type"], 8, "{}", all.body);
+    let values: Vec<&str> = all.body["data"]["choices"].as_array().unwrap().iter().map(|c| c["value"].as_str().unwrap()).collect();
+    assert_eq!(values.len(), docs.len(), "{}", all.body);
+    // a piece of the second title, upper-cased: matches that document, case-insensitively
+    let target = &docs[1];
+    let piece: String = target.title.split_whitespace().last().unwrap().chars().take(4).collect::<String>().to_uppercase();
+    let some = autocomplete(piece.clone()).await;
+    assert_eq!(some.body["type"], 8);
+    let choices = some.body["data"]["choices"].as_array().unwrap();
+    assert!(choices.iter().any(|c| c["value"] == target.id.as_str() && c["name"] == target.title.as_str()), "{piece}: {}", some.body);
+    assert!(choices.len() <= 25);
+    // nothing matches
+    let none = autocomplete("zzqqxx".into()).await;
+    assert_eq!(none.body["data"]["choices"].as_array().map_or(0, Vec::len), 0, "{}", none.body);
+
+    // scoped: every quote from that document, the card says which
+    for (doc, other) in [(&docs[0], &docs[1]), (&docs[1], &docs[0])] {
+        let id = fake.next_id();
+        let after = fake.requests().len();
+        let options = [("question", 3u8, json!("كم عدد الدول الأعضاء في التحالف؟")), ("document", 3, json!(doc.id))];
+        fake.dispatch("INTERACTION_CREATE", slash_command(id, MEMBER_ID, MEMBER_PERMS, "ask", &options));
+        let followup = fake
+            .wait_for(after, STEP, |r| r.path.starts_with(&format!("/webhooks/{BOT_ID}/itoken-{id}")))
+            .await
+            .unwrap_or_else(|| panic!("scoped answer; log:\n{}", bot.log_text()));
+        let e = embed(&followup.body);
+        assert!(unescape(e["description"].as_str().unwrap()).contains(&format!("Only from: {}", doc.title)), "{e}");
+        for f in e["fields"].as_array().map(Vec::as_slice).unwrap_or_default() {
+            let name = unescape(f["name"].as_str().unwrap());
+            assert!(!name.contains(&other.title), "quoted {} in a question scoped to {}: {name}", other.id, doc.id);
+        }
+    }
+
+    // a typed value that is no document
+    let id = fake.next_id();
+    let after = fake.requests().len();
+    let options = [("question", 3u8, json!("كم عدد الدول الأعضاء؟")), ("document", 3, json!("knowledge/none.md"))];
+    fake.dispatch("INTERACTION_CREATE", slash_command(id, MEMBER_ID, MEMBER_PERMS, "ask", &options));
+    let refused = fake
+        .wait_for(after, STEP, |r| r.method == "POST" && r.path == format!("/interactions/{id}/itoken-{id}/callback"))
+        .await
+        .expect("refusal");
+    assert_eq!(refused.body["data"]["flags"], 64, "{}", refused.body);
+    let text = refused.body["data"]["content"].as_str().unwrap();
+    assert!(text.starts_with("No document") && text.contains("pick one from the list"), "{text}");
+    assert_clean(&fake, &bot);
+}

@@ -187,13 +187,18 @@ fn intents(config: &BotConfig) -> GatewayIntents {
 /// Runs the engine on the blocking pool, at most one question per core at a time (first come,
 /// first served: tokio's semaphore is fair).
 pub(super) async fn answer(data: &Data, question: &str) -> Result<Answer, CoreError> {
+    answer_in(data, question, None).await
+}
+
+/// [`answer`] from one document only (its id), or from all with `None`.
+pub(super) async fn answer_in(data: &Data, question: &str, document: Option<String>) -> Result<Answer, CoreError> {
     let _searching = data.metrics.search();
     let engine = Arc::clone(&data.engine);
     let question = question.to_owned();
     let permit = Arc::clone(&data.searching).acquire_owned().await;
     match tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        engine.ask(&question)
+        engine.ask_in(&question, document.as_deref())
     })
     .await
     {

@@ -10,7 +10,7 @@ use poise::serenity_prelude as serenity;
 use serenity::{CreateMessage, Message};
 use tracing::{debug, error, info, warn};
 
-use super::bot::{answer, answer_card, log_refresh, record_outcome, BoxError, Context, Data};
+use super::bot::{answer, answer_card, answer_in, log_refresh, record_outcome, BoxError, Context, Data};
 use super::deliver;
 use super::events::strip_mentions;
 use super::render;
@@ -38,12 +38,28 @@ async fn ask(
     #[max_length = 1000]
     question: String,
     #[description = "Only you see the answer"] private: Option<bool>,
+    #[description = "Answer from this document only"]
+    #[autocomplete = "document_choices"]
+    #[max_length = 100]
+    document: Option<String>,
 ) -> Result<(), BoxError> {
     let settings = ctx.data().guild_settings(ctx.guild_id());
     if !settings.allows(ctx.channel_id().get()) {
         ctx.send(text_reply(&elsewhere(&settings))).await?;
         return Ok(());
     }
+    // the value is a document id from the autocomplete list; anything else is refused before
+    // searching (a member may type free text instead of picking a choice)
+    let scope = match document.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+        None => None,
+        Some(id) => match ctx.data().engine.document_title(id) {
+            Some(title) => Some((id.to_owned(), title)),
+            None => {
+                ctx.send(text_reply(&format!("No document “{}” — pick one from the list.", render::plain(id)))).await?;
+                return Ok(());
+            }
+        },
+    };
     let private = private.unwrap_or(settings.private_answers);
     // mention syntax addresses people; it is not part of the question (nor of its echo)
     let question = strip_mentions(&question);
@@ -56,11 +72,15 @@ async fn ask(
     } else {
         ctx.defer().await?;
     }
-    match answer(ctx.data(), &question).await {
+    match answer_in(ctx.data(), &question, scope.as_ref().map(|(id, _)| id.clone())).await {
         Ok(a) => {
-            debug!(answered = a.answered, citations = a.citations.len(), "slash question");
+            debug!(answered = a.answered, citations = a.citations.len(), scoped = scope.is_some(), "slash question");
             record_outcome(ctx.data(), &a, ctx.guild_id().map(|g| g.get()), ctx.channel_id().get());
-            let answer = reply(&answer_card(ctx.data(), &a, private), private);
+            let mut card = answer_card(ctx.data(), &a, private);
+            if let Some((_, title)) = &scope {
+                card = render::scoped_to(card, title);
+            }
+            let answer = reply(&card, private);
             deliver::with_retries("answer to /ask", deliver::Repeat::Unsafe, &ctx.data().metrics, || ctx.send(answer.clone())).await?;
         }
         Err(e) => {
@@ -68,6 +88,18 @@ async fn ask(
         }
     }
     Ok(())
+}
+
+/// The `document:` choices of `/ask`: the titles of the knowledge folder's documents that
+/// contain what the member typed (case- and diacritic-insensitive, by the index's own word
+/// folding), at most Discord's 25, each answering with the document's id. Titles come from the
+/// shared knowledge folder only; per-server uploads, if they come, must be filtered by server here.
+async fn document_choices(ctx: Context<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
+    let choices = render::document_choices(&ctx.data().engine.manifest().documents, partial)
+        .into_iter()
+        .map(|(name, value)| serenity::AutocompleteChoice::new(name, value))
+        .collect();
+    serenity::CreateAutocompleteResponse::new().set_choices(choices)
 }
 
 /// "Ask isnad" on a message (its context menu): the message's text is the question, and the

@@ -158,6 +158,35 @@ pub fn with_source_link(mut card: Card, answer: &Answer, documents: &[crate::ind
     card
 }
 
+/// Says on an answer card which document the question was scoped to (`/ask document:`), as the
+/// description's first line; the footer stays the question (buttons read it back).
+pub fn scoped_to(mut card: Card, title: &str) -> Card {
+    card.description = format!("*Only from: {}*\n\n{}", plain(title), card.description);
+    card.fit()
+}
+
+/// The most autocomplete choices Discord takes, and the longest name or value of one.
+const MAX_CHOICES: usize = 25;
+const MAX_CHOICE_CHARS: usize = 100;
+
+/// `/ask document:` choices as (name, value): documents whose title contains `partial`, compared
+/// after folding both (case, diacritics, letter variants: [`crate::text::normalize::fold_text`]);
+/// the name is the title, the value the document id. Documents whose id is longer than a choice
+/// value may be are left out (they could not be picked back).
+pub fn document_choices(documents: &[crate::index::DocumentInfo], partial: &str) -> Vec<(String, String)> {
+    let wanted = crate::text::normalize::fold_text(partial);
+    documents
+        .iter()
+        .filter(|d| d.id.chars().count() <= MAX_CHOICE_CHARS)
+        .filter(|d| wanted.is_empty() || crate::text::normalize::fold_text(&d.title).contains(&wanted))
+        .take(MAX_CHOICES)
+        .map(|d| {
+            let name = if d.title.trim().is_empty() { d.id.clone() } else { d.title.clone() };
+            (truncate(&name, MAX_CHOICE_CHARS), d.id.clone())
+        })
+        .collect()
+}
+
 /// The ephemeral "More sources" card: the citations after the ones the answer card shows.
 pub fn more_sources_card(answer: &Answer) -> Card {
     let skip = shown_citations(answer);
@@ -469,6 +498,40 @@ mod tests {
     use super::*;
     use crate::answer::ShortValue;
     use crate::text::QuestionKind;
+
+    fn document(id: &str, title: &str) -> crate::index::DocumentInfo {
+        crate::index::DocumentInfo {
+            id: id.into(),
+            title: title.into(),
+            language: "en".into(),
+            source: String::new(),
+            date: String::new(),
+            passages: 1,
+        }
+    }
+
+    #[test]
+    fn document_choices_match_folded_titles_and_answer_with_ids() {
+        let docs = vec![
+            document("knowledge/a.md", "The Orchard Diary"),
+            document("knowledge/b.md", "Café Réunion Notes"),
+            document("knowledge/c.md", "المدرسة الجديدة"),
+        ];
+        assert_eq!(document_choices(&docs, "ORCHARD"), [("The Orchard Diary".to_owned(), "knowledge/a.md".to_owned())]);
+        // diacritics folded both ways
+        assert_eq!(document_choices(&docs, "reunion").len(), 1);
+        assert_eq!(document_choices(&docs, "cafe")[0].1, "knowledge/b.md");
+        // Arabic: the definite article and letter variants fold as in the index
+        assert_eq!(document_choices(&docs, "مدرسه")[0].1, "knowledge/c.md");
+        assert_eq!(document_choices(&docs, "").len(), 3);
+        assert!(document_choices(&docs, "nothing like it").is_empty());
+        let many: Vec<_> = (0..40).map(|i| document(&format!("knowledge/{i}.md"), &format!("Reading {i}"))).collect();
+        assert_eq!(document_choices(&many, "reading").len(), 25);
+        let long = [document(&format!("knowledge/{}.md", "x".repeat(120)), "Long"), document("knowledge/s.md", &"T".repeat(150))];
+        let c = document_choices(&long, "");
+        assert_eq!(c.len(), 1, "an id too long to be a choice value is left out");
+        assert!(c[0].0.chars().count() <= 100);
+    }
 
     fn citation(doc: &str, quote: &str, value: Option<&str>) -> Citation {
         Citation {

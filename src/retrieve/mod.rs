@@ -7,7 +7,7 @@
 use std::ops::Range;
 
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, BoostQuery, DisjunctionMaxQuery, Occur, Query, TermQuery};
+use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, Occur, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{DocAddress, TantivyDocument, Term};
 
@@ -117,6 +117,13 @@ impl ConceptWeights {
 /// alternative (a disjunction-max: a word with several translations is not counted several
 /// times); a translation's match weighs [`TRANSLATION_WEIGHT`] of the word's own.
 pub fn search(handle: &IndexHandle, concepts: &[Concept], k: usize) -> Result<Vec<Hit>> {
+    search_in(handle, concepts, k, None)
+}
+
+/// [`search`] restricted to one document (its id) when `document` is given: the query must match
+/// the document's id term, so the `k` best passages all come from that document however well
+/// other documents match.
+pub fn search_in(handle: &IndexHandle, concepts: &[Concept], k: usize, document: Option<&str>) -> Result<Vec<Hit>> {
     if concepts.is_empty() || k == 0 {
         return Ok(Vec::new());
     }
@@ -142,7 +149,18 @@ pub fn search(handle: &IndexHandle, concepts: &[Concept], k: usize) -> Result<Ve
         clauses.push((Occur::Should, alternatives(f.body, 1.0)));
         clauses.push((Occur::Should, alternatives(f.title, TITLE_BOOST)));
     }
-    let query = BooleanQuery::new(clauses);
+    let query: Box<dyn Query> = Box::new(BooleanQuery::new(clauses));
+    let query: Box<dyn Query> = match document {
+        None => query,
+        Some(id) => Box::new(BooleanQuery::new(vec![
+            (Occur::Must, query),
+            // a filter: it adds nothing to the score, so the ranking within the document is unchanged
+            (
+                Occur::Must,
+                Box::new(ConstScoreQuery::new(Box::new(TermQuery::new(Term::from_field_text(f.doc, id), IndexRecordOption::Basic)), 0.0)),
+            ),
+        ])),
+    };
     let searcher = handle.reader.searcher();
     let top = searcher.search(&query, &TopDocs::with_limit(k).order_by_score())?;
     top.into_iter().map(|(score, addr)| fetch(handle, &searcher, addr, score)).collect()
