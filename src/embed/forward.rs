@@ -419,49 +419,89 @@ impl Isa for Avx2 {
 /// `<s>` and `</s>`, at most the model's positions each), written to `out` (`windows.len()` rows
 /// of `hidden`). `kernel` must be available on this CPU (else the portable kernel runs).
 pub fn run(model: &Model, kernel: Kernel, windows: &[Vec<u32>], out: &mut [f32]) {
+    thread_local! {
+        static BUFFERS: std::cell::RefCell<Buffers> = std::cell::RefCell::new(Buffers::default());
+    }
+    let total: usize = windows.iter().map(Vec::len).sum();
+    BUFFERS.with(|b| match b.try_borrow_mut() {
+        Ok(mut b) => {
+            dispatch(model, kernel, windows, out, &mut b);
+            if total > KEEP_TOKENS {
+                *b = Buffers::default();
+            }
+        }
+        // not reentrant in practice; fresh buffers if it ever were
+        Err(_) => dispatch(model, kernel, windows, out, &mut Buffers::default()),
+    });
+}
+
+/// Largest pass (in tokens) whose buffers a thread keeps for the next one (~4 MB); larger ones
+/// give theirs back. Fresh buffers per pass cost page faults (1–2 % of a passage, `perf`).
+const KEEP_TOKENS: usize = 256;
+
+/// The working memory of a pass, reused by the next pass on the same thread.
+#[derive(Debug, Default)]
+struct Buffers {
+    x: Vec<f32>,
+    q: Vec<f32>,
+    k: Vec<f32>,
+    v: Vec<f32>,
+    ctx: Vec<f32>,
+    tmp: Vec<f32>,
+    mid: Vec<f32>,
+    acts: QActs,
+    attention: Attention,
+}
+
+fn dispatch(model: &Model, kernel: Kernel, windows: &[Vec<u32>], out: &mut [f32], b: &mut Buffers) {
     match kernel {
         #[cfg(target_arch = "x86_64")]
         Kernel::Vnni512 if kernel.available() => {
             // SAFETY: the CPU has avx512f/bw/vnni (checked just above).
-            unsafe { forward_vnni512(model, windows, out) }
+            unsafe { forward_vnni512(model, windows, out, b) }
         }
         #[cfg(target_arch = "x86_64")]
         Kernel::Vnni256 if kernel.available() => {
             // SAFETY: the CPU has avx2/fma/avxvnni (checked just above).
-            unsafe { forward_vnni256(model, windows, out) }
+            unsafe { forward_vnni256(model, windows, out, b) }
         }
         #[cfg(target_arch = "x86_64")]
         Kernel::Avx2 if kernel.available() => {
             // SAFETY: the CPU has avx2/fma (checked just above).
-            unsafe { forward_avx2(model, windows, out) }
+            unsafe { forward_avx2(model, windows, out, b) }
         }
-        _ => forward::<Portable>(model, windows, out),
+        _ => forward::<Portable>(model, windows, out, b),
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma")]
-unsafe fn forward_vnni512(model: &Model, windows: &[Vec<u32>], out: &mut [f32]) {
-    forward::<Vnni512>(model, windows, out)
+unsafe fn forward_vnni512(model: &Model, windows: &[Vec<u32>], out: &mut [f32], b: &mut Buffers) {
+    forward::<Vnni512>(model, windows, out, b)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma,avxvnni")]
-unsafe fn forward_vnni256(model: &Model, windows: &[Vec<u32>], out: &mut [f32]) {
-    forward::<Vnni256>(model, windows, out)
+unsafe fn forward_vnni256(model: &Model, windows: &[Vec<u32>], out: &mut [f32], b: &mut Buffers) {
+    forward::<Vnni256>(model, windows, out, b)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn forward_avx2(model: &Model, windows: &[Vec<u32>], out: &mut [f32]) {
-    forward::<Avx2>(model, windows, out)
+unsafe fn forward_avx2(model: &Model, windows: &[Vec<u32>], out: &mut [f32], b: &mut Buffers) {
+    forward::<Avx2>(model, windows, out, b)
 }
 
 #[inline(always)]
-fn forward<I: Isa>(m: &Model, windows: &[Vec<u32>], out: &mut [f32]) {
+fn forward<I: Isa>(m: &Model, windows: &[Vec<u32>], out: &mut [f32], b: &mut Buffers) {
     let (h, ff) = (m.hidden, m.ff);
     let total: usize = windows.iter().map(Vec::len).sum();
-    let mut x = vec![0f32; total * h];
+    let Buffers { x, q, k, v, ctx, tmp, mid, acts, attention: scratch } = b;
+    // every value of these is written before it is read (embeddings, matrix products,
+    // attention), so only their lengths matter
+    for (buf, n) in [(&mut *x, h), (q, h), (k, h), (v, h), (ctx, h), (tmp, h), (mid, ff)] {
+        buf.resize(total * n, 0.0);
+    }
     // embeddings: word + position + token type 0, then layer norm
     let mut t = 0;
     for w in windows {
@@ -475,36 +515,29 @@ fn forward<I: Isa>(m: &Model, windows: &[Vec<u32>], out: &mut [f32]) {
             t += 1;
         }
     }
-    layer_norm::<I::V>(&mut x, None, &m.eln_w, &m.eln_b, h, m.eps);
-
-    let mut acts = QActs::default();
-    let (mut q, mut k, mut v) = (vec![0f32; total * h], vec![0f32; total * h], vec![0f32; total * h]);
-    let mut ctx = vec![0f32; total * h];
-    let mut tmp = vec![0f32; total * h];
-    let mut mid = vec![0f32; total * ff];
-    let mut scratch = Attention::default();
+    layer_norm::<I::V>(x, None, &m.eln_w, &m.eln_b, h, m.eps);
     let scale = 1.0 / (HEAD as f32).sqrt();
     for l in &m.layers {
-        I::quantize(&mut acts, &x, total, h);
-        I::matmul(&l.q, &acts, &l.qb, &mut q);
-        I::matmul(&l.k, &acts, &l.kb, &mut k);
-        I::matmul(&l.v, &acts, &l.vb, &mut v);
+        I::quantize(acts, x, total, h);
+        I::matmul(&l.q, acts, &l.qb, q);
+        I::matmul(&l.k, acts, &l.kb, k);
+        I::matmul(&l.v, acts, &l.vb, v);
         let mut start = 0;
         for w in windows {
-            scratch.run::<I>(&q, &k, &v, &mut ctx, start, w.len(), h, scale);
+            scratch.run::<I>(q, k, v, ctx, start, w.len(), h, scale);
             start += w.len();
         }
-        I::quantize(&mut acts, &ctx, total, h);
-        I::matmul(&l.ao, &acts, &l.aob, &mut tmp);
-        layer_norm::<I::V>(&mut x, Some(&tmp), &l.aln_w, &l.aln_b, h, m.eps);
-        I::quantize(&mut acts, &x, total, h);
-        I::matmul(&l.fi, &acts, &l.fib, &mut mid);
+        I::quantize(acts, ctx, total, h);
+        I::matmul(&l.ao, acts, &l.aob, tmp);
+        layer_norm::<I::V>(x, Some(tmp), &l.aln_w, &l.aln_b, h, m.eps);
+        I::quantize(acts, x, total, h);
+        I::matmul(&l.fi, acts, &l.fib, mid);
         for c in mid.chunks_exact_mut(16) {
             gelu(I::V::load(c)).store(c);
         }
-        I::quantize(&mut acts, &mid, total, ff);
-        I::matmul(&l.fo, &acts, &l.fob, &mut tmp);
-        layer_norm::<I::V>(&mut x, Some(&tmp), &l.oln_w, &l.oln_b, h, m.eps);
+        I::quantize(acts, mid, total, ff);
+        I::matmul(&l.fo, acts, &l.fob, tmp);
+        layer_norm::<I::V>(x, Some(tmp), &l.oln_w, &l.oln_b, h, m.eps);
     }
     // mean of each window's tokens
     let mut start = 0;
@@ -541,6 +574,8 @@ struct Attention {
     kt: Vec<f32>,
     vs: Vec<f32>,
     p: Vec<f32>,
+    /// Added to each key's score: 0, or −1e30 for the padding keys (which then weigh e^-87).
+    mask: Vec<f32>,
 }
 
 /// Most queries in a tile (the AVX-512 tile).
@@ -553,7 +588,7 @@ impl Attention {
     fn run<I: Isa>(&mut self, q: &[f32], k: &[f32], v: &[f32], ctx: &mut [f32], start: usize, len: usize, h: usize, scale: f32) {
         let tile = I::SCORE_QUERIES;
         let (pk, pq) = (len.div_ceil(KEYS) * KEYS, len.div_ceil(tile) * tile);
-        let Attention { qs, kt, vs, p } = self;
+        let Attention { qs, kt, vs, p, mask } = self;
         qs.clear();
         qs.resize(pq * HEAD, 0.0);
         kt.clear();
@@ -562,6 +597,9 @@ impl Attention {
         vs.resize(len * HEAD, 0.0);
         p.clear();
         p.resize(tile * pk, 0.0);
+        mask.clear();
+        mask.resize(len, 0.0);
+        mask.resize(pk, -1e30);
         for head in 0..h / HEAD {
             let col = head * HEAD;
             for s in 0..len {
@@ -573,16 +611,15 @@ impl Attention {
                 vs[s * HEAD..(s + 1) * HEAD].copy_from_slice(&v[at..at + HEAD]);
             }
             for t0 in (0..len).step_by(tile) {
+                let mut mx = [0f32; MAX_QUERIES];
                 match tile {
-                    8 => scores::<I::V, 8>(qs, kt, p, t0, pk),
-                    4 => scores::<I::V, 4>(qs, kt, p, t0, pk),
-                    _ => scores::<I::V, 1>(qs, kt, p, t0, pk),
+                    8 => scores::<I::V, 8>(qs, kt, mask, p, &mut mx, t0, pk),
+                    4 => scores::<I::V, 4>(qs, kt, mask, p, &mut mx, t0, pk),
+                    _ => scores::<I::V, 1>(qs, kt, mask, p, &mut mx, t0, pk),
                 }
                 let live = tile.min(len - t0);
                 let mut inv = [0f32; MAX_QUERIES];
-                for (row, inv) in p.chunks_exact_mut(pk).zip(inv.iter_mut()).take(live) {
-                    row[len..].fill(f32::MIN); // padding: weight e^-87, never read
-                    let mx = row.chunks_exact(16).fold(I::V::splat(f32::MIN), |m, c| m.max(I::V::load(c))).hmax();
+                for ((row, inv), &mx) in p.chunks_exact_mut(pk).zip(inv.iter_mut()).zip(&mx).take(live) {
                     let mut total = I::V::zero();
                     for c in row.chunks_exact_mut(16) {
                         let e = exp(I::V::load(c).sub(I::V::splat(mx)));
@@ -606,12 +643,14 @@ impl Attention {
 }
 
 /// Scores of queries `t0..t0+T` against every (padded) key, into rows `0..T` of `p`:
-/// `p[i · pk + s] = qs[t0 + i] · kt[·, s]`.
+/// `p[i · pk + s] = qs[t0 + i] · kt[·, s] + mask[s]`, and each row's largest score into `mx`.
 #[inline(always)]
-fn scores<V: Lanes, const T: usize>(qs: &[f32], kt: &[f32], p: &mut [f32], t0: usize, pk: usize) {
+#[allow(clippy::too_many_arguments)]
+fn scores<V: Lanes, const T: usize>(qs: &[f32], kt: &[f32], mask: &[f32], p: &mut [f32], mx: &mut [f32], t0: usize, pk: usize) {
     let qt = &qs[t0 * HEAD..(t0 + T) * HEAD];
+    let mut top = [V::splat(f32::MIN); T];
     for s0 in (0..pk).step_by(KEYS) {
-        let mut acc = [V::zero(); T];
+        let mut acc = [V::load(&mask[s0..]); T];
         for e in 0..HEAD {
             let row = V::load(&kt[e * pk + s0..]);
             for (i, acc) in acc.iter_mut().enumerate() {
@@ -620,7 +659,11 @@ fn scores<V: Lanes, const T: usize>(qs: &[f32], kt: &[f32], p: &mut [f32], t0: u
         }
         for (i, acc) in acc.into_iter().enumerate() {
             acc.store(&mut p[i * pk + s0..]);
+            top[i] = top[i].max(acc);
         }
+    }
+    for (m, top) in mx.iter_mut().zip(top) {
+        *m = top.hmax();
     }
 }
 
