@@ -18,15 +18,19 @@
 
 use super::model::{QMatrix, GROUP_BLOCK, QK, ROWS};
 
-/// Activations of `tokens` rows of `nin` values, quantized per block of 32.
+/// Activations of `tokens` rows of `nin` values, quantized per block of 32, stored block by
+/// block: block `b` of token `t` is entry `b · tokens + t` (see [`QActs::at`]), so a kernel
+/// reads the same block of consecutive tokens from one pointer at fixed offsets (with one row
+/// per token, 12 row pointers did not fit in registers and were spilled: `perf`).
 #[derive(Debug, Default)]
 pub struct QActs {
     pub tokens: usize,
     pub nin: usize,
+    /// 32 bytes per entry.
     pub q: Vec<i8>,
-    /// Scale per (token, block).
+    /// Scale per entry.
     pub d: Vec<f32>,
-    /// `−8 · Σ q` per (token, block): the initial value of each row's integer sum.
+    /// `−8 · Σ q` per entry: the initial value of each row's integer sum.
     pub corr: Vec<i32>,
 }
 
@@ -38,9 +42,10 @@ impl QActs {
     #[inline(always)]
     pub fn quantize(&mut self, x: &[f32], tokens: usize, nin: usize) {
         self.shape(tokens, nin);
-        for ((xb, qb), (d, corr)) in
-            x[..tokens * nin].chunks_exact(QK).zip(self.q.chunks_exact_mut(QK)).zip(self.d.iter_mut().zip(self.corr.iter_mut()))
-        {
+        let nb = nin / QK;
+        for (i, xb) in x[..tokens * nin].chunks_exact(QK).enumerate() {
+            let at = self.at(i / nb, i % nb);
+            let (qb, d, corr) = (&mut self.q[at * QK..(at + 1) * QK], &mut self.d[at], &mut self.corr[at]);
             let mut m = [0f32; 8];
             for c in xb.chunks_exact(8) {
                 for i in 0..8 {
@@ -64,6 +69,12 @@ impl QActs {
             *d = scale;
             *corr = -8 * sum;
         }
+    }
+
+    /// The entry of block `b` of token `t`.
+    #[inline(always)]
+    pub fn at(&self, t: usize, b: usize) -> usize {
+        b * self.tokens + t
     }
 
     /// Sets the shape and sizes the buffers (kept between calls: no allocation once grown).
@@ -144,11 +155,11 @@ pub fn matmul_portable(w: &QMatrix, a: &QActs, bias: &[f32], out: &mut [f32]) {
         let wg = &w.weights[g * nb * GROUP_BLOCK..(g + 1) * nb * GROUP_BLOCK];
         let sg = &w.scales[g * nb * ROWS..(g + 1) * nb * ROWS];
         for t in 0..a.tokens {
-            let aq = &a.q[t * w.nin..(t + 1) * w.nin];
             let mut acc = [0f32; ROWS];
             for b in 0..nb {
-                let mut isum = [a.corr[t * nb + b]; ROWS];
-                let ab = &aq[b * QK..(b + 1) * QK];
+                let at = a.at(t, b);
+                let mut isum = [a.corr[at]; ROWS];
+                let ab = &a.q[at * QK..(at + 1) * QK];
                 for p in 0..4 {
                     let line = &wg[b * GROUP_BLOCK + p * 64..b * GROUP_BLOCK + (p + 1) * 64];
                     let (lo, hi) = (&ab[4 * p..4 * p + 4], &ab[16 + 4 * p..16 + 4 * p + 4]);
@@ -161,7 +172,7 @@ pub fn matmul_portable(w: &QMatrix, a: &QActs, bias: &[f32], out: &mut [f32]) {
                             .sum::<i32>();
                     }
                 }
-                let da = a.d[t * nb + b];
+                let da = a.d[at];
                 for j in 0..ROWS {
                     acc[j] += isum[j] as f32 * (sg[b * ROWS + j] * da);
                 }
@@ -208,8 +219,10 @@ pub mod x86 {
     #[target_feature(enable = "avx512f,avx512bw")]
     pub unsafe fn quantize_avx512(a: &mut QActs, x: &[f32], tokens: usize, nin: usize) {
         a.shape(tokens, nin);
+        let nb = nin / QK;
         let x = &x[..tokens * nin];
         for (i, xb) in x.chunks_exact(QK).enumerate() {
+            let i = a.at(i / nb, i % nb);
             // SAFETY: `xb` holds 32 values, and `a.q` holds 32 bytes per block of `x` (shape).
             unsafe {
                 let (v0, v1) = (_mm512_loadu_ps(xb.as_ptr()), _mm512_loadu_ps(xb.as_ptr().add(16)));
@@ -235,8 +248,10 @@ pub mod x86 {
     #[target_feature(enable = "avx2")]
     pub unsafe fn quantize_avx2(a: &mut QActs, x: &[f32], tokens: usize, nin: usize) {
         a.shape(tokens, nin);
+        let nb = nin / QK;
         let x = &x[..tokens * nin];
         for (i, xb) in x.chunks_exact(QK).enumerate() {
+            let i = a.at(i / nb, i % nb);
             // SAFETY: as in `quantize_avx512`.
             unsafe {
                 let p = xb.as_ptr();
@@ -335,13 +350,16 @@ pub mod x86 {
                     _mm_prefetch::<_MM_HINT_T0>(line.wrapping_add(PREFETCH + p * 64) as *const i8);
                 }
                 _mm_prefetch::<_MM_HINT_T0>(sg.wrapping_add(b * ROWS + PREFETCH / 16) as *const i8);
-                let mut acc: [__m512i; N] = std::array::from_fn(|n| _mm512_set1_epi32(*a.corr.get_unchecked((t0 + n) * nb + b)));
+                // block b of tokens t0.. is contiguous: one pointer, fixed offsets
+                let at = a.at(t0, b);
+                let (qb, db, cb) = (a.q.as_ptr().add(at * QK), a.d.as_ptr().add(at), a.corr.as_ptr().add(at));
+                let mut acc: [__m512i; N] = std::array::from_fn(|n| _mm512_set1_epi32(*cb.add(n)));
                 for p in 0..4 {
                     let wv = _mm512_loadu_si512(line.add(p * 64) as *const _);
                     let lo = _mm512_and_si512(wv, nibble);
                     let hi = _mm512_and_si512(_mm512_srli_epi16::<4>(wv), nibble);
                     for (n, acc) in acc.iter_mut().enumerate() {
-                        let q = a.q.as_ptr().add((t0 + n) * w.nin + b * QK + 4 * p);
+                        let q = qb.add(n * QK + 4 * p);
                         let (ql, qh) = ((q as *const i32).read_unaligned(), (q.add(16) as *const i32).read_unaligned());
                         *acc = _mm512_dpbusd_epi32(*acc, lo, _mm512_set1_epi32(ql));
                         *acc = _mm512_dpbusd_epi32(*acc, hi, _mm512_set1_epi32(qh));
@@ -349,7 +367,7 @@ pub mod x86 {
                 }
                 let sv = _mm512_loadu_ps(sg.add(b * ROWS));
                 for n in 0..N {
-                    let scale = _mm512_mul_ps(sv, _mm512_set1_ps(*a.d.get_unchecked((t0 + n) * nb + b)));
+                    let scale = _mm512_mul_ps(sv, _mm512_set1_ps(*db.add(n)));
                     facc[n] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[n]), scale, facc[n]);
                 }
             }
@@ -429,7 +447,9 @@ pub mod x86 {
                     _mm_prefetch::<_MM_HINT_T0>(line.wrapping_add(PREFETCH + p * 64) as *const i8);
                 }
                 _mm_prefetch::<_MM_HINT_T0>(sg.wrapping_add(b * ROWS + PREFETCH / 16) as *const i8);
-                let mut acc: [[__m256i; 2]; N] = std::array::from_fn(|n| [_mm256_set1_epi32(*a.corr.get_unchecked((t0 + n) * nb + b)); 2]);
+                let at = a.at(t0, b);
+                let (qb, db, cb) = (a.q.as_ptr().add(at * QK), a.d.as_ptr().add(at), a.corr.as_ptr().add(at));
+                let mut acc: [[__m256i; 2]; N] = std::array::from_fn(|n| [_mm256_set1_epi32(*cb.add(n)); 2]);
                 for p in 0..4 {
                     let w0 = _mm256_loadu_si256(line.add(p * 64) as *const __m256i);
                     let w1 = _mm256_loadu_si256(line.add(p * 64 + 32) as *const __m256i);
@@ -437,7 +457,7 @@ pub mod x86 {
                     let hi0 = _mm256_and_si256(_mm256_srli_epi16::<4>(w0), nibble);
                     let hi1 = _mm256_and_si256(_mm256_srli_epi16::<4>(w1), nibble);
                     for (n, acc) in acc.iter_mut().enumerate() {
-                        let q = a.q.as_ptr().add((t0 + n) * w.nin + b * QK + 4 * p);
+                        let q = qb.add(n * QK + 4 * p);
                         let al = _mm256_set1_epi32((q as *const i32).read_unaligned());
                         let ah = _mm256_set1_epi32((q.add(16) as *const i32).read_unaligned());
                         acc[0] = dot4::<VNNI>(dot4::<VNNI>(acc[0], lo0, al), hi0, ah);
@@ -447,7 +467,7 @@ pub mod x86 {
                 let s0 = _mm256_loadu_ps(sg.add(b * ROWS));
                 let s1 = _mm256_loadu_ps(sg.add(b * ROWS + 8));
                 for n in 0..N {
-                    let da = _mm256_set1_ps(*a.d.get_unchecked((t0 + n) * nb + b));
+                    let da = _mm256_set1_ps(*db.add(n));
                     facc[n][0] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[n][0]), _mm256_mul_ps(s0, da), facc[n][0]);
                     facc[n][1] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[n][1]), _mm256_mul_ps(s1, da), facc[n][1]);
                 }
@@ -492,9 +512,9 @@ mod tests {
                     let mut isum = 0i64;
                     for i in 0..QK {
                         let wq = w.nibble(o, b * QK + i);
-                        isum += (i64::from(wq) - 8) * i64::from(a.q[t * nin + b * QK + i]);
+                        isum += (i64::from(wq) - 8) * i64::from(a.q[a.at(t, b) * QK + i]);
                     }
-                    y += f64::from(w.scales[(g * nb + b) * ROWS + j]) * f64::from(a.d[t * nb + b]) * isum as f64;
+                    y += f64::from(w.scales[(g * nb + b) * ROWS + j]) * f64::from(a.d[a.at(t, b)]) * isum as f64;
                 }
                 want[t * nout + o] = y;
             }
@@ -547,6 +567,14 @@ mod tests {
         assert_eq!(a.corr[0], -8 * (127 + 2 - 4));
         a.quantize(&[0.0; 32], 1, 32);
         assert_eq!((a.d[0], a.corr[0]), (0.0, 0));
+        // 2 tokens × 2 blocks, stored block by block: token 1's first block is entry 1
+        let mut x = vec![0f32; 128];
+        x[64] = 127.0;
+        x[65] = 2.0;
+        a.quantize(&x, 2, 64);
+        assert_eq!((a.at(1, 0), a.at(0, 1)), (1, 2));
+        assert_eq!(&a.q[32..34], &[127, 2]);
+        assert_eq!((a.d[1], a.d[0], a.d[2]), (1.0, 0.0, 0.0));
     }
 
     /// The SIMD quantizers give the portable one's bytes, scales and corrections, ties and
@@ -581,7 +609,8 @@ mod tests {
             assert_eq!(got.q, want.q, "{}", k.name());
             assert_eq!(got.d, want.d, "{}", k.name());
             assert_eq!(got.corr, want.corr, "{}", k.name());
-            assert_eq!(&got.q[32..36], &[127, 2, -4, 0]);
+            let second = got.at(0, 1) * QK; // token 0, block 1
+            assert_eq!(&got.q[second..second + 4], &[127, 2, -4, 0]);
             tried += 1;
         }
         assert!(tried > 0 || !Kernel::Avx2.available());
