@@ -20,6 +20,9 @@ trait Isa {
     /// accumulators to hide the multiply-add latency, few enough to stay in registers (32
     /// vector registers on AVX-512, 16 on AVX2, where a 16-lane vector takes two).
     const SCORE_QUERIES: usize;
+    /// Independent accumulators per query while scoring (the head dimensions split between
+    /// them): 2 where registers allow, so 16 chains of multiply-adds hide the latency.
+    const SCORE_SPLIT: usize;
     const WEIGH_QUERIES: usize;
     fn matmul(w: &QMatrix, a: &QActs, bias: &[f32], out: &mut [f32]);
     fn quantize(a: &mut QActs, x: &[f32], tokens: usize, nin: usize);
@@ -146,6 +149,7 @@ struct Portable;
 impl Isa for Portable {
     type V = P16;
     const SCORE_QUERIES: usize = 4;
+    const SCORE_SPLIT: usize = 1;
     const WEIGH_QUERIES: usize = 2;
     #[inline(always)]
     fn matmul(w: &QMatrix, a: &QActs, bias: &[f32], out: &mut [f32]) {
@@ -363,6 +367,7 @@ struct Vnni512;
 impl Isa for Vnni512 {
     type V = Z16;
     const SCORE_QUERIES: usize = 8;
+    const SCORE_SPLIT: usize = 2;
     const WEIGH_QUERIES: usize = 8;
     #[inline(always)]
     fn matmul(w: &QMatrix, a: &QActs, bias: &[f32], out: &mut [f32]) {
@@ -383,6 +388,7 @@ struct Vnni256;
 impl Isa for Vnni256 {
     type V = Y16;
     const SCORE_QUERIES: usize = 4;
+    const SCORE_SPLIT: usize = 1;
     const WEIGH_QUERIES: usize = 2;
     #[inline(always)]
     fn matmul(w: &QMatrix, a: &QActs, bias: &[f32], out: &mut [f32]) {
@@ -402,6 +408,7 @@ struct Avx2;
 impl Isa for Avx2 {
     type V = Y16;
     const SCORE_QUERIES: usize = 4;
+    const SCORE_SPLIT: usize = 1;
     const WEIGH_QUERIES: usize = 2;
     #[inline(always)]
     fn matmul(w: &QMatrix, a: &QActs, bias: &[f32], out: &mut [f32]) {
@@ -560,8 +567,8 @@ const KEYS: usize = 16;
 /// Scaled dot-product attention, with its buffers reused from window to window and layer to
 /// layer.
 ///
-/// Per head, the keys are transposed (`kt[e · pk + s]`, padded with zeros to a multiple of
-/// [`KEYS`]), the scaled queries and the values copied out contiguously. Then, a tile of
+/// Per head, the keys are transposed in blocks of [`KEYS`] keys (`kt[(s / 16 · HEAD + e) · 16
+/// + s % 16]`, padded with zeros to a multiple of 16 keys), the scaled queries and the values copied out contiguously. Then, a tile of
 /// queries at a time (all of it staying in L1): scores for the tile × 16 keys at a time — per
 /// head dimension one vector of 16 keys is loaded and multiplied into each query's
 /// accumulator, so the tile's accumulators are independent chains of multiply-adds (one chain
@@ -605,17 +612,18 @@ impl Attention {
             for s in 0..len {
                 let at = (start + s) * h + col;
                 for (e, &x) in k[at..at + HEAD].iter().enumerate() {
-                    kt[e * pk + s] = x;
+                    kt[((s / KEYS) * HEAD + e) * KEYS + s % KEYS] = x;
                 }
                 qs[s * HEAD..(s + 1) * HEAD].iter_mut().zip(&q[at..at + HEAD]).for_each(|(d, &x)| *d = x * scale);
                 vs[s * HEAD..(s + 1) * HEAD].copy_from_slice(&v[at..at + HEAD]);
             }
             for t0 in (0..len).step_by(tile) {
                 let mut mx = [0f32; MAX_QUERIES];
-                match tile {
-                    8 => scores::<I::V, 8>(qs, kt, mask, p, &mut mx, t0, pk),
-                    4 => scores::<I::V, 4>(qs, kt, mask, p, &mut mx, t0, pk),
-                    _ => scores::<I::V, 1>(qs, kt, mask, p, &mut mx, t0, pk),
+                match (tile, I::SCORE_SPLIT) {
+                    (8, 2) => scores::<I::V, 8, 2>(qs, kt, mask, p, &mut mx, t0, pk),
+                    (8, _) => scores::<I::V, 8, 1>(qs, kt, mask, p, &mut mx, t0, pk),
+                    (4, _) => scores::<I::V, 4, 1>(qs, kt, mask, p, &mut mx, t0, pk),
+                    _ => scores::<I::V, 1, 1>(qs, kt, mask, p, &mut mx, t0, pk),
                 }
                 let live = tile.min(len - t0);
                 let mut inv = [0f32; MAX_QUERIES];
@@ -643,23 +651,38 @@ impl Attention {
 }
 
 /// Scores of queries `t0..t0+T` against every (padded) key, into rows `0..T` of `p`:
-/// `p[i · pk + s] = qs[t0 + i] · kt[·, s] + mask[s]`, and each row's largest score into `mx`.
+/// `p[i · pk + s] = qs[t0 + i] · k[s] + mask[s]`, and each row's largest score into `mx`; `S`
+/// accumulators per query, head dimension `e` going to accumulator `e % S`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn scores<V: Lanes, const T: usize>(qs: &[f32], kt: &[f32], mask: &[f32], p: &mut [f32], mx: &mut [f32], t0: usize, pk: usize) {
-    let qt = &qs[t0 * HEAD..(t0 + T) * HEAD];
+fn scores<V: Lanes, const T: usize, const S: usize>(
+    qs: &[f32],
+    kt: &[f32],
+    mask: &[f32],
+    p: &mut [f32],
+    mx: &mut [f32],
+    t0: usize,
+    pk: usize,
+) {
+    let rows: [&[f32; HEAD]; T] = std::array::from_fn(|i| qs[(t0 + i) * HEAD..][..HEAD].try_into().expect("HEAD values"));
     let mut top = [V::splat(f32::MIN); T];
-    for s0 in (0..pk).step_by(KEYS) {
-        let mut acc = [V::load(&mask[s0..]); T];
-        for e in 0..HEAD {
-            let row = V::load(&kt[e * pk + s0..]);
-            for (i, acc) in acc.iter_mut().enumerate() {
-                *acc = acc.fma(V::splat(qt[i * HEAD + e]), row);
+    for (b, block) in kt[..pk * HEAD].chunks_exact(HEAD * KEYS).enumerate() {
+        let block: &[f32; HEAD * KEYS] = block.try_into().expect("a block of keys");
+        let s0 = b * KEYS;
+        let mut acc = [[V::zero(); T]; S];
+        acc[0] = [V::load(&mask[s0..]); T];
+        for e in (0..HEAD).step_by(S) {
+            for (j, acc) in acc.iter_mut().enumerate() {
+                let keys = V::load(&block[(e + j) * KEYS..]);
+                for (acc, row) in acc.iter_mut().zip(&rows) {
+                    *acc = acc.fma(V::splat(row[e + j]), keys);
+                }
             }
         }
-        for (i, acc) in acc.into_iter().enumerate() {
-            acc.store(&mut p[i * pk + s0..]);
-            top[i] = top[i].max(acc);
+        for i in 0..T {
+            let total = acc.iter().skip(1).fold(acc[0][i], |t, a| t.add(a[i]));
+            total.store(&mut p[i * pk + s0..]);
+            top[i] = top[i].max(total);
         }
     }
     for (m, top) in mx.iter_mut().zip(top) {
