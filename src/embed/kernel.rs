@@ -147,38 +147,43 @@ impl std::str::FromStr for Kernel {
     }
 }
 
-/// `out[t · nout + o]` for every token and output row, portable code.
+/// `out[t · nout + o]` for every token and output row, portable code: each block of 16 rows ×
+/// 32 weights is unpacked once to signed bytes (`nibble − 8`, so no correction term is needed)
+/// and multiplied into every token, in loops the compiler vectorizes for the baseline
+/// instruction set.
 #[inline(always)]
 pub fn matmul_portable(w: &QMatrix, a: &QActs, bias: &[f32], out: &mut [f32]) {
     let nb = w.nin / QK;
     for g in 0..w.nout / ROWS {
-        let wg = &w.weights[g * nb * GROUP_BLOCK..(g + 1) * nb * GROUP_BLOCK];
-        let sg = &w.scales[g * nb * ROWS..(g + 1) * nb * ROWS];
         for t in 0..a.tokens {
-            let mut acc = [0f32; ROWS];
-            for b in 0..nb {
-                let at = a.at(t, b);
-                let mut isum = [a.corr[at]; ROWS];
-                let ab = &a.q[at * QK..(at + 1) * QK];
-                for p in 0..4 {
-                    let line = &wg[b * GROUP_BLOCK + p * 64..b * GROUP_BLOCK + (p + 1) * 64];
-                    let (lo, hi) = (&ab[4 * p..4 * p + 4], &ab[16 + 4 * p..16 + 4 * p + 4]);
-                    for j in 0..ROWS {
-                        isum[j] += (0..4)
-                            .map(|i| {
-                                let byte = line[4 * j + i];
-                                i32::from(byte & 0x0F) * i32::from(lo[i]) + i32::from(byte >> 4) * i32::from(hi[i])
-                            })
-                            .sum::<i32>();
+            out[t * w.nout + g * ROWS..][..ROWS].copy_from_slice(&bias[g * ROWS..][..ROWS]);
+        }
+        for b in 0..nb {
+            let block = &w.weights[(g * nb + b) * GROUP_BLOCK..][..GROUP_BLOCK];
+            let mut wq = [[0i16; QK]; ROWS];
+            for p in 0..4 {
+                for (j, row) in wq.iter_mut().enumerate() {
+                    for i in 0..4 {
+                        let byte = block[p * 64 + 4 * j + i];
+                        row[4 * p + i] = i16::from(byte & 0x0F) - 8;
+                        row[16 + 4 * p + i] = i16::from(byte >> 4) - 8;
                     }
                 }
-                let da = a.d[at];
-                for j in 0..ROWS {
-                    acc[j] += isum[j] as f32 * (sg[b * ROWS + j] * da);
-                }
             }
-            for j in 0..ROWS {
-                out[t * w.nout + g * ROWS + j] = bias[g * ROWS + j] + acc[j];
+            let scales = &w.scales[(g * nb + b) * ROWS..][..ROWS];
+            for t in 0..a.tokens {
+                let at = a.at(t, b);
+                let mut aq = [0i16; QK];
+                for (d, &q) in aq.iter_mut().zip(&a.q[at * QK..][..QK]) {
+                    *d = i16::from(q);
+                }
+                let da = a.d[at];
+                let o = &mut out[t * w.nout + g * ROWS..][..ROWS];
+                for ((o, row), &s) in o.iter_mut().zip(&wq).zip(scales) {
+                    // |w| ≤ 8, |q| ≤ 128: each product fits i16, the sum of 32 fits i32
+                    let isum: i32 = row.iter().zip(&aq).map(|(&w, &q)| i32::from(w * q)).sum();
+                    *o += isum as f32 * (s * da);
+                }
             }
         }
     }
