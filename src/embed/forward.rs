@@ -10,7 +10,7 @@
 //! the compiler vectorizes; `exp` and `erf` are branch-free polynomial forms for the same reason.
 
 use super::kernel::{Kernel, QActs};
-use super::model::{Model, QMatrix};
+use super::model::{Aligned, Model, QMatrix};
 
 /// A matrix kernel as the forward pass calls it, with the 16-lane float vector its
 /// attention is written in.
@@ -449,13 +449,13 @@ const KEEP_TOKENS: usize = 256;
 /// The working memory of a pass, reused by the next pass on the same thread.
 #[derive(Debug, Default)]
 struct Buffers {
-    x: Vec<f32>,
-    q: Vec<f32>,
-    k: Vec<f32>,
-    v: Vec<f32>,
-    ctx: Vec<f32>,
-    tmp: Vec<f32>,
-    mid: Vec<f32>,
+    x: Aligned<f32>,
+    q: Aligned<f32>,
+    k: Aligned<f32>,
+    v: Aligned<f32>,
+    ctx: Aligned<f32>,
+    tmp: Aligned<f32>,
+    mid: Aligned<f32>,
     acts: QActs,
     attention: Attention,
 }
@@ -507,7 +507,7 @@ fn forward<I: Isa>(m: &Model, windows: &[Vec<u32>], out: &mut [f32], b: &mut Buf
     // every value of these is written before it is read (embeddings, matrix products,
     // attention), so only their lengths matter
     for (buf, n) in [(&mut *x, h), (q, h), (k, h), (v, h), (ctx, h), (tmp, h), (mid, ff)] {
-        buf.resize(total * n, 0.0);
+        buf.resize(total * n);
     }
     // embeddings: word + position + token type 0, then layer norm
     let mut t = 0;
@@ -577,12 +577,12 @@ const KEYS: usize = 16;
 /// value row loaded.
 #[derive(Debug, Default)]
 struct Attention {
-    qs: Vec<f32>,
-    kt: Vec<f32>,
-    vs: Vec<f32>,
-    p: Vec<f32>,
+    qs: Aligned<f32>,
+    kt: Aligned<f32>,
+    vs: Aligned<f32>,
+    p: Aligned<f32>,
     /// Added to each key's score: 0, or −1e30 for the padding keys (which then weigh e^-87).
-    mask: Vec<f32>,
+    mask: Aligned<f32>,
 }
 
 /// Most queries in a tile (the AVX-512 tile).
@@ -596,17 +596,18 @@ impl Attention {
         let tile = I::SCORE_QUERIES;
         let (pk, pq) = (len.div_ceil(KEYS) * KEYS, len.div_ceil(tile) * tile);
         let Attention { qs, kt, vs, p, mask } = self;
-        qs.clear();
-        qs.resize(pq * HEAD, 0.0);
-        kt.clear();
-        kt.resize(HEAD * pk, 0.0);
-        vs.clear();
-        vs.resize(len * HEAD, 0.0);
-        p.clear();
-        p.resize(tile * pk, 0.0);
-        mask.clear();
-        mask.resize(len, 0.0);
-        mask.resize(pk, -1e30);
+        // zeros where padding is read (query rows past `len`, keys past `len`)
+        qs.resize(pq * HEAD);
+        qs.fill(0.0);
+        kt.resize(HEAD * pk);
+        kt.fill(0.0);
+        vs.resize(len * HEAD);
+        p.resize(tile * pk);
+        mask.resize(pk);
+        mask[..len].fill(0.0);
+        mask[len..].fill(-1e30);
+        // plain slices from here on (indexing an `Aligned` re-slices it every time)
+        let (qs, kt, vs, p, mask) = (&mut qs[..], &mut kt[..], &mut vs[..], &mut p[..], &mask[..]);
         for head in 0..h / HEAD {
             let col = head * HEAD;
             for s in 0..len {

@@ -506,7 +506,7 @@ mod tests {
         let bias: Vec<f32> = (0..nout).map(|_| (next() % 100) as f32 / 100.0).collect();
         let mut a = QActs::default();
         a.quantize(&x, tokens, nin);
-        let w = QMatrix { nout, nin, weights, scales };
+        let w = QMatrix { nout, nin, weights: weights.into(), scales: scales.into() };
         // exact, from each weight's nibble (QMatrix::nibble, whose layout model.rs tests)
         let mut want = vec![0f64; tokens * nout];
         for t in 0..tokens {
