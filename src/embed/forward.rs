@@ -587,6 +587,11 @@ struct Attention {
 
 /// Most queries in a tile (the AVX-512 tile).
 const MAX_QUERIES: usize = 8;
+/// Row pitch of the tile's softmax weights when a window has at most 528 keys (all windows of
+/// multilingual-e5-small: 512 positions): a constant pitch lets the weighted sum reach every
+/// query's row from one pointer at fixed offsets (with `pk` it kept one spilled pointer and
+/// one bounds check per row: `perf`).
+const PITCH: usize = 528;
 
 impl Attention {
     /// Attention of tokens `start..start+len` among themselves, every head, into `ctx`.
@@ -602,7 +607,7 @@ impl Attention {
         kt.resize(HEAD * pk);
         kt.fill(0.0);
         vs.resize(len * HEAD);
-        p.resize(tile * pk);
+        p.resize(tile * pk.max(PITCH));
         mask.resize(pk);
         mask[..len].fill(0.0);
         mask[len..].fill(-1e30);
@@ -618,41 +623,68 @@ impl Attention {
                 qs[s * HEAD..(s + 1) * HEAD].iter_mut().zip(&q[at..at + HEAD]).for_each(|(d, &x)| *d = x * scale);
                 vs[s * HEAD..(s + 1) * HEAD].copy_from_slice(&v[at..at + HEAD]);
             }
-            for t0 in (0..len).step_by(tile) {
-                let mut mx = [0f32; MAX_QUERIES];
-                match (tile, I::SCORE_SPLIT) {
-                    (8, 2) => scores::<I::V, 8, 2>(qs, kt, mask, p, &mut mx, t0, pk),
-                    (8, _) => scores::<I::V, 8, 1>(qs, kt, mask, p, &mut mx, t0, pk),
-                    (4, _) => scores::<I::V, 4, 1>(qs, kt, mask, p, &mut mx, t0, pk),
-                    _ => scores::<I::V, 1, 1>(qs, kt, mask, p, &mut mx, t0, pk),
-                }
-                let live = tile.min(len - t0);
-                let mut inv = [0f32; MAX_QUERIES];
-                for ((row, inv), &mx) in p.chunks_exact_mut(pk).zip(inv.iter_mut()).zip(&mx).take(live) {
-                    let mut total = I::V::zero();
-                    for c in row.chunks_exact_mut(16) {
-                        let e = exp(I::V::load(c).sub(I::V::splat(mx)));
-                        e.store(c);
-                        total = total.add(e);
-                    }
-                    *inv = 1.0 / total.hsum();
-                }
-                for i0 in (0..live).step_by(I::WEIGH_QUERIES) {
-                    let out = &mut ctx[(start + t0 + i0) * h..];
-                    match I::WEIGH_QUERIES {
-                        8 => weigh::<I::V, 8>(&p[i0 * pk..], &inv[i0..], vs, out, live - i0, len, pk, h, col),
-                        4 => weigh::<I::V, 4>(&p[i0 * pk..], &inv[i0..], vs, out, live - i0, len, pk, h, col),
-                        2 => weigh::<I::V, 2>(&p[i0 * pk..], &inv[i0..], vs, out, live - i0, len, pk, h, col),
-                        _ => weigh::<I::V, 1>(&p[i0 * pk..], &inv[i0..], vs, out, live - i0, len, pk, h, col),
-                    }
-                }
+            if pk <= PITCH {
+                tiles::<I>(qs, kt, mask, p, vs, ctx, start, len, pk, PITCH, h, col);
+            } else {
+                tiles::<I>(qs, kt, mask, p, vs, ctx, start, len, pk, pk, h, col);
+            }
+        }
+    }
+}
+
+/// Attention of one head (`col`), a tile of queries at a time: scores, softmax, weighted sum;
+/// `pitch` (≥ `pk`) the row pitch of `p`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn tiles<I: Isa>(
+    qs: &[f32],
+    kt: &[f32],
+    mask: &[f32],
+    p: &mut [f32],
+    vs: &[f32],
+    ctx: &mut [f32],
+    start: usize,
+    len: usize,
+    pk: usize,
+    pitch: usize,
+    h: usize,
+    col: usize,
+) {
+    let tile = I::SCORE_QUERIES;
+    for t0 in (0..len).step_by(tile) {
+        let mut mx = [0f32; MAX_QUERIES];
+        match (tile, I::SCORE_SPLIT) {
+            (8, 2) => scores::<I::V, 8, 2>(qs, kt, mask, p, &mut mx, t0, pk, pitch),
+            (8, _) => scores::<I::V, 8, 1>(qs, kt, mask, p, &mut mx, t0, pk, pitch),
+            (4, _) => scores::<I::V, 4, 1>(qs, kt, mask, p, &mut mx, t0, pk, pitch),
+            _ => scores::<I::V, 1, 1>(qs, kt, mask, p, &mut mx, t0, pk, pitch),
+        }
+        let live = tile.min(len - t0);
+        let mut inv = [0f32; MAX_QUERIES];
+        for ((row, inv), &mx) in p.chunks_mut(pitch).zip(inv.iter_mut()).zip(&mx).take(live) {
+            let mut total = I::V::zero();
+            for c in row[..pk].chunks_exact_mut(16) {
+                let e = exp(I::V::load(c).sub(I::V::splat(mx)));
+                e.store(c);
+                total = total.add(e);
+            }
+            *inv = 1.0 / total.hsum();
+        }
+        for i0 in (0..live).step_by(I::WEIGH_QUERIES) {
+            let out = &mut ctx[(start + t0 + i0) * h..];
+            let (p, inv, live) = (&p[i0 * pitch..], &inv[i0..], live - i0);
+            match I::WEIGH_QUERIES {
+                8 => weigh::<I::V, 8>(p, inv, vs, out, live, len, pitch, h, col),
+                4 => weigh::<I::V, 4>(p, inv, vs, out, live, len, pitch, h, col),
+                2 => weigh::<I::V, 2>(p, inv, vs, out, live, len, pitch, h, col),
+                _ => weigh::<I::V, 1>(p, inv, vs, out, live, len, pitch, h, col),
             }
         }
     }
 }
 
 /// Scores of queries `t0..t0+T` against every (padded) key, into rows `0..T` of `p`:
-/// `p[i · pk + s] = qs[t0 + i] · k[s] + mask[s]`, and each row's largest score into `mx`; `S`
+/// `p[i · pitch + s] = qs[t0 + i] · k[s] + mask[s]`, and each row's largest score into `mx`; `S`
 /// accumulators per query, head dimension `e` going to accumulator `e % S`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
@@ -664,6 +696,7 @@ fn scores<V: Lanes, const T: usize, const S: usize>(
     mx: &mut [f32],
     t0: usize,
     pk: usize,
+    pitch: usize,
 ) {
     let rows: [&[f32; HEAD]; T] = std::array::from_fn(|i| qs[(t0 + i) * HEAD..][..HEAD].try_into().expect("HEAD values"));
     let mut top = [V::splat(f32::MIN); T];
@@ -682,7 +715,7 @@ fn scores<V: Lanes, const T: usize, const S: usize>(
         }
         for i in 0..T {
             let total = acc.iter().skip(1).fold(acc[0][i], |t, a| t.add(a[i]));
-            total.store(&mut p[i * pk + s0..]);
+            total.store(&mut p[i * pitch + s0..]);
             top[i] = top[i].max(total);
         }
     }
@@ -692,8 +725,8 @@ fn scores<V: Lanes, const T: usize, const S: usize>(
 }
 
 /// Context rows of up to `T` queries (`live` of them): the softmax-weighted sum of the value
-/// rows `vs`, `p` holding the queries' unnormalized weights (rows of `pk`) and `inv` their
-/// sums' inverses; row `i` goes to `out[i · h + col..]`.
+/// rows `vs`, `p` holding the queries' unnormalized weights (rows `pitch` apart) and `inv`
+/// their sums' inverses; row `i` goes to `out[i · h + col..]`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn weigh<V: Lanes, const T: usize>(
@@ -703,15 +736,17 @@ fn weigh<V: Lanes, const T: usize>(
     out: &mut [f32],
     live: usize,
     len: usize,
-    pk: usize,
+    pitch: usize,
     h: usize,
     col: usize,
 ) {
+    let rows: [&[f32]; T] = std::array::from_fn(|i| &p[i * pitch..i * pitch + len]);
     let mut acc = [[V::zero(); 2]; T];
-    for (s, vrow) in vs.chunks_exact(HEAD).take(len).enumerate() {
+    for s in 0..len {
+        let vrow = &vs[s * HEAD..(s + 1) * HEAD];
         let (v0, v1) = (V::load(vrow), V::load(&vrow[16..]));
         for (i, acc) in acc.iter_mut().enumerate() {
-            let w = V::splat(p[i * pk + s]);
+            let w = V::splat(rows[i][s]);
             acc[0] = acc[0].fma(w, v0);
             acc[1] = acc[1].fma(w, v1);
         }
