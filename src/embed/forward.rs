@@ -811,21 +811,38 @@ fn exp<V: Lanes>(x: V) -> V {
     p.mul(t.pow2())
 }
 
-/// GELU with the exact erf form, erf by Abramowitz & Stegun 7.1.26 (absolute error ≤ 1.5e-7).
+/// Coefficients of `erf(z) / z` as a polynomial in `t = z²/8 − 1` (degree 14, lowest first),
+/// for `|z| ≤ 4`: a weighted least-squares fit on 400 Chebyshev nodes made for isnad (absolute
+/// error of `erf` ≤ 3e-7 in double precision; beyond |z| = 4, erf is ±1 within 2e-8).
+const ERF_POLY: [f32; 15] = [
+    0.353_531_03,
+    -0.176_576_84,
+    0.131_672_64,
+    -0.107_685_19,
+    0.090_247_54,
+    -0.075_025_61,
+    0.059_684_634,
+    -0.044_243_704,
+    0.033_447_81,
+    -0.026_383_499,
+    0.014_359_28,
+    -0.003_391_650_7,
+    0.003_929_406_9,
+    -0.005_882_425_7,
+    0.002_316_604,
+];
+
+/// GELU with the exact erf form (as the reference's `erff`), erf by [`ERF_POLY`]: 22
+/// operations per vector, no division and no `exp` (the Abramowitz & Stegun form needed both
+/// and took ~60 % longer). Absolute error ≤ 1e-6 against erf's series (tests).
 #[inline(always)]
 fn gelu<V: Lanes>(x: V) -> V {
     let c = |v: f32| V::splat(v);
-    let z = x.mul(c(std::f32::consts::FRAC_1_SQRT_2));
-    let a = z.abs();
-    let t = c(1.0).fma(a, c(0.327_591_1)).recip();
-    let poly = c(-1.453_152).fma(t, c(1.061_405_4));
-    let poly = c(1.421_413_8).fma(poly, t);
-    let poly = c(-0.284_496_74).fma(poly, t);
-    let poly = c(0.254_829_6).fma(poly, t);
-    let poly = poly.mul(t);
-    let erf = c(1.0).sub(poly.mul(exp(V::zero().sub(a.mul(a))))).copysign(z);
+    let z = x.mul(c(std::f32::consts::FRAC_1_SQRT_2)).max(c(-4.0)).min(c(4.0));
+    let t = c(-1.0).fma(z.mul(z), c(0.125));
+    let p = ERF_POLY[..ERF_POLY.len() - 1].iter().rev().fold(c(ERF_POLY[ERF_POLY.len() - 1]), |p, &k| c(k).fma(p, t));
     let half = x.mul(c(0.5));
-    half.fma(half, erf)
+    half.fma(half, z.mul(p))
 }
 
 #[cfg(test)]
@@ -850,11 +867,17 @@ mod tests {
         // below the clamp (softmax padding) it stays a tiny positive number
         let low = lanes::<V>(&[-1000.0; 16], exp)[0];
         assert!(low > 0.0 && low < 1e-37, "{name}: {low}");
-        let xs: Vec<f32> = (-408..408).map(|i| i as f32 * 0.01).collect();
+        let xs: Vec<f32> = (-560..560).map(|i| i as f32 * 0.01).collect();
         for (&x, got) in xs.iter().zip(lanes::<V>(&xs, gelu)) {
             // the standard library has no erf: compare with its Taylor series
             let want = 0.5 * x as f64 * (1.0 + erf_series(x as f64 / std::f64::consts::SQRT_2));
-            assert!((got as f64 - want).abs() < 2e-6, "{name}: gelu({x}) = {got}, want {want}");
+            assert!((got as f64 - want).abs() < 1e-6, "{name}: gelu({x}) = {got}, want {want}");
+        }
+        // the tails (where erf is ±1 within 2e-8 and the series is no reference): x and 0
+        let xs: Vec<f32> = (560..800).map(|i| i as f32 * 0.01).collect();
+        let (pos, neg) = (lanes::<V>(&xs, gelu), lanes::<V>(&xs.iter().map(|x| -x).collect::<Vec<_>>(), gelu));
+        for ((&x, p), n) in xs.iter().zip(pos).zip(neg) {
+            assert!((p - x).abs() < 2e-6 && n.abs() < 2e-6, "{name}: gelu(±{x}) = {p}, {n}");
         }
     }
 
@@ -897,7 +920,7 @@ mod tests {
         }
     }
 
-    /// erf by its Taylor series (accurate in f64 for |x| ≤ 3).
+    /// erf by its Taylor series (accurate in f64 to ~1e-10 for |x| ≤ 4).
     fn erf_series(x: f64) -> f64 {
         let (mut term, mut total) = (x, x);
         for n in 1..120 {
