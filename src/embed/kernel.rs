@@ -42,9 +42,8 @@ impl QActs {
     #[inline(always)]
     pub fn quantize(&mut self, x: &[f32], tokens: usize, nin: usize) {
         self.shape(tokens, nin);
-        let nb = nin / QK;
-        for (i, xb) in x[..tokens * nin].chunks_exact(QK).enumerate() {
-            let at = self.at(i / nb, i % nb);
+        let x = &x[..tokens * nin];
+        for (at, xb) in blocks(self, x) {
             let (qb, d, corr) = (&mut self.q[at * QK..(at + 1) * QK], &mut self.d[at], &mut self.corr[at]);
             let mut m = [0f32; 8];
             for c in xb.chunks_exact(8) {
@@ -86,6 +85,16 @@ impl QActs {
         self.d.resize(tokens * nb, 0.0);
         self.corr.resize(tokens * nb, 0);
     }
+}
+
+/// The blocks of 32 values of `x` (token after token) with the entries of `a` they go to.
+#[inline(always)]
+fn blocks<'x>(a: &QActs, x: &'x [f32]) -> impl Iterator<Item = (usize, &'x [f32])> {
+    let tokens = a.tokens;
+    x.chunks_exact(a.nin)
+        .take(tokens)
+        .enumerate()
+        .flat_map(move |(t, row)| row.chunks_exact(QK).enumerate().map(move |(b, xb)| (b * tokens + t, xb)))
 }
 
 /// A matrix kernel.
@@ -195,7 +204,7 @@ pub mod x86 {
     //! with [`super::Kernel::available`] first.
     use std::arch::x86_64::*;
 
-    use super::{QActs, QMatrix, GROUP_BLOCK, QK, ROWS};
+    use super::{blocks, QActs, QMatrix, GROUP_BLOCK, QK, ROWS};
 
     /// Bytes ahead of the current block the kernels ask the cache to fetch: the weights stream
     /// from L3 or memory once per question, and the hardware prefetcher alone left the loads
@@ -224,10 +233,8 @@ pub mod x86 {
     #[target_feature(enable = "avx512f,avx512bw")]
     pub unsafe fn quantize_avx512(a: &mut QActs, x: &[f32], tokens: usize, nin: usize) {
         a.shape(tokens, nin);
-        let nb = nin / QK;
         let x = &x[..tokens * nin];
-        for (i, xb) in x.chunks_exact(QK).enumerate() {
-            let i = a.at(i / nb, i % nb);
+        for (i, xb) in blocks(a, x) {
             // SAFETY: `xb` holds 32 values, and `a.q` holds 32 bytes per block of `x` (shape).
             unsafe {
                 let (v0, v1) = (_mm512_loadu_ps(xb.as_ptr()), _mm512_loadu_ps(xb.as_ptr().add(16)));
@@ -253,10 +260,8 @@ pub mod x86 {
     #[target_feature(enable = "avx2")]
     pub unsafe fn quantize_avx2(a: &mut QActs, x: &[f32], tokens: usize, nin: usize) {
         a.shape(tokens, nin);
-        let nb = nin / QK;
         let x = &x[..tokens * nin];
-        for (i, xb) in x.chunks_exact(QK).enumerate() {
-            let i = a.at(i / nb, i % nb);
+        for (i, xb) in blocks(a, x) {
             // SAFETY: as in `quantize_avx512`.
             unsafe {
                 let p = xb.as_ptr();
