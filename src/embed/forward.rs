@@ -46,13 +46,8 @@ trait Lanes: Copy {
     fn mul(self, o: Self) -> Self;
     fn max(self, o: Self) -> Self;
     fn min(self, o: Self) -> Self;
-    fn abs(self) -> Self;
-    /// `1 / self` within a relative 1e-7 (a refined approximate reciprocal where there is one).
-    fn recip(self) -> Self;
     /// `2^k` for lanes holding `ROUNDER + k`, `k` in −126..=127 (see [`exp`]).
     fn pow2(self) -> Self;
-    /// `|self|` with the sign of `s`.
-    fn copysign(self, s: Self) -> Self;
     fn hmax(self) -> f32;
     fn hsum(self) -> f32;
 }
@@ -111,20 +106,8 @@ impl Lanes for P16 {
         self.map2(o, f32::min)
     }
     #[inline(always)]
-    fn abs(self) -> Self {
-        P16(self.0.map(f32::abs))
-    }
-    #[inline(always)]
-    fn recip(self) -> Self {
-        P16(self.0.map(|x| 1.0 / x))
-    }
-    #[inline(always)]
     fn pow2(self) -> Self {
         P16(self.0.map(|t| f32::from_bits(t.to_bits().wrapping_add(POW2_BIAS as u32) << 23)))
-    }
-    #[inline(always)]
-    fn copysign(self, s: Self) -> Self {
-        self.map2(s, f32::copysign)
     }
     #[inline(always)]
     fn hmax(self) -> f32 {
@@ -214,29 +197,9 @@ impl Lanes for Z16 {
         Z16(unsafe { _mm512_min_ps(self.0, o.0) })
     }
     #[inline(always)]
-    fn abs(self) -> Self {
-        Z16(unsafe { _mm512_abs_ps(self.0) })
-    }
-    #[inline(always)]
-    fn recip(self) -> Self {
-        // 14-bit estimate, one Newton step: r + r·(1 − x·r)
-        unsafe {
-            let r = _mm512_rcp14_ps(self.0);
-            Z16(_mm512_fmadd_ps(r, _mm512_fnmadd_ps(self.0, r, _mm512_set1_ps(1.0)), r))
-        }
-    }
-    #[inline(always)]
     fn pow2(self) -> Self {
         unsafe {
             Z16(_mm512_castsi512_ps(_mm512_slli_epi32::<23>(_mm512_add_epi32(_mm512_castps_si512(self.0), _mm512_set1_epi32(POW2_BIAS)))))
-        }
-    }
-    #[inline(always)]
-    fn copysign(self, s: Self) -> Self {
-        // bitwise select: sign bit from `s`, the rest from `self` (truth table 0xD8: c ? b : a)
-        unsafe {
-            let (a, b, c) = (_mm512_castps_si512(self.0), _mm512_castps_si512(s.0), _mm512_set1_epi32(i32::MIN));
-            Z16(_mm512_castsi512_ps(_mm512_ternarylogic_epi32::<0xD8>(a, b, c)))
         }
     }
     #[inline(always)]
@@ -326,28 +289,9 @@ impl Lanes for Y16 {
         self.map2(o, |a, b| unsafe { _mm256_min_ps(a, b) })
     }
     #[inline(always)]
-    fn abs(self) -> Self {
-        self.map(|a| unsafe { _mm256_andnot_ps(_mm256_set1_ps(-0.0), a) })
-    }
-    #[inline(always)]
-    fn recip(self) -> Self {
-        // 12-bit estimate, one Newton step: r + r·(1 − x·r)
-        self.map(|x| unsafe {
-            let r = _mm256_rcp_ps(x);
-            _mm256_fmadd_ps(r, _mm256_fnmadd_ps(x, r, _mm256_set1_ps(1.0)), r)
-        })
-    }
-    #[inline(always)]
     fn pow2(self) -> Self {
         self.map(|t| unsafe {
             _mm256_castsi256_ps(_mm256_slli_epi32::<23>(_mm256_add_epi32(_mm256_castps_si256(t), _mm256_set1_epi32(POW2_BIAS))))
-        })
-    }
-    #[inline(always)]
-    fn copysign(self, s: Self) -> Self {
-        self.map2(s, |a, s| unsafe {
-            let sign = _mm256_set1_ps(-0.0);
-            _mm256_or_ps(_mm256_andnot_ps(sign, a), _mm256_and_ps(sign, s))
         })
     }
     #[inline(always)]
@@ -900,14 +844,14 @@ mod tests {
         let v = V::load(&xs);
         assert_eq!(v.hmax(), xs.iter().fold(f32::MIN, |a, &b| a.max(b)), "{name}");
         assert!((v.hsum() - xs.iter().sum::<f32>()).abs() < 1e-4, "{name}");
-        let r = lanes::<V>(&xs, |v| v.recip());
-        assert!(xs.iter().zip(&r).all(|(x, r)| (x * r - 1.0).abs() < 1e-6), "{name}: {r:?}");
-        let signs = lanes::<V>(&xs, |v| V::splat(2.0).copysign(v));
-        assert!(xs.iter().zip(&signs).all(|(x, s)| *s == 2f32.copysign(*x)), "{name}: {signs:?}");
+        // 2^k from `ROUNDER + k`, the exponent trick `exp` relies on
+        let ks: Vec<f32> = (-8..8).map(|k| ROUNDER + k as f32).collect();
+        let pow = lanes::<V>(&ks, |v| v.pow2());
+        assert!(pow.iter().zip(-8..8).all(|(p, k)| *p == 2f32.powi(k)), "{name}: {pow:?}");
     }
 
     #[test]
-    fn reductions_reciprocals_and_signs_agree_in_every_lanes_type() {
+    fn reductions_and_powers_of_two_agree_in_every_lanes_type() {
         check_reductions::<P16>("portable");
         #[cfg(target_arch = "x86_64")]
         {
