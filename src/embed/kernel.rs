@@ -16,6 +16,8 @@
 //! said the running CPU has its features ([`Kernel::available`]); nothing depends on the build
 //! host's CPU.
 
+use std::ops::Range;
+
 use super::model::{QMatrix, GROUP_BLOCK, QK, ROWS};
 
 /// Activations of `tokens` rows of `nin` values, quantized per block of 32, stored block by
@@ -42,8 +44,13 @@ impl QActs {
     #[inline(always)]
     pub fn quantize(&mut self, x: &[f32], tokens: usize, nin: usize) {
         self.shape(tokens, nin);
-        let x = &x[..tokens * nin];
-        for (at, xb) in blocks(self, x) {
+        self.quantize_rows(x, 0);
+    }
+
+    /// Quantizes `x` (whole rows of `nin`) as tokens `first..` of the current shape.
+    #[inline(always)]
+    pub fn quantize_rows(&mut self, x: &[f32], first: usize) {
+        for (at, xb) in blocks(self, x, first) {
             let (qb, d, corr) = (&mut self.q[at * QK..(at + 1) * QK], &mut self.d[at], &mut self.corr[at]);
             let mut m = [0f32; 8];
             for c in xb.chunks_exact(8) {
@@ -77,7 +84,7 @@ impl QActs {
     }
 
     /// Sets the shape and sizes the buffers (kept between calls: no allocation once grown).
-    fn shape(&mut self, tokens: usize, nin: usize) {
+    pub fn shape(&mut self, tokens: usize, nin: usize) {
         let nb = nin / QK;
         self.tokens = tokens;
         self.nin = nin;
@@ -87,14 +94,15 @@ impl QActs {
     }
 }
 
-/// The blocks of 32 values of `x` (token after token) with the entries of `a` they go to.
+/// The blocks of 32 values of `x` (whole rows, tokens `first..`; those past the shape's tokens
+/// are left out) with the entries of `a` they go to.
 #[inline(always)]
-fn blocks<'x>(a: &QActs, x: &'x [f32]) -> impl Iterator<Item = (usize, &'x [f32])> {
+fn blocks<'x>(a: &QActs, x: &'x [f32], first: usize) -> impl Iterator<Item = (usize, &'x [f32])> {
     let tokens = a.tokens;
-    x.chunks_exact(a.nin)
-        .take(tokens)
+    x.chunks_exact(a.nin.max(1))
+        .take(tokens.saturating_sub(first))
         .enumerate()
-        .flat_map(move |(t, row)| row.chunks_exact(QK).enumerate().map(move |(b, xb)| (b * tokens + t, xb)))
+        .flat_map(move |(t, row)| row.chunks_exact(QK).enumerate().map(move |(b, xb)| (b * tokens + first + t, xb)))
 }
 
 /// A matrix kernel.
@@ -161,11 +169,11 @@ impl std::str::FromStr for Kernel {
 /// and multiplied into every token, in loops the compiler vectorizes for the baseline
 /// instruction set.
 #[inline(always)]
-pub fn matmul_portable(w: &QMatrix, a: &QActs, bias: &[f32], out: &mut [f32]) {
+pub fn matmul_portable(w: &QMatrix, a: &QActs, bias: &[f32], out: &mut [f32], rows: Range<usize>) {
     let nb = w.nin / QK;
     for g in 0..w.nout / ROWS {
-        for t in 0..a.tokens {
-            out[t * w.nout + g * ROWS..][..ROWS].copy_from_slice(&bias[g * ROWS..][..ROWS]);
+        for r in 0..rows.len() {
+            out[r * w.nout + g * ROWS..][..ROWS].copy_from_slice(&bias[g * ROWS..][..ROWS]);
         }
         for b in 0..nb {
             let block = &w.weights[(g * nb + b) * GROUP_BLOCK..][..GROUP_BLOCK];
@@ -180,14 +188,14 @@ pub fn matmul_portable(w: &QMatrix, a: &QActs, bias: &[f32], out: &mut [f32]) {
                 }
             }
             let scales = &w.scales[(g * nb + b) * ROWS..][..ROWS];
-            for t in 0..a.tokens {
+            for (r, t) in rows.clone().enumerate() {
                 let at = a.at(t, b);
                 let mut aq = [0i16; QK];
                 for (d, &q) in aq.iter_mut().zip(&a.q[at * QK..][..QK]) {
                     *d = i16::from(q);
                 }
                 let da = a.d[at];
-                let o = &mut out[t * w.nout + g * ROWS..][..ROWS];
+                let o = &mut out[r * w.nout + g * ROWS..][..ROWS];
                 for ((o, row), &s) in o.iter_mut().zip(&wq).zip(scales) {
                     // |w| ≤ 8, |q| ≤ 128: each product fits i16, the sum of 32 fits i32
                     let isum: i32 = row.iter().zip(&aq).map(|(&w, &q)| i32::from(w * q)).sum();
@@ -204,7 +212,7 @@ pub mod x86 {
     //! with [`super::Kernel::available`] first.
     use std::arch::x86_64::*;
 
-    use super::{blocks, QActs, QMatrix, GROUP_BLOCK, QK, ROWS};
+    use super::{blocks, QActs, QMatrix, Range, GROUP_BLOCK, QK, ROWS};
 
     /// Bytes ahead of the current block the kernels ask the cache to fetch: the weights stream
     /// from L3 or memory once per question, and the hardware prefetcher alone left the loads
@@ -224,17 +232,15 @@ pub mod x86 {
         })
     }
 
-    /// [`QActs::quantize`] with AVX-512: one block of 32 values is two registers; the scale is
+    /// [`QActs::quantize_rows`] with AVX-512: one block of 32 values is two registers; the scale is
     /// computed in scalar code exactly as the portable form does, and `vcvtps2dq` rounds half to
     /// even under the default rounding mode, like the portable form's rounding trick.
     ///
     /// # Safety
     /// The CPU must have `avx512f` (and `avx512bw`, which the kernels that use this require).
     #[target_feature(enable = "avx512f,avx512bw")]
-    pub unsafe fn quantize_avx512(a: &mut QActs, x: &[f32], tokens: usize, nin: usize) {
-        a.shape(tokens, nin);
-        let x = &x[..tokens * nin];
-        for (i, xb) in blocks(a, x) {
+    pub unsafe fn quantize_avx512(a: &mut QActs, x: &[f32], first: usize) {
+        for (i, xb) in blocks(a, x, first) {
             // SAFETY: `xb` holds 32 values, and `a.q` holds 32 bytes per block of `x` (shape).
             unsafe {
                 let (v0, v1) = (_mm512_loadu_ps(xb.as_ptr()), _mm512_loadu_ps(xb.as_ptr().add(16)));
@@ -253,15 +259,13 @@ pub mod x86 {
         }
     }
 
-    /// [`QActs::quantize`] with AVX2 (four registers per block), same bytes.
+    /// [`QActs::quantize_rows`] with AVX2 (four registers per block), same bytes.
     ///
     /// # Safety
     /// The CPU must have `avx2`.
     #[target_feature(enable = "avx2")]
-    pub unsafe fn quantize_avx2(a: &mut QActs, x: &[f32], tokens: usize, nin: usize) {
-        a.shape(tokens, nin);
-        let x = &x[..tokens * nin];
-        for (i, xb) in blocks(a, x) {
+    pub unsafe fn quantize_avx2(a: &mut QActs, x: &[f32], first: usize) {
+        for (i, xb) in blocks(a, x, first) {
             // SAFETY: as in `quantize_avx512`.
             unsafe {
                 let p = xb.as_ptr();
@@ -290,7 +294,7 @@ pub mod x86 {
     }
 
     /// Checks the shapes once so the kernels' raw-pointer reads stay in bounds.
-    fn shapes_ok(w: &QMatrix, a: &QActs, bias: &[f32], out: &[f32]) -> bool {
+    fn shapes_ok(w: &QMatrix, a: &QActs, bias: &[f32], out: &[f32], rows: &Range<usize>) -> bool {
         w.nin == a.nin
             && w.nout.is_multiple_of(ROWS)
             && w.nin.is_multiple_of(QK)
@@ -300,7 +304,8 @@ pub mod x86 {
             && a.d.len() >= a.tokens * a.nin / QK
             && a.corr.len() >= a.tokens * a.nin / QK
             && bias.len() >= w.nout
-            && out.len() >= a.tokens * w.nout
+            && rows.end <= a.tokens
+            && out.len() >= rows.len() * w.nout
     }
 
     /// AVX-512 VNNI product.
@@ -308,19 +313,20 @@ pub mod x86 {
     /// # Safety
     /// The CPU must have `avx512f`, `avx512bw` and `avx512vnni`.
     #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
-    pub unsafe fn matmul_vnni512(w: &QMatrix, a: &QActs, bias: &[f32], out: &mut [f32]) {
-        assert!(shapes_ok(w, a, bias, out), "matrix shapes");
+    pub unsafe fn matmul_vnni512(w: &QMatrix, a: &QActs, bias: &[f32], out: &mut [f32], rows: Range<usize>) {
+        assert!(shapes_ok(w, a, bias, out, &rows), "matrix shapes");
         // Tiles outside, row groups inside: a tile's activations stay in L1 while the matrix
         // (at most 295 KB at 4 bits) streams through once per tile, from memory for the first
         // and from L2 for the next (row groups outside re-read every tile's activations for
         // every group, 8–25 % slower on 120 tokens, `embscratch mm`).
-        for (t0, n) in tiles(a.tokens, 12) {
+        for (t0, n) in tiles(rows.len(), 12) {
+            let t0 = rows.start + t0;
             macro_rules! all_groups {
                 ($n:literal) => {
                     for g in 0..w.nout / ROWS {
-                        // SAFETY: shapes checked above, t0 + n <= tokens, g < nout/16;
-                        // features guaranteed by the caller.
-                        unsafe { tile512::<$n>(w, a, bias, out, g, t0) }
+                        // SAFETY: shapes checked above, t0 + n <= rows.end <= tokens, g <
+                        // nout/16; features guaranteed by the caller.
+                        unsafe { tile512::<$n>(w, a, bias, out, g, t0, rows.start) }
                     }
                 };
             }
@@ -341,10 +347,11 @@ pub mod x86 {
         }
     }
 
-    /// Rows `16g..16g+16` of tokens `t0..t0+N`.
+    /// Rows `16g..16g+16` of tokens `t0..t0+N`, into rows `t0 − first..` of `out`.
     #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
     #[inline]
-    unsafe fn tile512<const N: usize>(w: &QMatrix, a: &QActs, bias: &[f32], out: &mut [f32], g: usize, t0: usize) {
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn tile512<const N: usize>(w: &QMatrix, a: &QActs, bias: &[f32], out: &mut [f32], g: usize, t0: usize, first: usize) {
         let nb = w.nin / QK;
         // SAFETY (whole body): `shapes_ok` held, g < nout/16 and t0 + N <= tokens, so every
         // offset below is inside its slice; loads and stores are unaligned forms; prefetch
@@ -383,7 +390,7 @@ pub mod x86 {
             }
             let bv = _mm512_loadu_ps(bias.as_ptr().add(g * ROWS));
             for (n, f) in facc.iter().enumerate() {
-                _mm512_storeu_ps(out.as_mut_ptr().add((t0 + n) * w.nout + g * ROWS), _mm512_add_ps(*f, bv));
+                _mm512_storeu_ps(out.as_mut_ptr().add((t0 - first + n) * w.nout + g * ROWS), _mm512_add_ps(*f, bv));
             }
         }
     }
@@ -393,9 +400,9 @@ pub mod x86 {
     /// # Safety
     /// The CPU must have `avx2`, `fma` and `avxvnni`.
     #[target_feature(enable = "avx2,fma,avxvnni")]
-    pub unsafe fn matmul_vnni256(w: &QMatrix, a: &QActs, bias: &[f32], out: &mut [f32]) {
+    pub unsafe fn matmul_vnni256(w: &QMatrix, a: &QActs, bias: &[f32], out: &mut [f32], rows: Range<usize>) {
         // SAFETY: the caller guarantees the features this function enables.
-        unsafe { matmul256::<true>(w, a, bias, out) }
+        unsafe { matmul256::<true>(w, a, bias, out, rows) }
     }
 
     /// AVX2 product without VNNI.
@@ -403,24 +410,25 @@ pub mod x86 {
     /// # Safety
     /// The CPU must have `avx2` and `fma`.
     #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn matmul_avx2(w: &QMatrix, a: &QActs, bias: &[f32], out: &mut [f32]) {
+    pub unsafe fn matmul_avx2(w: &QMatrix, a: &QActs, bias: &[f32], out: &mut [f32], rows: Range<usize>) {
         // SAFETY: the caller guarantees the features this function enables.
-        unsafe { matmul256::<false>(w, a, bias, out) }
+        unsafe { matmul256::<false>(w, a, bias, out, rows) }
     }
 
     /// The 256-bit product; `VNNI` selects `vpdpbusd` (needs `avxvnni`) or its AVX2 form.
     #[inline(always)]
-    unsafe fn matmul256<const VNNI: bool>(w: &QMatrix, a: &QActs, bias: &[f32], out: &mut [f32]) {
-        assert!(shapes_ok(w, a, bias, out), "matrix shapes");
-        for (t0, n) in tiles(a.tokens, 3) {
+    unsafe fn matmul256<const VNNI: bool>(w: &QMatrix, a: &QActs, bias: &[f32], out: &mut [f32], rows: Range<usize>) {
+        assert!(shapes_ok(w, a, bias, out, &rows), "matrix shapes");
+        for (t0, n) in tiles(rows.len(), 3) {
+            let t0 = rows.start + t0;
             for g in 0..w.nout / ROWS {
                 // SAFETY: shapes checked above, t0 + n <= tokens, g < nout/16; features
                 // guaranteed by the callers (matmul_vnni256 / matmul_avx2).
                 unsafe {
                     match n {
-                        3 => tile256::<3, VNNI>(w, a, bias, out, g, t0),
-                        2 => tile256::<2, VNNI>(w, a, bias, out, g, t0),
-                        _ => tile256::<1, VNNI>(w, a, bias, out, g, t0),
+                        3 => tile256::<3, VNNI>(w, a, bias, out, g, t0, rows.start),
+                        2 => tile256::<2, VNNI>(w, a, bias, out, g, t0, rows.start),
+                        _ => tile256::<1, VNNI>(w, a, bias, out, g, t0, rows.start),
                     }
                 }
             }
@@ -443,7 +451,16 @@ pub mod x86 {
     }
 
     #[inline(always)]
-    unsafe fn tile256<const N: usize, const VNNI: bool>(w: &QMatrix, a: &QActs, bias: &[f32], out: &mut [f32], g: usize, t0: usize) {
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn tile256<const N: usize, const VNNI: bool>(
+        w: &QMatrix,
+        a: &QActs,
+        bias: &[f32],
+        out: &mut [f32],
+        g: usize,
+        t0: usize,
+        first: usize,
+    ) {
         let nb = w.nin / QK;
         // SAFETY (whole body): as in `tile512`.
         unsafe {
@@ -485,7 +502,7 @@ pub mod x86 {
             let b0 = _mm256_loadu_ps(bias.as_ptr().add(g * ROWS));
             let b1 = _mm256_loadu_ps(bias.as_ptr().add(g * ROWS + 8));
             for (n, f) in facc.iter().enumerate() {
-                let o = out.as_mut_ptr().add((t0 + n) * w.nout + g * ROWS);
+                let o = out.as_mut_ptr().add((t0 - first + n) * w.nout + g * ROWS);
                 _mm256_storeu_ps(o, _mm256_add_ps(f[0], b0));
                 _mm256_storeu_ps(o.add(8), _mm256_add_ps(f[1], b1));
             }
@@ -532,13 +549,19 @@ mod tests {
         (w, a, bias, want)
     }
 
-    fn check(name: &str, f: impl Fn(&QMatrix, &QActs, &[f32], &mut [f32])) {
-        for (nout, nin, tokens) in [(16, 32, 1), (32, 64, 3), (48, 384, 13), (16, 1536, 9)] {
+    /// Every token, and a range of tokens written from the first row of `out`.
+    fn check(name: &str, f: impl Fn(&QMatrix, &QActs, &[f32], &mut [f32], Range<usize>)) {
+        for (nout, nin, tokens) in [(16, 32, 1), (32, 64, 3), (48, 384, 13), (16, 1536, 9), (32, 384, 30)] {
             let (w, a, bias, want) = case(nout, nin, tokens, (nout * nin + tokens) as u64);
-            let mut out = vec![0f32; tokens * nout];
-            f(&w, &a, &bias, &mut out);
-            for (i, (&got, &want)) in out.iter().zip(&want).enumerate() {
-                assert!((f64::from(got) - want).abs() <= 1e-4 * (1.0 + want.abs()), "{name} {nout}x{nin}x{tokens} [{i}]: {got} vs {want}");
+            for rows in [0..tokens, tokens / 3..tokens - tokens / 4] {
+                let mut out = vec![f32::NAN; rows.len() * nout];
+                f(&w, &a, &bias, &mut out, rows.clone());
+                for (i, (&got, &want)) in out.iter().zip(&want[rows.start * nout..]).enumerate() {
+                    assert!(
+                        (f64::from(got) - want).abs() <= 1e-4 * (1.0 + want.abs()),
+                        "{name} {nout}x{nin}x{tokens} rows {rows:?} [{i}]: {got} vs {want}"
+                    );
+                }
             }
         }
     }
@@ -550,15 +573,15 @@ mod tests {
         {
             if Kernel::Vnni512.available() {
                 // SAFETY: the CPU has the kernel's features (checked).
-                check("vnni512", |w, a, b, o| unsafe { x86::matmul_vnni512(w, a, b, o) });
+                check("vnni512", |w, a, b, o, r| unsafe { x86::matmul_vnni512(w, a, b, o, r) });
             }
             if Kernel::Vnni256.available() {
                 // SAFETY: as above.
-                check("vnni256", |w, a, b, o| unsafe { x86::matmul_vnni256(w, a, b, o) });
+                check("vnni256", |w, a, b, o, r| unsafe { x86::matmul_vnni256(w, a, b, o, r) });
             }
             if Kernel::Avx2.available() {
                 // SAFETY: as above.
-                check("avx2", |w, a, b, o| unsafe { x86::matmul_avx2(w, a, b, o) });
+                check("avx2", |w, a, b, o, r| unsafe { x86::matmul_avx2(w, a, b, o, r) });
             }
         }
     }
@@ -606,16 +629,25 @@ mod tests {
         x[35] = 0.5;
         let mut want = QActs::default();
         want.quantize(&x, 5, 384);
+        // rows quantized in two parts give the same entries
+        let mut parts = QActs::default();
+        parts.shape(5, 384);
+        parts.quantize_rows(&x[2 * 384..], 2);
+        parts.quantize_rows(&x[..2 * 384], 0);
+        assert_eq!((&parts.q, &parts.d, &parts.corr), (&want.q, &want.d, &want.corr));
         let mut tried = 0;
-        for (k, f) in
-            [(Kernel::Vnni512, x86::quantize_avx512 as unsafe fn(&mut QActs, &[f32], usize, usize)), (Kernel::Avx2, x86::quantize_avx2)]
+        for (k, f) in [(Kernel::Vnni512, x86::quantize_avx512 as unsafe fn(&mut QActs, &[f32], usize)), (Kernel::Avx2, x86::quantize_avx2)]
         {
             if !k.available() {
                 continue;
             }
             let mut got = QActs::default();
+            got.shape(5, 384);
             // SAFETY: the CPU has the features (checked just above).
-            unsafe { f(&mut got, &x, 5, 384) };
+            unsafe {
+                f(&mut got, &x[3 * 384..], 3);
+                f(&mut got, &x[..3 * 384], 0);
+            }
             assert_eq!(got.q, want.q, "{}", k.name());
             assert_eq!(got.d, want.d, "{}", k.name());
             assert_eq!(got.corr, want.corr, "{}", k.name());
