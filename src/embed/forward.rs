@@ -6,8 +6,10 @@
 //!
 //! The whole pass is one generic function inlined into a wrapper per kernel; the SIMD wrappers
 //! carry `#[target_feature]`, so the float parts (attention, layer norm, GELU, exp) are compiled
-//! for that instruction set too. They are written as plain loops over fixed-width lanes, which
-//! the compiler vectorizes; `exp` and `erf` are branch-free polynomial forms for the same reason.
+//! for that instruction set too. They are written in a 16-lane vector type per instruction set
+//! ([`Lanes`]: one AVX-512 register, two AVX2 registers, or an array for the portable pass);
+//! `exp` and `erf` are branch-free polynomial forms. The working buffers are kept per thread
+//! between passes ([`Buffers`]) and aligned to cache lines ([`Aligned`]).
 
 use std::ops::Range;
 
