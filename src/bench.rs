@@ -561,7 +561,8 @@ pub struct EmbeddingReport {
     /// a hybrid answer cost before, ms.
     pub reference_answer_p50_ms: f64,
     pub reference_answer_p99_ms: f64,
-    /// Memory the expanded weights take, MB.
+    /// Memory the layer matrices rearranged at load take (4-bit weights in the kernels' order,
+    /// scales as f32), MB.
     pub expanded_weights_mb: f64,
 }
 

@@ -117,7 +117,8 @@ impl Embedder {
         self.kernel
     }
 
-    /// Bytes of the weights expanded at load (in addition to the memory-mapped file).
+    /// Bytes of the layer matrices rearranged at load (4-bit weights in the kernels' order and
+    /// their scales as f32), in addition to the memory-mapped file.
     pub fn expanded_bytes(&self) -> usize {
         self.model.expanded_bytes()
     }

@@ -8,10 +8,12 @@
 //! low nibble and weight `j + 16` in its high one); a weight is `d · (nibble − 8)`. Vectors
 //! (biases, layer norms, position table) are f32.
 //!
-//! At load, every layer matrix is expanded once to one unsigned byte per weight (the nibble,
-//! 0..15) in the order the VNNI kernels read it (see [`QMatrix`]) — 21 MB for the 12 layers
-//! instead of 10.6 MB of nibbles, and no unpacking per question. The word-embedding table
-//! (250k × 384, 54 MB) stays 4-bit in the memory-mapped file: a text reads only its own rows.
+//! At load, every layer matrix is copied once into the order the VNNI kernels read it (see
+//! [`QMatrix`]), still 4 bits per weight: 10.6 MB of weights for the 12 layers plus 2.7 MB of
+//! f32 scales, read as-is by the kernels (the nibbles are split in registers, two instructions
+//! per 128 weights), so a question streams half the bytes an expansion to one byte per weight
+//! would. The word-embedding table (250k × 384, 54 MB) stays in the memory-mapped file: a text
+//! reads only its own rows.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -24,48 +26,117 @@ pub const QK: usize = 32;
 /// Rows per group in [`QMatrix`]: one 512-bit register of 32-bit lanes.
 pub const ROWS: usize = 16;
 
-/// A Q4_0 matrix `[nout, nin]` expanded to bytes in the kernels' order: rows in groups of
-/// [`ROWS`]; within a group, for each block `b` of 32 inputs and each `k` of its 8 quads, 64 bytes
-/// holding 4 consecutive weights of each of the 16 rows (`row j` at bytes `4j..4j+4`). One 64-byte
-/// load then feeds `vpdpbusd` with 16 rows × 4 inputs against 4 activation bytes broadcast to all
+/// A Q4_0 matrix `[nout, nin]` rearranged in the kernels' order, 4 bits per weight: rows in
+/// groups of [`ROWS`]; within a group, for each block `b` of 32 inputs, four 64-byte lines. Line
+/// `p` holds, for each of the 16 rows (`row j` at bytes `4j..4j+4`), the 4 weights `4p..4p+4` of
+/// the block in its low nibbles and the 4 weights `16+4p..16+4p+4` in its high nibbles — which
+/// is exactly bytes `4p..4p+4` of the row's Q4_0 block, so a line is gathered, not recomputed.
+/// A kernel loads a line, splits it into two 64-byte vectors of nibbles (`& 0x0F`, `>> 4`), and
+/// each feeds `vpdpbusd` with 16 rows × 4 inputs against 4 activation bytes broadcast to all
 /// lanes. `scales[(g·nb + b)·16 + j]` is the f16 scale of row `16g + j`, block `b`, as f32.
 #[derive(Debug)]
 pub struct QMatrix {
     pub nout: usize,
     pub nin: usize,
-    pub weights: Vec<u8>,
-    pub scales: Vec<f32>,
+    /// `nout · nin / 2` bytes.
+    pub weights: Aligned<u8>,
+    pub scales: Aligned<f32>,
 }
 
+/// A buffer whose first element sits on a 64-byte boundary (a cache line, one AVX-512
+/// register): the kernels' 64-byte loads and stores then never straddle two lines. `Vec`
+/// gives 16-byte alignment, and split loads of every weight line cost the matrix products
+/// ~5–10 % (timed on synthetic matrices). Safe code: the vector holds up to 63 bytes more, and the slice
+/// starts where the alignment falls.
+#[derive(Debug, Default, Clone)]
+pub struct Aligned<T> {
+    v: Vec<T>,
+    off: usize,
+    len: usize,
+}
+
+impl<T: Copy + Default> Aligned<T> {
+    /// `len` default values.
+    pub fn new(len: usize) -> Self {
+        let mut a = Aligned { v: Vec::new(), off: 0, len: 0 };
+        a.resize(len);
+        a
+    }
+
+    /// Makes the slice `len` long; values beyond the old length are unspecified (callers write
+    /// before they read, or [`slice::fill`] first).
+    pub fn resize(&mut self, len: usize) {
+        let size = std::mem::size_of::<T>().max(1);
+        let room = len + 64 / size;
+        if self.v.len() < room {
+            self.v = vec![T::default(); room];
+        }
+        self.off = (64 - self.v.as_ptr() as usize % 64) % 64 / size;
+        self.len = len;
+    }
+}
+
+impl<T: Copy + Default> From<Vec<T>> for Aligned<T> {
+    fn from(v: Vec<T>) -> Self {
+        let mut a = Aligned::new(v.len());
+        a.copy_from_slice(&v);
+        a
+    }
+}
+
+impl<T> std::ops::Deref for Aligned<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        &self.v[self.off..self.off + self.len]
+    }
+}
+
+impl<T> std::ops::DerefMut for Aligned<T> {
+    fn deref_mut(&mut self) -> &mut [T] {
+        &mut self.v[self.off..self.off + self.len]
+    }
+}
+
+/// Bytes of one group's block in [`QMatrix::weights`]: 16 rows × 32 weights, 4 bits each.
+pub const GROUP_BLOCK: usize = ROWS * QK / 2;
+
 impl QMatrix {
-    /// Expands Q4_0 rows (`nout · nin/32` blocks of 18 bytes).
+    /// Rearranges Q4_0 rows (`nout · nin/32` blocks of 18 bytes).
     fn expand(raw: &[u8], nout: usize, nin: usize) -> Option<QMatrix> {
         let nb = nin / QK;
         if !nout.is_multiple_of(ROWS) || !nin.is_multiple_of(QK) || raw.len() < nout * nb * 18 {
             return None;
         }
-        let mut weights = vec![0u8; nout * nin];
-        let mut scales = vec![0f32; nout * nb];
+        let mut weights = Aligned::new(nout * nin / 2);
+        let mut scales = Aligned::new(nout * nb);
         for r in 0..nout {
             let (g, j) = (r / ROWS, r % ROWS);
             for b in 0..nb {
                 let block = &raw[(r * nb + b) * 18..(r * nb + b + 1) * 18];
                 scales[(g * nb + b) * ROWS + j] = f16_to_f32(u16::from_le_bytes([block[0], block[1]]));
-                let mut w = [0u8; QK];
-                for (i, &q) in block[2..18].iter().enumerate() {
-                    w[i] = q & 0x0F;
-                    w[i + 16] = q >> 4;
-                }
-                for k in 0..QK / 4 {
-                    let at = ((g * nb + b) * (QK / 4) + k) * 64 + j * 4;
-                    weights[at..at + 4].copy_from_slice(&w[4 * k..4 * k + 4]);
+                for p in 0..4 {
+                    let at = (g * nb + b) * GROUP_BLOCK + p * 64 + j * 4;
+                    weights[at..at + 4].copy_from_slice(&block[2 + 4 * p..2 + 4 * p + 4]);
                 }
             }
         }
         Some(QMatrix { nout, nin, weights, scales })
     }
 
-    /// Bytes of the expanded form.
+    /// The nibble (0..15) of weight `(row, input)`: where the kernels find it.
+    pub fn nibble(&self, row: usize, input: usize) -> u8 {
+        let nb = self.nin / QK;
+        let (g, j, b, i) = (row / ROWS, row % ROWS, input / QK, input % QK);
+        let (p, high) = ((i % 16) / 4, i >= 16);
+        let byte = self.weights[(g * nb + b) * GROUP_BLOCK + p * 64 + j * 4 + i % 4];
+        if high {
+            byte >> 4
+        } else {
+            byte & 0x0F
+        }
+    }
+
+    /// Bytes of the rearranged form.
     pub fn bytes(&self) -> usize {
         self.weights.len() + 4 * self.scales.len()
     }
@@ -287,7 +358,7 @@ impl Model {
         }
     }
 
-    /// Bytes of the expanded layer matrices.
+    /// Bytes of the rearranged layer matrices (weights and scales).
     pub fn expanded_bytes(&self) -> usize {
         self.layers.iter().map(|l| l.q.bytes() + l.k.bytes() + l.v.bytes() + l.ao.bytes() + l.fi.bytes() + l.fo.bytes()).sum()
     }
@@ -320,6 +391,18 @@ mod tests {
     }
 
     #[test]
+    fn aligned_buffers_start_on_a_cache_line_and_keep_their_length() {
+        let mut a: Aligned<f32> = Aligned::new(5);
+        for len in [5, 0, 100, 17, 1000] {
+            a.resize(len);
+            assert_eq!((a.len(), a.as_ptr() as usize % 64), (len, 0));
+            a.fill(1.0);
+        }
+        let b: Aligned<u8> = vec![1, 2, 3].into();
+        assert_eq!((&b[..], b.as_ptr() as usize % 64), (&[1u8, 2, 3][..], 0));
+    }
+
+    #[test]
     fn f16_values_convert_exactly() {
         assert_eq!(f16_to_f32(0x3C00), 1.0);
         assert_eq!(f16_to_f32(0xC000), -2.0);
@@ -330,7 +413,7 @@ mod tests {
     }
 
     #[test]
-    fn expansion_puts_each_weight_where_the_kernels_read_it() {
+    fn rearrangement_puts_each_weight_where_the_kernels_read_it() {
         // 16 rows × 64 inputs; weight (r, i) = (r + i) % 16, scale of row r block b = r + b
         let (nout, nin) = (16, 64);
         let mut raw = Vec::new();
@@ -346,10 +429,14 @@ mod tests {
             }
         }
         let m = QMatrix::expand(&raw, nout, nin).expect("valid shape");
+        assert_eq!(m.weights.len(), nout * nin / 2, "4 bits per weight");
         for r in 0..nout {
             for i in 0..nin {
-                let (b, k, q) = (i / 32, (i % 32) / 4, i % 4);
-                assert_eq!(m.weights[(b * 8 + k) * 64 + r * 4 + q] as usize, (r + i) % 16);
+                assert_eq!(m.nibble(r, i) as usize, (r + i) % 16, "({r}, {i})");
+                // the byte layout the SIMD kernels assume: line p of block b, row r's 4 bytes
+                let (b, q) = (i / 32, i % 32);
+                let byte = m.weights[b * GROUP_BLOCK + ((q % 16) / 4) * 64 + r * 4 + q % 4];
+                assert_eq!(usize::from(if q < 16 { byte & 15 } else { byte >> 4 }), (r + i) % 16);
             }
             assert_eq!(m.scales[r], r as f32);
             assert_eq!(m.scales[16 + r], (r + 1) as f32);
