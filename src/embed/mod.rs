@@ -215,12 +215,14 @@ impl Embedder {
         progress: &(dyn Fn(u64, u64) + Sync),
     ) -> Vec<Result<Vec<f32>, EmbedError>> {
         use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-        /// Passages one thread takes at a time: few enough that all cores stay busy to the end.
-        const TAKE: usize = 4;
+        // Passages one thread takes at a time: one when each is its own forward pass, so all
+        // cores stay busy to the end (with 4, the 16 passages of the benchmark left a core idle
+        // for the last uneven ones), a few when they may be batched.
+        let take = if budget == 0 { 1 } else { 4 };
         let done = AtomicU64::new(0);
         let next = AtomicUsize::new(0);
         let total = texts.len() as u64;
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, texts.len().div_ceil(TAKE).max(1));
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, texts.len().div_ceil(take).max(1));
         /// Results of the passages from an index on.
         type Part = (usize, Vec<Result<Vec<f32>, EmbedError>>);
         let mut parts: Vec<Part> = std::thread::scope(|s| {
@@ -229,11 +231,11 @@ impl Embedder {
                     s.spawn(|| {
                         let mut mine = Vec::new();
                         loop {
-                            let at = next.fetch_add(TAKE, Ordering::Relaxed);
+                            let at = next.fetch_add(take, Ordering::Relaxed);
                             if at >= texts.len() {
                                 break mine;
                             }
-                            let part = &texts[at..(at + TAKE).min(texts.len())];
+                            let part = &texts[at..(at + take).min(texts.len())];
                             let results = match self.embed_batch_with(part, false, budget) {
                                 Ok(vs) => vs.into_iter().map(Ok).collect(),
                                 // one bad text must not cost the others theirs
