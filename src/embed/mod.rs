@@ -216,8 +216,8 @@ impl Embedder {
     ) -> Vec<Result<Vec<f32>, EmbedError>> {
         use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
         // Passages one thread takes at a time: one when each is its own forward pass, so all
-        // cores stay busy to the end (with 4, the 16 passages of the benchmark left a core idle
-        // for the last uneven ones), a few when they may be batched.
+        // cores stay busy to the end (4 at a time, 16 passages are 4 takes, and the last two can
+        // leave a core idle for most of a take), a few when they may be batched.
         let take = if budget == 0 { 1 } else { 4 };
         let done = AtomicU64::new(0);
         let next = AtomicUsize::new(0);
