@@ -32,9 +32,9 @@ pub const DIM: usize = 384;
 /// Tokens per forward pass when several texts are embedded together (texts are batched up to
 /// this many tokens so each weight matrix is read once for all of them). 0: one text (window)
 /// per pass — measured, batching does not pay on this engine: a 50-token sentence already
-/// reuses every weight line for its tokens (the kernels take 12 tokens per read), and batches of
-/// 512 tokens ran 5–10 % slower (sentences 70 vs 74/s, passages 18 vs 20/s on 2 cores; `isnad
-/// bench --embedding`), their activations no longer fitting the L2 cache beside the weights.
+/// reuses every weight line for its tokens (the kernels take 12 tokens per read); batches of up
+/// to 512 tokens gave sentences 263 vs 260/s (noise) and passages 76 vs 84/s on 2 cores (`isnad
+/// bench --embedding`, 2026-11-26).
 pub const BATCH_TOKENS: usize = 0;
 
 /// Why an embedding could not be made.
