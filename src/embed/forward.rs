@@ -548,14 +548,14 @@ const KEYS: usize = 16;
 /// Scaled dot-product attention, with its buffers reused from window to window and layer to
 /// layer.
 ///
-/// Per head, the keys are transposed in blocks of [`KEYS`] keys (`kt[(s / 16 · HEAD + e) · 16
-/// + s % 16]`, padded with zeros to a multiple of 16 keys), the scaled queries and the values copied out contiguously. Then, a tile of
-/// queries at a time (all of it staying in L1): scores for the tile × 16 keys at a time — per
-/// head dimension one vector of 16 keys is loaded and multiplied into each query's
-/// accumulator, so the tile's accumulators are independent chains of multiply-adds (one chain
-/// per query was bound by the add latency: `perf` put 40 % of a 100-token passage there) —,
-/// softmax of the tile's rows, and the weighted sum of values, again a tile of queries per
-/// value row loaded.
+/// Per head, the keys are transposed in blocks of [`KEYS`] keys (key `s`, dimension `e` at
+/// `kt[((s / 16) · HEAD + e) · 16 + s % 16]`, padded with zeros to a multiple of 16 keys), the
+/// scaled queries and the values copied out contiguously. Then, a tile of queries at a time
+/// (all of it staying in L1): scores for the tile × 2 blocks of 16 keys at a time — per head
+/// dimension each query's value is broadcast and multiplied into its accumulators, so the
+/// tile's accumulators are independent chains of multiply-adds (one chain per query was bound
+/// by the add latency: the float parts were 43 % of a passage, mostly there) —, softmax of the
+/// tile's rows, and the weighted sum of values, again a tile of queries per value row loaded.
 #[derive(Debug, Default)]
 struct Attention {
     qs: Aligned<f32>,
@@ -832,7 +832,7 @@ const ERF_POLY: [f32; 15] = [
     -0.026_383_499,
     0.014_359_28,
     -0.003_391_650_7,
-    0.003_929_406_9,
+    0.003_929_407,
     -0.005_882_425_7,
     0.002_316_604,
 ];
