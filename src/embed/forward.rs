@@ -569,9 +569,9 @@ struct Attention {
 /// Most queries in a tile (the AVX-512 tile).
 const MAX_QUERIES: usize = 8;
 /// Row pitch of the tile's softmax weights when a window has at most 528 keys (all windows of
-/// multilingual-e5-small: 512 positions): a constant pitch lets the weighted sum reach every
-/// query's row from one pointer at fixed offsets (with `pk` it kept one spilled pointer and
-/// one bounds check per row: `perf`).
+/// multilingual-e5-small: 512 positions): with `pk` as the pitch the weighted sum kept one
+/// spilled pointer and one bounds check per row (`perf`); the constant made attention ~8 %
+/// faster on 146 tokens.
 const PITCH: usize = 528;
 
 impl Attention {
