@@ -298,6 +298,28 @@ pub mod x86 {
         }
     }
 
+    /// Asks the cache for the weight lines and scales `PREFETCH` bytes past block `b` of a row
+    /// group (`line` its weights, `scales` the group's scales).
+    #[inline(always)]
+    fn prefetch(line: *const u8, scales: *const f32, b: usize) {
+        // SAFETY: a prefetch is only a hint: the addresses are computed with wrapping arithmetic
+        // and never dereferenced; SSE is part of every x86-64 CPU.
+        unsafe {
+            for p in 0..4 {
+                _mm_prefetch::<_MM_HINT_T0>(line.wrapping_add(PREFETCH + p * 64) as *const i8);
+            }
+            _mm_prefetch::<_MM_HINT_T0>(scales.wrapping_add(b * ROWS + PREFETCH / 16) as *const i8);
+        }
+    }
+
+    /// Block `b` of tokens `t0..` — contiguous in [`QActs`]: one pointer each for the bytes,
+    /// the scales and the corrections, the tokens at fixed offsets from it.
+    #[inline(always)]
+    fn block_of(a: &QActs, t0: usize, b: usize) -> (*const i8, *const f32, *const i32) {
+        let at = a.at(t0, b);
+        (a.q[at * QK..].as_ptr(), a.d[at..].as_ptr(), a.corr[at..].as_ptr())
+    }
+
     /// Checks the shapes once so the kernels' raw-pointer reads stay in bounds.
     fn shapes_ok(w: &QMatrix, a: &QActs, bias: &[f32], out: &[f32], rows: &Range<usize>) -> bool {
         w.nin == a.nin
@@ -368,13 +390,8 @@ pub mod x86 {
             let mut facc = [_mm512_setzero_ps(); N];
             for b in 0..nb {
                 let line = wg.add(b * GROUP_BLOCK);
-                for p in 0..4 {
-                    _mm_prefetch::<_MM_HINT_T0>(line.wrapping_add(PREFETCH + p * 64) as *const i8);
-                }
-                _mm_prefetch::<_MM_HINT_T0>(sg.wrapping_add(b * ROWS + PREFETCH / 16) as *const i8);
-                // block b of tokens t0.. is contiguous: one pointer, fixed offsets
-                let at = a.at(t0, b);
-                let (qb, db, cb) = (a.q.as_ptr().add(at * QK), a.d.as_ptr().add(at), a.corr.as_ptr().add(at));
+                prefetch(line, sg, b);
+                let (qb, db, cb) = block_of(a, t0, b);
                 let mut acc: [__m512i; N] = std::array::from_fn(|n| _mm512_set1_epi32(*cb.add(n)));
                 for p in 0..4 {
                     let wv = _mm512_loadu_si512(line.add(p * 64) as *const _);
@@ -475,12 +492,8 @@ pub mod x86 {
             let mut facc = [[_mm256_setzero_ps(); 2]; N];
             for b in 0..nb {
                 let line = wg.add(b * GROUP_BLOCK);
-                for p in 0..4 {
-                    _mm_prefetch::<_MM_HINT_T0>(line.wrapping_add(PREFETCH + p * 64) as *const i8);
-                }
-                _mm_prefetch::<_MM_HINT_T0>(sg.wrapping_add(b * ROWS + PREFETCH / 16) as *const i8);
-                let at = a.at(t0, b);
-                let (qb, db, cb) = (a.q.as_ptr().add(at * QK), a.d.as_ptr().add(at), a.corr.as_ptr().add(at));
+                prefetch(line, sg, b);
+                let (qb, db, cb) = block_of(a, t0, b);
                 let mut acc: [[__m256i; 2]; N] = std::array::from_fn(|n| [_mm256_set1_epi32(*cb.add(n)); 2]);
                 for p in 0..4 {
                     let w0 = _mm256_loadu_si256(line.add(p * 64) as *const __m256i);

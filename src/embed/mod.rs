@@ -32,9 +32,9 @@ pub const DIM: usize = 384;
 /// Tokens per forward pass when several texts are embedded together (texts are batched up to
 /// this many tokens so each weight matrix is read once for all of them). 0: one text (window)
 /// per pass — measured, batching does not pay on this engine: a 50-token sentence already
-/// reuses every weight line for its tokens (the kernels take 12 tokens per read), and batches of
-/// 512 tokens ran 5–10 % slower (sentences 70 vs 74/s, passages 18 vs 20/s on 2 cores; `isnad
-/// bench --embedding`), their activations no longer fitting the L2 cache beside the weights.
+/// reuses every weight line for its tokens (the kernels take 12 tokens per read); batches of up
+/// to 512 tokens gave sentences 263 vs 260/s (noise) and passages 76 vs 84/s on 2 cores (`isnad
+/// bench --embedding`, 2026-11-26).
 pub const BATCH_TOKENS: usize = 0;
 
 /// Why an embedding could not be made.
@@ -216,12 +216,14 @@ impl Embedder {
         progress: &(dyn Fn(u64, u64) + Sync),
     ) -> Vec<Result<Vec<f32>, EmbedError>> {
         use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-        /// Passages one thread takes at a time: few enough that all cores stay busy to the end.
-        const TAKE: usize = 4;
+        // Passages one thread takes at a time: one when each is its own forward pass, so all
+        // cores stay busy to the end (4 at a time, 16 passages are 4 takes, and the last two can
+        // leave a core idle for most of a take), a few when they may be batched.
+        let take = if budget == 0 { 1 } else { 4 };
         let done = AtomicU64::new(0);
         let next = AtomicUsize::new(0);
         let total = texts.len() as u64;
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, texts.len().div_ceil(TAKE).max(1));
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, texts.len().div_ceil(take).max(1));
         /// Results of the passages from an index on.
         type Part = (usize, Vec<Result<Vec<f32>, EmbedError>>);
         let mut parts: Vec<Part> = std::thread::scope(|s| {
@@ -230,11 +232,11 @@ impl Embedder {
                     s.spawn(|| {
                         let mut mine = Vec::new();
                         loop {
-                            let at = next.fetch_add(TAKE, Ordering::Relaxed);
+                            let at = next.fetch_add(take, Ordering::Relaxed);
                             if at >= texts.len() {
                                 break mine;
                             }
-                            let part = &texts[at..(at + TAKE).min(texts.len())];
+                            let part = &texts[at..(at + take).min(texts.len())];
                             let results = match self.embed_batch_with(part, false, budget) {
                                 Ok(vs) => vs.into_iter().map(Ok).collect(),
                                 // one bad text must not cost the others theirs
