@@ -4,8 +4,8 @@
 //!
 //! Each set is asked in three regimes, so the decision sees what users meet:
 //! - *whole*: every paragraph indexed, the split's questions in scope;
-//! - *half*: the even-numbered articles indexed, the odd articles' questions of the split asked
-//!   as off-topic ones;
+//! - *half*: the even-numbered topics indexed and every question of the split asked (the odd
+//!   topics' ones are off-topic), so both kinds meet an index of the same size;
 //! - *folders*: each article its own small folder with a sample of off-topic questions
 //!   ([`super::folders`]).
 //!
@@ -200,13 +200,14 @@ fn gather(opts: &Options, base: &Config) -> Result<(Vec<Example>, Vec<String>)> 
                     collect(&engine, case, group, &mut examples)?;
                 }
             }
-            // half: off-topic questions
+            // half: the even topics indexed, every question asked (the odd topics' are
+            // off-topic), so in-scope and off-topic questions meet the same index
             let group = groups.len();
-            groups.push(format!("{name} half (off-topic)"));
+            groups.push(format!("{name} half"));
             {
                 let (tmp, cases) = write_squad_knowledge(&squad, parallel.as_ref(), |ai| ai % 2 == 0)?;
                 let engine = open_squad_engine(base, tmp.path())?;
-                for case in cases.iter().skip(opts.offset).step_by(opts.every.max(1)).filter(|c| !c.in_scope) {
+                for case in cases.iter().skip(opts.offset).step_by(opts.every.max(1)) {
                     collect(&engine, case, group, &mut examples)?;
                 }
             }
@@ -347,8 +348,8 @@ fn fit_decision<'d>(decided: impl Iterator<Item = &'d Decided>, lambda: f64) -> 
         curve.push((p, right / given));
     }
     let mut points: Vec<OperatingPoint> = Vec::new();
-    for step in 0..=19 {
-        let target = 0.50 + 0.025 * step as f64;
+    for step in 0..=49 {
+        let target = 0.50 + 0.01 * step as f64;
         // the lowest threshold (deepest k) whose precision still reaches the target
         if let Some(&(p, _)) = curve.iter().rev().find(|&&(_, prec)| prec >= target) {
             points.push(OperatingPoint { precision: target as f32, threshold: p });

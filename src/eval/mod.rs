@@ -110,6 +110,10 @@ pub fn golden(engine: &Engine, cases: &[GoldenCase]) -> Result<GoldenReport> {
 #[derive(Deserialize)]
 pub(crate) struct Squad {
     data: Vec<SquadArticle>,
+    /// Each article's topic: the index of the first article with the same title (see
+    /// [`read_squad`]).
+    #[serde(skip)]
+    topics: Vec<usize>,
 }
 
 impl Squad {
@@ -140,9 +144,23 @@ struct SquadAnswer {
     text: String,
 }
 
+/// Reads a SQuAD-format file. Articles that share a title are one topic: ARCD repeats nine
+/// topics as two articles with overlapping paragraphs, so a question from one copy is answered
+/// by the other and must not count as off-topic for it ([`Case::article`] is the topic, the
+/// index of the title's first article).
 pub(crate) fn read_squad(path: &Path) -> Result<Squad> {
     let raw = std::fs::read(path).map_err(Error::io(path))?;
-    serde_json::from_slice(&raw).map_err(|e| Error::Dataset { path: path.to_owned(), reason: format!("not SQuAD JSON: {e}") })
+    let mut squad: Squad =
+        serde_json::from_slice(&raw).map_err(|e| Error::Dataset { path: path.to_owned(), reason: format!("not SQuAD JSON: {e}") })?;
+    let mut first: HashMap<&str, usize> = HashMap::new();
+    let topics = squad
+        .data
+        .iter()
+        .enumerate()
+        .map(|(ai, a)| if a.title.trim().is_empty() { ai } else { *first.entry(a.title.trim()).or_insert(ai) })
+        .collect();
+    squad.topics = topics;
+    Ok(squad)
 }
 
 /// The paragraphs of a SQuAD-format file, in order (the benchmark's corpus generator draws
@@ -247,7 +265,7 @@ pub(crate) struct Case {
     pub gold: Vec<String>,
     /// Its paragraph is in the index.
     pub in_scope: bool,
-    /// Index of its article in the file.
+    /// Its article's topic: the index of the first article in the file with its title.
     pub article: usize,
 }
 
@@ -327,6 +345,7 @@ pub(crate) fn write_squad_knowledge(
     let mut cases = Vec::new();
     let mut n = 0usize;
     for (ai, article) in squad.data.iter().enumerate() {
+        let ai = squad.topics.get(ai).copied().unwrap_or(ai);
         let in_scope = keep(ai);
         for p in &article.paragraphs {
             n += 1;
@@ -350,4 +369,28 @@ pub(crate) fn write_squad_knowledge(
         }
     }
     Ok((tmp, cases))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn articles_sharing_a_title_are_one_topic() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("set.json");
+        let para = |text: &str, id: &str| serde_json::json!({"context": text, "qas": [{"id": id, "question": "which river?", "answers": [{"text": "Velun"}]}]});
+        let set = serde_json::json!({"data": [
+            {"title": "Rivers", "paragraphs": [para("The Velun runs north.", "a")]},
+            {"title": "Mountains", "paragraphs": [para("Mount Ordo is high.", "b")]},
+            {"title": "Rivers", "paragraphs": [para("The Velun runs north to the sea.", "c")]},
+        ]});
+        std::fs::write(&path, set.to_string()).expect("write");
+        let squad = read_squad(&path).expect("read");
+        assert_eq!(squad.topics, vec![0, 1, 0]);
+        // indexing the even topics keeps both copies of "Rivers" in scope
+        let (_tmp, cases) = write_squad_knowledge(&squad, None, |topic| topic % 2 == 0).expect("written");
+        let scope: Vec<(usize, bool)> = cases.iter().map(|c| (c.article, c.in_scope)).collect();
+        assert_eq!(scope, vec![(0, true), (1, false), (0, true)]);
+    }
 }
