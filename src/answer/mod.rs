@@ -147,6 +147,20 @@ pub struct CandidateTrace {
     pub features: Vec<f32>,
     pub coverage: f32,
     pub cosine: f32,
+    /// It names the role holder a "who" question asks for (see [`first_choice`]).
+    #[serde(default)]
+    pub named: bool,
+}
+
+/// Which candidate is quoted first, given the candidates' sentence-model probabilities
+/// (`scores`, highest first) and which of them name the role holder a "who" question asks for
+/// (`named`): the best, unless a naming one stands within the citation floor of it. The
+/// sentence model cannot learn this: the public sets it is fitted on (Wikipedia paragraphs)
+/// almost never put a title before a name, so such a feature never fired there. Composing and
+/// calibration both choose with this.
+pub(crate) fn first_choice(scores: &[f32], named: &[bool], relative_floor: f32) -> usize {
+    let floor = scores.first().map_or(0.0, |&best| best * relative_floor);
+    scores.iter().zip(named).take_while(|&(&s, _)| s >= floor).position(|(_, &n)| n).unwrap_or(0)
 }
 
 /// What the composer found before the answer decision: the answer it would give, what is known
@@ -263,16 +277,14 @@ pub fn compose(
     }
     candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
     // "who" questions: a sentence naming a person right after the question's own role words
-    // (see `short::person`) answers, and goes first when it is within the citation floor of the
-    // best. The sentence model cannot learn this: the public sets it is fitted on (Wikipedia
-    // paragraphs) almost never put a title before a name, so the feature never fired there.
-    if kind == QuestionKind::Person {
-        let floor = candidates.first().map_or(0.0, |b| b.score * policy.relative_floor);
-        let named = candidates.iter().take_while(|c| c.score >= floor).position(|c| c.value.as_ref().is_some_and(|v| v.anchored));
-        if let Some(at) = named.filter(|&at| at > 0) {
-            let c = candidates.remove(at);
-            candidates.insert(0, c);
-        }
+    // (see `short::person`) answers
+    let named: Vec<bool> =
+        candidates.iter().map(|c| kind == QuestionKind::Person && c.value.as_ref().is_some_and(|v| v.anchored)).collect();
+    let scores: Vec<f32> = candidates.iter().map(|c| c.score).collect();
+    let at = first_choice(&scores, &named, policy.relative_floor);
+    if at > 0 {
+        let c = candidates.remove(at);
+        candidates.insert(0, c);
     }
     let traces = candidates
         .iter()
@@ -282,6 +294,7 @@ pub fn compose(
             features: c.features.clone(),
             coverage: c.coverage,
             cosine: c.cos,
+            named: kind == QuestionKind::Person && c.value.as_ref().is_some_and(|v| v.anchored),
         })
         .collect();
     let Some(best) = candidates.first() else {
@@ -507,5 +520,21 @@ impl Weights<'_> {
             .map(|(_, w)| w)
             .sum();
         found / self.total
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_naming_candidate_goes_first_only_within_the_floor() {
+        // the best is quoted first when nothing names the role holder
+        assert_eq!(first_choice(&[0.9, 0.8, 0.7], &[false, false, false], 0.6), 0);
+        // a naming candidate within the floor (0.9 × 0.6 = 0.54) goes first
+        assert_eq!(first_choice(&[0.9, 0.8, 0.7], &[false, false, true], 0.6), 2);
+        // … but not one below it
+        assert_eq!(first_choice(&[0.9, 0.5, 0.4], &[false, false, true], 0.6), 0);
+        assert_eq!(first_choice(&[], &[], 0.6), 0);
     }
 }

@@ -22,8 +22,8 @@ use serde::Serialize;
 use super::folders::for_each_folder;
 use super::{open_squad_engine, read_parallel, read_squad, write_squad_knowledge, Case, SquadOptions};
 use crate::answer::features::{answer_features, Chosen, Signals, ANSWER, SENTENCE};
-use crate::answer::model::{Calibration, Fusion, Logistic, OperatingPoint};
-use crate::answer::CandidateTrace;
+use crate::answer::model::{sigmoid, Calibration, Fusion, Logistic, OperatingPoint};
+use crate::answer::{first_choice, CandidateTrace, Policy};
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -248,7 +248,12 @@ fn fit(opts: &Options, examples: Vec<Example>, groups: Vec<String>) -> Result<(C
     let decided: Vec<Decided> = examples
         .iter()
         .map(|e| {
-            let best = e.candidates.iter().max_by(|a, b| sentence.logit(&a.features).total_cmp(&sentence.logit(&b.features)));
+            // the sentence composing would quote first under the new sentence model
+            let mut ranked: Vec<(f32, &CandidateTrace)> = e.candidates.iter().map(|c| (sigmoid(sentence.logit(&c.features)), c)).collect();
+            ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+            let scores: Vec<f32> = ranked.iter().map(|r| r.0).collect();
+            let named: Vec<bool> = ranked.iter().map(|r| r.1.named).collect();
+            let best = ranked.get(first_choice(&scores, &named, Policy::default().relative_floor)).map(|r| r.1);
             let chosen = best.map_or(Chosen::default(), |b| Chosen {
                 coverage: b.coverage,
                 cosine: b.cosine,
