@@ -3,7 +3,7 @@
 //! language data in Project Fluent files (`text/lang/en.ftl`, `text/lang/ar.ftl`) and read with
 //! `fluent-bundle`, which also picks Arabic's plural forms (one, two, few, many…) from a number.
 //!
-//! Every message the code shows has a function here, generated from one list ([`messages!`]):
+//! Every message the code shows has a function here, generated from one list (the `messages!` macro):
 //! its name is the message's id, its parameters are the message's variables, so a call cannot
 //! forget a variable or name a message that does not exist, and the tests check that both
 //! catalogues define exactly the listed messages with exactly the listed variables (a missing
@@ -234,6 +234,12 @@ pub fn literal_texts(lang: Lang) -> Vec<String> {
         }
     }
     out
+}
+
+/// The ids of the command descriptions (`cmd-…`) of the English catalogue (the Arabic one has
+/// the same, by test).
+pub fn command_description_ids() -> Vec<String> {
+    fluent_ids(Lang::En).into_iter().filter(|id| id.starts_with(COMMAND_PREFIX)).collect()
 }
 
 /// The ids of the messages of a catalogue.

@@ -526,7 +526,8 @@ async fn arabic_questions_get_arabic_labels_and_the_server_language_rules_the_re
     assert!(button_labels.contains(&labels::button_pin(Lang::Ar)), "{button_labels:?}");
     assert!(button_labels.iter().all(|l| l.chars().any(is_arabic)), "{button_labels:?}");
 
-    let slash = |user: u64, perms: u64, name: &str, sub: Option<(&str, &[(&str, u8, Value)])>| {
+    type Subcommand<'a> = Option<(&'a str, &'a [(&'a str, u8, Value)])>;
+    let slash = |user: u64, perms: u64, name: &str, sub: Subcommand| {
         let id = fake.next_id();
         let after = fake.requests().len();
         let i = match sub {
@@ -611,7 +612,7 @@ async fn source_link_button_when_the_source_is_a_web_address() {
     let link: Vec<Value> = buttons_of(&r.body).into_iter().filter(|b| b["style"] == 5).collect();
     assert_eq!(link.len(), 1, "{}", r.body);
     assert_eq!(link[0]["url"], "https://example.org/astronomy-society");
-    assert_eq!(link[0]["label"], "Source");
+    assert_eq!(link[0]["label"], labels::button_source(Lang::Ar).as_str(), "an Arabic question's card");
     assert!(link[0]["custom_id"].is_null(), "a link button has no custom id");
     assert_clean(&fake, &bot);
 }
@@ -974,7 +975,7 @@ async fn cooldown_answers_once_then_asks_to_wait() {
 async fn watcher_picks_up_a_new_document_without_restart() {
     let (fake, bot, _) = start(&[("ISNAD_WATCH", "true")]).await;
     let m = answer_message(&fake, "متى تأسست الجمعية الفلكية؟").await;
-    assert_eq!(m["embeds"][0]["title"], "Not in the documents");
+    assert_eq!(m["embeds"][0]["title"].as_str().map(unescape), Some(labels::not_found_title(Lang::Ar)));
     std::fs::write(
         bot.knowledge.join("astronomy.md"),
         "---\ntitle: الجمعية الفلكية\nlanguage: ar\n---\nتأسست الجمعية الفلكية في عام 1990 وتضم سبعة فروع.\n",
