@@ -51,7 +51,8 @@ enum Command {
         /// Add the English gloss of the answer (made by default for questions in English).
         #[arg(long)]
         gloss: bool,
-        /// Language of the labels (default: the question's).
+        /// Language of the labels, the not-found text and the sources-differ counts (default: the
+        /// question's).
         #[arg(long, value_enum)]
         lang: Option<isnad::labels::Lang>,
     },
@@ -246,14 +247,17 @@ fn run(cli: Cli) -> Result<()> {
                     eprintln!("       {}", named.join(" "));
                 }
             }
+            let lang = lang.unwrap_or_else(|| isnad::labels::Lang::of(question));
+            // the short answer's "(2 documents)" was written in the question's language
+            answer.answer = isnad::labels::short_answer(&answer, lang);
             if *discord {
-                serde_json::to_writer_pretty(&mut out, &isnad::discord::render::answer_card(&answer, false))?;
+                serde_json::to_writer_pretty(&mut out, &isnad::discord::render::answer_card_in(&answer, false, lang))?;
                 writeln!(out)?;
             } else if *json {
                 serde_json::to_writer(&mut out, &answer)?;
                 writeln!(out)?;
             } else {
-                write!(out, "{}", render(&answer, isnad::labels::labels(lang.unwrap_or_else(|| isnad::labels::Lang::of(question)))))?;
+                write!(out, "{}", render(&answer, lang))?;
             }
         }
         #[cfg(feature = "discord")]
@@ -607,29 +611,31 @@ fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
 
-/// The human-readable answer, labelled in the asker's language.
-fn render(a: &Answer, l: &isnad::labels::Labels) -> String {
+/// The human-readable answer, labelled in `lang` (the asker's unless `--lang`).
+fn render(a: &Answer, lang: isnad::labels::Lang) -> String {
+    use isnad::labels as l;
     let mut s = String::new();
     if !a.answered {
-        s.push_str(&format!("{}\n", l.no_answer));
+        s.push_str(&format!("{}\n", l::no_answer_note(lang)));
         return s;
     }
     if let Some(short) = &a.answer {
-        s.push_str(&format!("{}: {short}\n", l.answer));
+        s.push_str(&format!("{}: {short}\n", l::answer_label(lang)));
     }
     if let Some(g) = &a.gloss {
-        s.push_str(&format!("{}: {}", l.gloss, g.answer));
+        s.push_str(&format!("{}: {}", l::gloss_label(lang), g.answer));
         let names: Vec<String> = g.names.iter().filter(|n| n.latin != g.answer).map(|n| format!("{} = {}", n.ar, n.latin)).collect();
         if !names.is_empty() {
-            s.push_str(&format!(" ({}: {})", l.names, names.join(", ")));
+            s.push_str(&format!(" ({}: {})", l::names_label(lang), names.join(", ")));
         }
         s.push('\n');
     }
     if a.sources_differ {
-        s.push_str(&format!("{}\n", l.sources_differ));
+        s.push_str(&format!("{}\n", l::sources_differ_note(lang)));
     }
+    let (passage, score) = (l::passage_label(lang), l::score_label(lang));
     for (i, c) in a.citations.iter().enumerate() {
-        s.push_str(&format!("\n[{}] {} — {} {} ({} {:.2})\n", i + 1, c.title, l.passage, c.passage, l.score, c.score));
+        s.push_str(&format!("\n[{}] {} — {passage} {} ({score} {:.2})\n", i + 1, c.title, c.passage, c.score));
         if let Some(before) = &c.context {
             s.push_str(&format!("    ({before})\n"));
         }

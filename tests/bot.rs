@@ -12,6 +12,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use fake_discord::*;
+use isnad::labels::{self, Lang};
 use serde_json::{json, Value};
 
 /// Liveness bound for one step (not a timing assertion: a healthy run takes milliseconds to a
@@ -230,12 +231,12 @@ async fn mentions_and_dms_are_answered_without_pinging_anyone() {
     let replies_after = fake.requests().iter().skip(after).filter(|r| r.path.ends_with("/messages")).count();
     assert_eq!(replies_after, 1, "only the DM got a reply");
 
-    // hostile input: too long, empty
+    // hostile input: too long (an Arabic question, refused in Arabic), empty
     let after = fake.requests().len();
     let long = format!("<@{BOT_ID}> {}", "سؤال ".repeat(400));
     fake.dispatch("MESSAGE_CREATE", guild_message(fake.next_id(), MEMBER_ID, &long, &[mention.clone()], None));
     let reply = fake.wait_for(after, STEP, |r| r.path.ends_with("/messages")).await.expect("refusal");
-    assert!(reply.body["content"].as_str().unwrap().contains("keep it under"), "{}", reply.body);
+    assert!(reply.body["content"].as_str().unwrap().contains("اجعله أقل من"), "{}", reply.body);
     assert_no_pings(&reply.body);
     assert_clean(&fake, &bot);
 }
@@ -388,7 +389,7 @@ async fn ask_isnad_on_a_message_answers_it_publicly_or_privately() {
     let footer = e["footer"]["text"].as_str().unwrap();
     assert!(footer.contains("كم عدد الدول") && !footer.contains("@everyone"), "{footer}");
     let done = fake.wait_for(after, STEP, |r| r.path.starts_with(&format!("/webhooks/{BOT_ID}/itoken-{id}"))).await.expect("confirmation");
-    assert!(done.body["content"].as_str().unwrap_or_default().contains("Answered"), "{}", done.body);
+    assert_eq!(done.body["content"].as_str().unwrap_or_default(), labels::answered_below(Lang::Ar), "{}", done.body);
     assert_eq!(done.body["flags"].as_u64().unwrap_or(0) & 64, 64);
 
     // private: the card goes to the moderator only, nothing is posted in the channel
@@ -479,6 +480,105 @@ async fn settings_shape_where_and_how_the_bot_answers_and_survive_a_restart() {
     assert_clean(&fake, &bot2);
 }
 
+/// The lines of an embed that hold labels (title, description, field names, footer), each as
+/// sent (direction marks kept).
+fn label_lines(e: &Value) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for part in [&e["title"], &e["description"], &e["footer"]["text"]] {
+        lines.extend(part.as_str().unwrap_or_default().lines().map(str::to_owned));
+    }
+    for f in e["fields"].as_array().map(Vec::as_slice).unwrap_or_default() {
+        lines.push(f["name"].as_str().unwrap_or_default().to_owned());
+    }
+    lines.retain(|l| !l.is_empty());
+    lines
+}
+
+/// An Arabic question gets an Arabic card: every label line laid out right to left, no English
+/// label of the catalogue, Arabic buttons. Replies without a question follow the server's
+/// language: `/settings language` (Manage Server) switches `/sources` and the buttons'
+/// acknowledgements to Arabic, while an English question still gets English labels. Command
+/// descriptions are registered in both languages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn arabic_questions_get_arabic_labels_and_the_server_language_rules_the_rest() {
+    let (fake, bot, registration) = start(&[]).await;
+    let is_arabic = |c: char| ('\u{0600}'..='\u{06FF}').contains(&c);
+    let commands = registration.body.as_array().unwrap();
+    for c in commands.iter().filter(|c| c["type"].as_u64().unwrap_or(1) == 1) {
+        let d = c["description"].as_str().unwrap();
+        assert!(d.contains(" · ") && d.chars().any(is_arabic) && d.chars().count() <= 100, "{d}");
+    }
+    let settings = commands.iter().find(|c| c["name"] == "settings").unwrap();
+    let language = settings["options"].as_array().unwrap().iter().find(|o| o["name"] == "language").expect("/settings language");
+    let choices: Vec<&str> = language["options"][0]["choices"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(choices, ["English", "العربية (Arabic)"]);
+
+    // an Arabic question by mention
+    let english = labels::literal_texts(Lang::En);
+    let answer = mention_reply(&fake, "كم عدد الدول الأعضاء؟").await;
+    let e = embed(&answer.body);
+    for line in label_lines(e) {
+        assert!(line.starts_with('\u{200F}'), "not right to left: {line:?}");
+        let text = unescape(&line);
+        assert!(!english.iter().any(|w| text.contains(w.as_str())), "an English label in {text:?}");
+    }
+    let button_labels: Vec<String> = buttons_of(&answer.body).iter().filter_map(|b| b["label"].as_str().map(str::to_owned)).collect();
+    assert!(button_labels.contains(&labels::button_pin(Lang::Ar)), "{button_labels:?}");
+    assert!(button_labels.iter().all(|l| l.chars().any(is_arabic)), "{button_labels:?}");
+
+    type Subcommand<'a> = Option<(&'a str, &'a [(&'a str, u8, Value)])>;
+    let slash = |user: u64, perms: u64, name: &str, sub: Subcommand| {
+        let id = fake.next_id();
+        let after = fake.requests().len();
+        let i = match sub {
+            Some((sub, options)) => slash_subcommand(id, user, perms, name, sub, options),
+            None => slash_command(id, user, perms, name, &[]),
+        };
+        fake.dispatch("INTERACTION_CREATE", i);
+        (id, after)
+    };
+    // /sources in English by default
+    let (id, after) = slash(MEMBER_ID, MEMBER_PERMS, "sources", None);
+    let english_sources = callback(&fake, id, after).await.body["data"]["embeds"][0].clone();
+    let english_title = english_sources["title"].as_str().unwrap().to_owned();
+    let passages: usize = english_title.split(", ").nth(1).and_then(|p| p.split(' ').next()).and_then(|p| p.parse().ok()).unwrap();
+    assert_eq!(english_title, labels::sources_title(Lang::En, 3usize, passages));
+
+    // a member may not change the language; a moderator may
+    let arabic = [("language", 4u8, json!(1))];
+    let (id, after) = slash(MEMBER_ID, MEMBER_PERMS, "settings", Some(("language", &arabic)));
+    assert_eq!(callback(&fake, id, after).await.body["data"]["content"], labels::needs_manage_server(Lang::En));
+    assert!(!bot.data.join("settings.json").exists(), "a member changed the language");
+    let (id, after) = slash(MODERATOR_ID, MODERATOR_PERMS, "settings", Some(("language", &arabic)));
+    let shown = callback(&fake, id, after).await;
+    let card = &shown.body["data"]["embeds"][0];
+    assert_eq!(card["title"].as_str().map(unescape), Some(labels::settings_title(Lang::Ar)), "{}", shown.body);
+    let stored = std::fs::read_to_string(bot.data.join("settings.json")).expect("settings.json written");
+    assert!(stored.contains("\"language\": \"ar\""), "{stored}");
+
+    // /sources is now Arabic, right to left
+    let (id, after) = slash(MEMBER_ID, MEMBER_PERMS, "sources", None);
+    let sources = callback(&fake, id, after).await.body["data"]["embeds"][0].clone();
+    assert_eq!(sources["title"].as_str().map(unescape), Some(labels::sources_title(Lang::Ar, 3usize, passages)));
+    assert!(label_lines(&sources).iter().all(|l| l.starts_with('\u{200F}')), "{sources}");
+
+    // an English question still gets English labels; a click on it is acknowledged in Arabic
+    let m = answer_message(&fake, "how many member states?").await;
+    for line in label_lines(&m["embeds"][0]) {
+        assert!(!line.starts_with('\u{200F}') || line.chars().any(is_arabic), "{line:?}");
+    }
+    assert!(!m["embeds"][0]["description"].as_str().unwrap_or_default().contains(&labels::card_quoted(Lang::Ar)));
+    let (id, after) = click(&fake, MEMBER_ID, MEMBER_PERMS, "isnad:up", &m).await;
+    assert_eq!(click_outcome(&fake, id, after).await, labels::feedback_recorded(Lang::Ar));
+
+    // and back to English
+    let (id, after) = slash(MODERATOR_ID, MODERATOR_PERMS, "settings", Some(("language", &[("language", 4, json!(0))])));
+    callback(&fake, id, after).await;
+    let (id, after) = slash(MEMBER_ID, MEMBER_PERMS, "sources", None);
+    assert_eq!(callback(&fake, id, after).await.body["data"]["embeds"][0]["title"], english_title.as_str());
+    assert_clean(&fake, &bot);
+}
+
 /// Asks by mention and returns the bot's reply request.
 async fn mention_reply(fake: &FakeDiscord, question: &str) -> Request {
     let after = fake.requests().len();
@@ -512,7 +612,7 @@ async fn source_link_button_when_the_source_is_a_web_address() {
     let link: Vec<Value> = buttons_of(&r.body).into_iter().filter(|b| b["style"] == 5).collect();
     assert_eq!(link.len(), 1, "{}", r.body);
     assert_eq!(link[0]["url"], "https://example.org/astronomy-society");
-    assert_eq!(link[0]["label"], "Source");
+    assert_eq!(link[0]["label"], labels::button_source(Lang::Ar).as_str(), "an Arabic question's card");
     assert!(link[0]["custom_id"].is_null(), "a link button has no custom id");
     assert_clean(&fake, &bot);
 }
@@ -536,7 +636,14 @@ async fn documents_are_counted_and_recorded_once() {
         distinct.dedup();
         assert_eq!(distinct.len(), documents.len(), "a document recorded twice: {documents:?}");
         let description = unescape(m["embeds"][0]["description"].as_str().unwrap_or_default());
-        if let Some(n) = description.split("; ").nth(1).and_then(|t| t.split(' ').next()).and_then(|n| n.parse::<usize>().ok()) {
+        // "… (2 more with More sources; 3 document(s) in all):" in the question's language
+        // (Arabic counts two documents in words: وثيقتان)
+        let lang = Lang::of(question);
+        let last = description.lines().last().unwrap_or_default();
+        let said = (1..=25usize)
+            .flat_map(|more| (1..=10usize).map(move |n| (more, n)))
+            .find(|&(more, n)| last == labels::card_quoted_more(lang, more, n));
+        if let Some((_, n)) = said {
             assert_eq!(n, documents.len(), "{description} but the answer cites {documents:?}");
             checked += 1;
         }
@@ -555,7 +662,8 @@ async fn more_sources_feedback_and_report() {
     let deferred = callback(&fake, id, after).await;
     assert_eq!((deferred.body["type"].as_u64(), deferred.body["data"]["flags"].as_u64()), (Some(5), Some(64)));
     let more = fake.wait_for(after, STEP, |r| r.path.starts_with(&format!("/webhooks/{BOT_ID}/itoken-{id}"))).await.expect("more");
-    assert_eq!(embed(&more.body)["title"], "More sources");
+    // in the question's language, like the card it continues
+    assert_eq!(embed(&more.body)["title"].as_str().map(unescape), Some(labels::more_sources_title(Lang::Ar)));
     assert_eq!(more.body["flags"].as_u64().unwrap_or(0) & 64, 64);
     assert_no_pings(&more.body);
 
@@ -842,7 +950,8 @@ async fn cooldown_answers_once_then_asks_to_wait() {
     fake.dispatch("INTERACTION_CREATE", slash_command(id, MEMBER_ID, MEMBER_PERMS, "ask", &[("question", 3, json!("من هو القائد؟"))]));
     let r = callback(&fake, id, after).await;
     assert_eq!(r.body["data"]["flags"], 64);
-    assert!(r.body["data"]["content"].as_str().unwrap().contains("ask again in"), "{}", r.body);
+    // the question was Arabic: so is the wait
+    assert!(r.body["data"]["content"].as_str().unwrap().contains("يمكنك السؤال مجددًا بعد"), "{}", r.body);
     // mentions: a burst of five from one user → one answer, four waits, each exactly once
     let mention = user(BOT_ID, "isnad", true);
     let after = fake.requests().len();
@@ -853,11 +962,11 @@ async fn cooldown_answers_once_then_asks_to_wait() {
     assert!(fake.wait_until(STEP, |f| f.requests().iter().skip(after).filter(|r| r.path.ends_with("/messages")).count() >= 5).await);
     let replies: Vec<Request> = fake.requests().into_iter().skip(after).filter(|r| r.path.ends_with("/messages")).collect();
     let answers = replies.iter().filter(|r| r.body["embeds"].as_array().is_some_and(|e| !e.is_empty())).count();
-    let waits = replies.iter().filter(|r| r.body["content"].as_str().is_some_and(|c| c.contains("ask again in"))).count();
-    assert_eq!((answers, waits), (1, 4), "{replies:?}");
+    let waits: Vec<&str> = replies.iter().filter_map(|r| r.body["content"].as_str()).filter(|c| c.contains("⏳")).collect();
+    assert_eq!((answers, waits.len()), (1, 4), "{replies:?}");
     // rounded up: with 599.9 s left the member is told 600, not 599
-    for r in replies.iter().filter(|r| r.body["content"].as_str().is_some_and(|c| c.contains("ask again in"))) {
-        assert!(r.body["content"].as_str().unwrap().contains("in 600 s"), "{}", r.body);
+    for w in waits {
+        assert_eq!(w, labels::wait(Lang::Ar, 600u64));
     }
     assert_clean(&fake, &bot);
 }
@@ -866,7 +975,7 @@ async fn cooldown_answers_once_then_asks_to_wait() {
 async fn watcher_picks_up_a_new_document_without_restart() {
     let (fake, bot, _) = start(&[("ISNAD_WATCH", "true")]).await;
     let m = answer_message(&fake, "متى تأسست الجمعية الفلكية؟").await;
-    assert_eq!(m["embeds"][0]["title"], "Not in the documents");
+    assert_eq!(m["embeds"][0]["title"].as_str().map(unescape), Some(labels::not_found_title(Lang::Ar)));
     std::fs::write(
         bot.knowledge.join("astronomy.md"),
         "---\ntitle: الجمعية الفلكية\nlanguage: ar\n---\nتأسست الجمعية الفلكية في عام 1990 وتضم سبعة فروع.\n",
@@ -1285,7 +1394,8 @@ async fn ask_document_option_autocompletes_titles_and_scopes_the_answer() {
             .await
             .unwrap_or_else(|| panic!("scoped answer; log:\n{}", bot.log_text()));
         let e = embed(&followup.body);
-        assert!(unescape(e["description"].as_str().unwrap()).contains(&format!("Only from: {}", doc.title)), "{e}");
+        // an Arabic question: the note is Arabic
+        assert!(unescape(e["description"].as_str().unwrap()).contains(&labels::card_only_from(Lang::Ar, doc.title.as_str())), "{e}");
         for f in e["fields"].as_array().map(Vec::as_slice).unwrap_or_default() {
             let name = unescape(f["name"].as_str().unwrap());
             assert!(!name.contains(&other.title), "quoted {} in a question scoped to {}: {name}", other.id, doc.id);
@@ -1303,6 +1413,6 @@ async fn ask_document_option_autocompletes_titles_and_scopes_the_answer() {
         .expect("refusal");
     assert_eq!(refused.body["data"]["flags"], 64, "{}", refused.body);
     let text = refused.body["data"]["content"].as_str().unwrap();
-    assert!(text.starts_with("No document") && text.contains("pick one from the list"), "{text}");
+    assert_eq!(text, labels::no_such_document(Lang::Ar, "knowledge/none.md"), "{text}");
     assert_clean(&fake, &bot);
 }

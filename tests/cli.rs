@@ -214,3 +214,101 @@ fn english_questions_get_a_gloss_with_the_name_in_latin_letters() {
     let out = ask(&["ask", "--lang", "en", "من هو قائد الأسطول؟"]);
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("Answer: سالم حمدان\n"));
 }
+
+/// Runs `isnad ask` over the invented orchard folder (three Arabic documents, two of which give
+/// one count and the third another).
+fn ask_orchard(args: &[&str], data: &std::path::Path) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_isnad"))
+        .arg("ask")
+        .args(args)
+        .env("ISNAD_KNOWLEDGE_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/orchard-knowledge"))
+        .env("ISNAD_DATA_DIR", data)
+        .env("ISNAD_LOG", "warn")
+        .output()
+        .expect("binary runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("UTF-8")
+}
+
+/// Every text of a card as Discord would show it: title, description, fields, footer and the
+/// labels of its buttons.
+fn card_texts(card: &isnad::discord::render::Card) -> Vec<String> {
+    use isnad::discord::render::{shown_buttons, Button};
+    let mut texts = vec![card.title.clone(), card.description.clone(), card.footer.clone()];
+    for (name, value) in &card.fields {
+        texts.extend([name.clone(), value.clone()]);
+    }
+    for b in shown_buttons(card) {
+        match b {
+            Button::Action { label: Some(label), .. } | Button::Link { label, .. } => texts.push(label),
+            Button::Action { label: None, .. } => {}
+        }
+    }
+    texts
+}
+
+/// An Arabic question's `ask --discord` card contains no English label: no text of the English
+/// catalogue, and — the documents and the question being Arabic — no Latin letter at all, in
+/// any of its texts or button labels; the counts of the documents that differ are Arabic too.
+/// `--lang` forces every label, the counts and the not-found text, in the card, the text output
+/// and the JSON.
+#[test]
+fn an_arabic_question_gets_no_english_label_and_lang_forces_every_label() {
+    use isnad::labels::{self, Lang};
+    let data = tempfile::tempdir().expect("tmp");
+    let question = "كم شجرة زيتون في البستان الشمالي؟";
+    let english = labels::literal_texts(Lang::En);
+    let arabic = labels::literal_texts(Lang::Ar);
+    let card =
+        |args: &[&str]| -> isnad::discord::render::Card { serde_json::from_str(&ask_orchard(args, data.path())).expect("a card as JSON") };
+
+    let answered = card(&["--discord", question]);
+    let abstained = card(&["--discord", "ما لون سقف المكتبة القديمة؟"]);
+    for c in [&answered, &abstained] {
+        assert_eq!(c.lang, Lang::Ar);
+        for text in card_texts(c) {
+            // command names (in code spans) stay English: Discord has no Arabic commands
+            let outside_code: String = text.split('`').step_by(2).collect();
+            assert!(!outside_code.chars().any(|ch| ch.is_ascii_alphabetic()), "Latin letters on an Arabic card: {text:?}");
+            for e in &english {
+                assert!(!text.contains(e.as_str()), "the English label {e:?} in {text:?}");
+            }
+        }
+    }
+    assert!(answered.buttons.more && answered.buttons.pin, "{answered:?}");
+    assert_eq!(answered.title, "\u{200F}40 شجرة (وثيقتان) · 35 شجرة (وثيقة واحدة)");
+    assert_eq!(abstained.title, format!("\u{200F}{}", labels::not_found_title(Lang::Ar)));
+
+    // forced to English: the same answer, English labels and counts
+    let forced = card(&["--discord", "--lang", "en", question]);
+    assert_eq!(forced.lang, Lang::En);
+    assert_eq!(forced.title, "40 شجرة (2 documents) · 35 شجرة (1 document)");
+    assert!(card_texts(&forced).iter().all(|t| !arabic.iter().any(|a| t.contains(a.as_str()))), "{forced:?}");
+    assert_eq!(card(&["--discord", "--lang", "en", "ما لون سقف المكتبة القديمة؟"]).title, labels::not_found_title(Lang::En));
+
+    // the text output: the question's language, or --lang's, for every label
+    let text = ask_orchard(&[question], data.path());
+    assert!(text.starts_with("الجواب: 40 شجرة (وثيقتان) · 35 شجرة (وثيقة واحدة)\n"), "{text}");
+    for label in
+        [labels::sources_differ_note(Lang::Ar), format!("— {} 0 ({} ", labels::passage_label(Lang::Ar), labels::score_label(Lang::Ar))]
+    {
+        assert!(text.contains(&label), "{label} missing: {text}");
+    }
+    assert!(!english.iter().any(|e| text.contains(e.as_str())), "{text}");
+    let text = ask_orchard(&["--lang", "en", question], data.path());
+    assert!(text.starts_with("Answer: 40 شجرة (2 documents) · 35 شجرة (1 document)\nSources differ"), "{text}");
+    assert!(text.contains("— passage 0 (score ") && !arabic.iter().any(|a| text.contains(a.as_str())), "{text}");
+    let text = ask_orchard(&["--lang", "ar", "what colour is the roof of the old library?"], data.path());
+    assert_eq!(text, format!("{}\n", labels::no_answer_note(Lang::Ar)));
+    let text = ask_orchard(&["--lang", "en", "ما لون سقف المكتبة القديمة؟"], data.path());
+    assert_eq!(text, format!("{}\n", labels::no_answer_note(Lang::En)));
+    // an English question forced to Arabic: Arabic labels around the English gloss
+    let text = ask_orchard(&["--lang", "ar", "how many olive trees are in the north orchard?"], data.path());
+    assert!(text.starts_with(&format!("{}: ", labels::answer_label(Lang::Ar))) && text.contains(&labels::gloss_label(Lang::Ar)), "{text}");
+
+    // the JSON's short answer follows --lang too
+    let json: serde_json::Value = serde_json::from_str(&ask_orchard(&["--json", "--lang", "en", question], data.path())).unwrap();
+    assert_eq!(json["answer"], "40 شجرة (2 documents) · 35 شجرة (1 document)");
+    let json: serde_json::Value = serde_json::from_str(&ask_orchard(&["--json", question], data.path())).unwrap();
+    assert_eq!(json["answer"], "40 شجرة (وثيقتان) · 35 شجرة (وثيقة واحدة)");
+}

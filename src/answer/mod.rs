@@ -353,7 +353,7 @@ pub fn compose(
         [(v, _, _)] => Some(v.display.clone()),
         many => Some(
             many.iter()
-                .map(|(v, docs, _)| format!("{} ({} document{})", v.display, docs.len(), if docs.len() == 1 { "" } else { "s" }))
+                .map(|(v, docs, _)| crate::labels::value_with_documents(crate::labels::Lang::of(question), v.display.as_str(), docs.len()))
                 .collect::<Vec<_>>()
                 .join(" · "),
         ),

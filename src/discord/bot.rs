@@ -27,6 +27,7 @@ use super::watcher;
 use crate::answer::Answer;
 use crate::engine::{Engine, RefreshReport};
 use crate::error::Error as CoreError;
+use crate::labels::Lang;
 
 /// Why `isnad serve` stopped.
 #[derive(Debug, thiserror::Error)]
@@ -67,11 +68,16 @@ impl Data {
         guild.map(|g| self.settings.get(g.get())).unwrap_or_default()
     }
 
-    /// What a member is told when their question cannot be asked or its search failed; counted
-    /// as refused.
-    pub(super) fn refuse(&self, e: &CoreError) -> String {
+    /// The language of replies without a question in `guild` (English in direct messages).
+    pub(super) fn language(&self, guild: Option<serenity::GuildId>) -> Lang {
+        self.guild_settings(guild).language
+    }
+
+    /// What a member is told when their question cannot be asked or its search failed, in the
+    /// question's language (the server's when there is no text); counted as refused.
+    pub(super) fn refuse(&self, e: &CoreError, lang: Lang) -> String {
         self.metrics.question(Outcome::Refused);
-        reply::refusal(e)
+        reply::refusal(e, lang)
     }
 }
 

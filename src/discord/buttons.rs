@@ -1,7 +1,9 @@
 //! Component interactions: the answer card's buttons (*More sources*, *Pin*, 👍/👎). Buttons are
 //! stateless — the question rides in the card's footer — and every click is deferred before any
 //! work. Pinning checks the clicker's permission bits computed from raw roles and overwrites
-//! ([`super::permissions`]) and pins on the current route ([`super::rest`]).
+//! ([`super::permissions`]) and pins on the current route ([`super::rest`]). *More sources*
+//! answers in the question's language, like the card it continues; the other acknowledgements
+//! have no question of their own and use the server's language.
 
 use std::sync::Arc;
 
@@ -14,6 +16,7 @@ use super::permissions;
 use super::records::{Kind, Record};
 use super::render::{self, buttons};
 use super::reply::{embed, ephemeral, no_mentions, refusal};
+use crate::labels::{self, Lang};
 
 /// Every click is acknowledged before any work (Discord's 3-second window): an ephemeral
 /// deferral, then the work (a search waits its turn on the semaphore; permission checks and the
@@ -25,16 +28,17 @@ pub(super) async fn on_button(ctx: &serenity::Context, c: &ComponentInteraction,
     }
     let question =
         c.message.embeds.first().and_then(|e| e.footer.as_ref()).and_then(|f| render::question_from_footer(&f.text)).map(str::to_owned);
+    let lang = data.language(c.guild_id);
     let Some(question) = question else {
-        c.create_response(&ctx.http, ephemeral("This message is not an answer I can act on.")).await?;
+        c.create_response(&ctx.http, ephemeral(&labels::not_an_answer(lang))).await?;
         return Ok(());
     };
     c.create_response(&ctx.http, CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(true))).await?;
     let followup = match id {
-        buttons::PIN => CreateInteractionResponseFollowup::new().content(pin(ctx, c, data).await),
+        buttons::PIN => CreateInteractionResponseFollowup::new().content(pin(ctx, c, data, lang).await),
         buttons::MORE => match answer(data, &question).await {
             Ok(a) => CreateInteractionResponseFollowup::new().embed(embed(&render::more_sources_card(&a))),
-            Err(e) => CreateInteractionResponseFollowup::new().content(refusal(&e)),
+            Err(e) => CreateInteractionResponseFollowup::new().content(refusal(&e, Lang::of(&question))),
         },
         _ => {
             let kind = if id == buttons::UP { Kind::Up } else { Kind::Down };
@@ -45,10 +49,10 @@ pub(super) async fn on_button(ctx: &serenity::Context, c: &ComponentInteraction,
             let record = Record::now(kind, c.guild_id.map(|g| g.get()), c.channel_id.get(), &question, documents);
             let records = Arc::clone(&data.records);
             let text = match tokio::task::spawn_blocking(move || records.append(&record)).await? {
-                Ok(()) => "Thanks — your feedback was recorded.",
+                Ok(()) => labels::feedback_recorded(lang),
                 Err(e) => {
                     warn!(error = %e, "could not record feedback");
-                    "Sorry, I could not record that just now."
+                    labels::feedback_failed(lang)
                 }
             };
             CreateInteractionResponseFollowup::new().content(text)
@@ -62,30 +66,27 @@ pub(super) async fn on_button(ctx: &serenity::Context, c: &ComponentInteraction,
 /// them. Since 2026-02-23 that takes PIN_MESSAGES (`1 << 51`), which serenity 0.12.5 drops from
 /// the interaction's permission bits, so the clicker's permissions are computed from the
 /// guild's roles and the channel's overwrites (an administrator is known from the interaction).
-async fn pin(ctx: &serenity::Context, c: &ComponentInteraction, data: &Data) -> String {
-    const REFUSED: &str = "Only members with the Pin Messages permission can pin answers.";
+async fn pin(ctx: &serenity::Context, c: &ComponentInteraction, data: &Data, lang: Lang) -> String {
     let (Some(guild), Some(member)) = (c.guild_id, c.member.as_ref()) else {
-        return "Answers can be pinned in a server channel, not here.".into();
+        return labels::pin_not_here(lang);
     };
     let admin = member.permissions.is_some_and(|p| p.administrator());
     if !admin {
         match member_permissions(ctx, data, guild.get(), c.channel_id.get(), member).await {
             Ok(p) if p & permissions::PIN_MESSAGES != 0 => {}
-            Ok(_) => return REFUSED.into(),
+            Ok(_) => return labels::pin_refused(lang),
             Err(e) => {
                 warn!(error = %e, "could not read the member's permissions");
-                return "I could not check your permissions just now; please try again.".into();
+                return labels::pin_check_failed(lang);
             }
         }
     }
     match data.rest.pin(&ctx.http, c.channel_id.get(), c.message.id.get()).await {
-        Ok(()) => "📌 Pinned.".into(),
-        Err(e) if e.missing_permissions() => {
-            "I don't have the **Pin Messages** permission in this channel; a server admin can grant it to me.".into()
-        }
+        Ok(()) => labels::pinned(lang),
+        Err(e) if e.missing_permissions() => labels::pin_bot_lacks(lang),
         Err(e) => {
             warn!(error = %e, "pin failed");
-            "I could not pin this message; the error was logged.".into()
+            labels::pin_failed(lang)
         }
     }
 }

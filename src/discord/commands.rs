@@ -1,7 +1,13 @@
 //! The poise commands: `/ask`, the "Ask isnad" message commands (public and private), `/sources`,
-//! `/about`, and for moderators `/report`, `/settings show|set` and `/reindex`; [`all`] lists them
-//! with the configured cooldown, [`on_error`] tells users what went wrong (cooldown, missing
-//! permission, DM-only) without echoing their text.
+//! `/about`, and for moderators `/report`, `/settings show|set|language` and `/reindex`; [`all`]
+//! lists them with the configured cooldown and their descriptions in English and Arabic,
+//! [`on_error`] tells users what went wrong (cooldown, missing permission, DM-only) without
+//! echoing their text.
+//!
+//! Language: a reply about a question (its answer, its refusal) is in the question's language;
+//! every other reply is in the server's (`/settings language`). Discord has no Arabic client
+//! locale (`description_localizations` could never show Arabic), so command names stay English
+//! and each description is registered as "English · Arabic" from the catalogues' `cmd-…` messages.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,9 +20,10 @@ use super::bot::{answer, answer_card, answer_in, log_refresh, record_outcome, Bo
 use super::deliver;
 use super::events::strip_mentions;
 use super::render;
-use super::reply::{components, elsewhere, embed, no_mentions, reply, text_reply, wait_text};
+use super::reply::{components, elsewhere, embed, language_of, no_mentions, reply, text_reply, wait_text};
 use super::settings::GuildSettings;
 use crate::engine::Engine;
+use crate::labels::{self, Lang};
 
 /// Every command, `/ask` and the message commands with a per-user cooldown (none when zero).
 pub(super) fn all(cooldown: Duration) -> Vec<poise::Command<Data, BoxError>> {
@@ -26,8 +33,53 @@ pub(super) fn all(cooldown: Duration) -> Vec<poise::Command<Data, BoxError>> {
             let mut cfg = c.cooldown_config.write().unwrap_or_else(|p| p.into_inner());
             cfg.user = (!cooldown.is_zero()).then_some(cooldown);
         }
+        describe(c, labels::COMMAND_PREFIX);
     }
     commands
+}
+
+/// Discord's longest command or option description.
+const MAX_DESCRIPTION: usize = 100;
+
+/// The catalogue id of a command's description: `cmd-` and its path (`cmd-settings-set`).
+fn description_id(parent: &str, c: &poise::Command<Data, BoxError>) -> String {
+    format!("{parent}{}{}", if parent == labels::COMMAND_PREFIX { "" } else { "-" }, c.name)
+}
+
+/// Gives a slash command, its options and its subcommands their "English · Arabic" description
+/// (message `cmd-<command path>[-<option>]`; `parent` is the parent's id, or `cmd-`); one the
+/// catalogues lack keeps its doc comment (a test makes sure none does).
+fn describe(c: &mut poise::Command<Data, BoxError>, parent: &str) {
+    if c.context_menu_action.is_some() {
+        return; // message commands have no description
+    }
+    let id = description_id(parent, c);
+    if let Some(d) = bilingual(&id) {
+        c.description = Some(d.into());
+    }
+    for p in &mut c.parameters {
+        if let Some(d) = bilingual(&format!("{id}-{}", p.name)) {
+            p.description = Some(d.into());
+        }
+    }
+    for sub in &mut c.subcommands {
+        describe(sub, &id);
+    }
+}
+
+/// The English and the Arabic of a description message, in one line of at most 100 characters.
+fn bilingual(id: &str) -> Option<String> {
+    let (en, ar) = (labels::lookup(Lang::En, id)?, labels::lookup(Lang::Ar, id)?);
+    Some(render::truncate(&format!("{en} · {ar}"), MAX_DESCRIPTION))
+}
+
+/// The languages isnad replies in, as `/settings language` offers them.
+#[derive(Debug, Clone, Copy, poise::ChoiceParameter)]
+enum Language {
+    #[name = "English"]
+    English,
+    #[name = "العربية (Arabic)"]
+    Arabic,
 }
 
 /// Ask a question about the documents.
@@ -44,8 +96,11 @@ async fn ask(
     document: Option<String>,
 ) -> Result<(), BoxError> {
     let settings = ctx.data().guild_settings(ctx.guild_id());
+    // mention syntax addresses people; it is not part of the question (nor of its echo)
+    let question = strip_mentions(&question);
+    let lang = language_of(&question, settings.language);
     if !settings.allows(ctx.channel_id().get()) {
-        ctx.send(text_reply(&elsewhere(&settings))).await?;
+        ctx.send(text_reply(&elsewhere(&settings, lang))).await?;
         return Ok(());
     }
     // the value is a document id from the autocomplete list; anything else is refused before
@@ -55,16 +110,14 @@ async fn ask(
         Some(id) => match ctx.data().engine.document_title(id) {
             Some(title) => Some((id.to_owned(), title)),
             None => {
-                ctx.send(text_reply(&format!("No document “{}” — pick one from the list.", render::plain(id)))).await?;
+                ctx.send(text_reply(&labels::no_such_document(lang, render::plain(id)))).await?;
                 return Ok(());
             }
         },
     };
     let private = private.unwrap_or(settings.private_answers);
-    // mention syntax addresses people; it is not part of the question (nor of its echo)
-    let question = strip_mentions(&question);
     if let Err(e) = Engine::validate(&question) {
-        ctx.send(text_reply(&ctx.data().refuse(&e))).await?;
+        ctx.send(text_reply(&ctx.data().refuse(&e, lang))).await?;
         return Ok(());
     }
     if private {
@@ -84,7 +137,7 @@ async fn ask(
             deliver::with_retries("answer to /ask", deliver::Repeat::Unsafe, &ctx.data().metrics, || ctx.send(answer.clone())).await?;
         }
         Err(e) => {
-            ctx.send(text_reply(&ctx.data().refuse(&e))).await?;
+            ctx.send(text_reply(&ctx.data().refuse(&e, lang))).await?;
         }
     }
     Ok(())
@@ -118,24 +171,25 @@ async fn ask_about_message_privately(ctx: Context<'_>, message: Message) -> Resu
 
 async fn answer_message(ctx: Context<'_>, message: &Message, private: bool) -> Result<(), BoxError> {
     let settings = ctx.data().guild_settings(ctx.guild_id());
+    let question = strip_mentions(&message.content);
+    let lang = language_of(&question, settings.language);
     if !private && !settings.allows(ctx.channel_id().get()) {
-        ctx.send(text_reply(&format!("{} The private variant works anywhere.", elsewhere(&settings)))).await?;
+        ctx.send(text_reply(&format!("{} {}", elsewhere(&settings, lang), labels::private_anywhere(lang)))).await?;
         return Ok(());
     }
-    let question = strip_mentions(&message.content);
     if question.is_empty() {
-        ctx.send(text_reply("That message has no text I can search for.")).await?;
+        ctx.send(text_reply(&labels::message_without_text(lang))).await?;
         return Ok(());
     }
     if let Err(e) = Engine::validate(&question) {
-        ctx.send(text_reply(&ctx.data().refuse(&e))).await?;
+        ctx.send(text_reply(&ctx.data().refuse(&e, lang))).await?;
         return Ok(());
     }
     ctx.defer_ephemeral().await?;
     let a = match answer(ctx.data(), &question).await {
         Ok(a) => a,
         Err(e) => {
-            ctx.send(text_reply(&ctx.data().refuse(&e))).await?;
+            ctx.send(text_reply(&ctx.data().refuse(&e, lang))).await?;
             return Ok(());
         }
     };
@@ -165,17 +219,17 @@ async fn answer_message(ctx: Context<'_>, message: &Message, private: bool) -> R
     })
     .await
     {
-        Ok(_) => "Answered below the message.",
-        Err(_) => "I could not post the answer in this channel (I may lack Send Messages here).",
+        Ok(_) => labels::answered_below(lang),
+        Err(_) => labels::could_not_post(lang),
     };
-    ctx.send(text_reply(text)).await?;
+    ctx.send(text_reply(&text)).await?;
     Ok(())
 }
 
 /// List the documents I answer from.
 #[poise::command(slash_command)]
 async fn sources(ctx: Context<'_>) -> Result<(), BoxError> {
-    let card = render::sources_card(&ctx.data().engine.manifest());
+    let card = render::sources_card(&ctx.data().engine.manifest(), ctx.data().language(ctx.guild_id()));
     ctx.send(reply(&card, true)).await?;
     Ok(())
 }
@@ -183,7 +237,7 @@ async fn sources(ctx: Context<'_>) -> Result<(), BoxError> {
 /// What this bot is and how it answers.
 #[poise::command(slash_command)]
 async fn about(ctx: Context<'_>) -> Result<(), BoxError> {
-    let card = render::about_card(&ctx.data().engine.manifest());
+    let card = render::about_card(&ctx.data().engine.manifest(), ctx.data().language(ctx.guild_id()));
     ctx.send(reply(&card, true)).await?;
     Ok(())
 }
@@ -193,7 +247,7 @@ async fn about(ctx: Context<'_>) -> Result<(), BoxError> {
 async fn report(ctx: Context<'_>) -> Result<(), BoxError> {
     let records = Arc::clone(&ctx.data().records);
     let report = tokio::task::spawn_blocking(move || records.report(10)).await??;
-    ctx.send(reply(&render::report_card(&report), true)).await?;
+    ctx.send(reply(&render::report_card(&report, ctx.data().language(ctx.guild_id())), true)).await?;
     Ok(())
 }
 
@@ -201,7 +255,7 @@ async fn report(ctx: Context<'_>) -> Result<(), BoxError> {
 #[poise::command(
     slash_command,
     guild_only,
-    subcommands("settings_show", "settings_set"),
+    subcommands("settings_show", "settings_set", "settings_language"),
     subcommand_required,
     required_permissions = "MANAGE_GUILD",
     default_member_permissions = "MANAGE_GUILD"
@@ -231,7 +285,6 @@ async fn settings_set(
     #[description = "Answer in every channel again"] all_channels: Option<bool>,
 ) -> Result<(), BoxError> {
     let Some(guild) = ctx.guild_id() else { return Ok(()) };
-    let store = Arc::clone(&ctx.data().settings);
     let change = move |g: &mut GuildSettings| {
         if let Some(v) = private_answers {
             g.private_answers = v;
@@ -251,14 +304,36 @@ async fn settings_set(
             g.channels.retain(|&x| x != c);
         }
     };
+    save_settings(ctx, guild, change).await
+}
+
+/// Set the language of replies without a question (Manage Server).
+#[poise::command(slash_command, rename = "language", guild_only, required_permissions = "MANAGE_GUILD")]
+async fn settings_language(ctx: Context<'_>, #[description = "English or Arabic"] language: Language) -> Result<(), BoxError> {
+    let Some(guild) = ctx.guild_id() else { return Ok(()) };
+    let lang = match language {
+        Language::English => Lang::En,
+        Language::Arabic => Lang::Ar,
+    };
+    save_settings(ctx, guild, move |g: &mut GuildSettings| g.language = lang).await
+}
+
+/// Changes a server's settings with `change`, saves them (off the gateway task) and shows the
+/// result, or says that nothing changed.
+async fn save_settings(
+    ctx: Context<'_>,
+    guild: serenity::GuildId,
+    change: impl FnOnce(&mut GuildSettings) + Send + 'static,
+) -> Result<(), BoxError> {
+    let store = Arc::clone(&ctx.data().settings);
     match tokio::task::spawn_blocking(move || store.update(guild.get(), change)).await? {
         Ok(settings) => {
-            info!(guild = guild.get(), "server settings changed");
+            info!(guild = guild.get(), language = settings.language.code(), "server settings changed");
             ctx.send(reply(&render::settings_card(&settings, ctx.data().config.message_content), true)).await?;
         }
         Err(e) => {
             error!(error = %e, "could not save server settings");
-            ctx.send(text_reply("I could not save the settings; nothing changed. The error was logged.")).await?;
+            ctx.send(text_reply(&labels::settings_not_saved(ctx.data().language(Some(guild))))).await?;
         }
     }
     Ok(())
@@ -268,27 +343,40 @@ async fn settings_set(
 #[poise::command(slash_command, guild_only, required_permissions = "MANAGE_GUILD", default_member_permissions = "MANAGE_GUILD")]
 async fn reindex(ctx: Context<'_>) -> Result<(), BoxError> {
     ctx.defer_ephemeral().await?;
+    let lang = ctx.data().language(ctx.guild_id());
     let engine = Arc::clone(&ctx.data().engine);
     match tokio::task::spawn_blocking(move || engine.refresh(true, &|_, _| {})).await? {
         Ok(report) => {
             log_refresh(&report);
-            ctx.send(reply(&render::reindex_card(&report), true)).await?;
+            ctx.send(reply(&render::reindex_card(&report, lang), true)).await?;
         }
         Err(e) => {
             error!(error = %e, "reindex failed; the previous index stays live");
-            ctx.send(text_reply(&format!("Reindex failed, the previous index is still answering: {}", render::escape(&e.to_string()))))
-                .await?;
+            ctx.send(text_reply(&labels::reindex_failed(lang, render::escape(&e.to_string())))).await?;
         }
     }
     Ok(())
 }
 
+/// The language of an error reply: the question's when the command had one, else the server's.
+fn error_language(ctx: Context<'_>) -> Lang {
+    let server = ctx.data().language(ctx.guild_id());
+    let question = match ctx {
+        poise::Context::Application(a) => a.args.iter().find_map(|o| match (o.name, &o.value) {
+            ("question", serenity::ResolvedValue::String(q)) => Some(*q),
+            _ => None,
+        }),
+        poise::Context::Prefix(_) => None,
+    };
+    question.map_or(server, |q| language_of(q, server))
+}
+
 pub(super) async fn on_error(e: poise::FrameworkError<'_, Data, BoxError>) {
     use poise::FrameworkError as F;
     let (ctx, text) = match e {
-        F::CooldownHit { remaining_cooldown, ctx, .. } => (ctx, wait_text(remaining_cooldown)),
-        F::MissingUserPermissions { ctx, .. } => (ctx, "Only members with the Manage Server permission can do that.".to_owned()),
-        F::GuildOnly { ctx, .. } => (ctx, "This command works in a server, not in direct messages.".to_owned()),
+        F::CooldownHit { remaining_cooldown, ctx, .. } => (ctx, wait_text(remaining_cooldown, error_language(ctx))),
+        F::MissingUserPermissions { ctx, .. } => (ctx, labels::needs_manage_server(error_language(ctx))),
+        F::GuildOnly { ctx, .. } => (ctx, labels::server_only(error_language(ctx))),
         F::UnknownCommand { .. } => {
             // a message that looked like a prefix command: its text is private, keep it out
             debug!("message not a command");
@@ -296,7 +384,7 @@ pub(super) async fn on_error(e: poise::FrameworkError<'_, Data, BoxError>) {
         }
         F::Command { error, ctx, .. } => {
             error!(command = %ctx.command().name, error = %error, "command failed");
-            (ctx, "Something went wrong; the error was logged.".to_owned())
+            (ctx, labels::command_failed(error_language(ctx)))
         }
         other => {
             if let Err(e) = poise::builtins::on_error(other).await {
@@ -307,5 +395,44 @@ pub(super) async fn on_error(e: poise::FrameworkError<'_, Data, BoxError>) {
     };
     if let Err(e) = ctx.send(text_reply(&text)).await {
         warn!(error = %e, "could not tell the user about an error");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every slash command, subcommand and option is described in English and in Arabic from
+    /// the catalogues, within Discord's 100 characters; choice names fit too.
+    #[test]
+    fn every_command_and_option_has_both_descriptions_within_discords_limit() {
+        fn check(c: &poise::Command<Data, BoxError>, parent: &str, seen: &mut usize) {
+            if c.context_menu_action.is_some() {
+                return;
+            }
+            let id = description_id(parent, c);
+            let mut described = vec![(id.clone(), c.description.as_deref())];
+            described.extend(c.parameters.iter().map(|p| (format!("{id}-{}", p.name), p.description.as_deref())));
+            for (id, description) in described {
+                let en = labels::lookup(Lang::En, &id).unwrap_or_else(|| panic!("{id} missing from en.ftl"));
+                let ar = labels::lookup(Lang::Ar, &id).unwrap_or_else(|| panic!("{id} missing from ar.ftl"));
+                let whole = format!("{en} · {ar}");
+                assert!(whole.chars().count() <= MAX_DESCRIPTION, "{id} is {} characters: {whole}", whole.chars().count());
+                assert_eq!(description, Some(whole.as_str()), "{id}");
+                *seen += 1;
+            }
+            for p in &c.parameters {
+                assert!(p.choices.iter().all(|choice| (1..=100).contains(&choice.name.chars().count())), "{}", p.name);
+            }
+            for sub in &c.subcommands {
+                check(sub, &id, seen);
+            }
+        }
+        let mut seen = 0;
+        for c in all(Duration::ZERO) {
+            check(&c, labels::COMMAND_PREFIX, &mut seen);
+        }
+        // every cmd- message of the catalogue describes something that exists
+        assert_eq!(seen, labels::command_description_ids().len(), "a cmd- message describes no command or option");
     }
 }

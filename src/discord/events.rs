@@ -13,7 +13,7 @@ use tracing::{debug, info};
 use super::bot::{answer, answer_card, record_outcome, BoxError, Data};
 use super::buttons::on_button;
 use super::deliver;
-use super::reply::{components, embed, no_mentions, wait_text};
+use super::reply::{components, embed, language_of, no_mentions, wait_text};
 use crate::engine::Engine;
 
 pub(super) async fn on_event(framework: poise::FrameworkContext<'_, Data, BoxError>, event: &FullEvent) -> Result<(), BoxError> {
@@ -93,6 +93,8 @@ async fn on_message(ctx: &serenity::Context, msg: &Message, bot: serenity::UserI
         return Ok(());
     }
     let Some(question) = question_in(msg, bot, settings.mention_needed) else { return Ok(()) };
+    // the replies about it are in its language (a bare mention: the server's)
+    let lang = language_of(&question, settings.language);
     // the question's id is the reply's nonce, enforced by Discord: a retry after a lost
     // response cannot post the answer twice
     let send = |message: CreateMessage| async move {
@@ -118,18 +120,18 @@ async fn on_message(ctx: &serenity::Context, msg: &Message, bot: serenity::UserI
             wait
         };
         if let Some(wait) = wait {
-            send(CreateMessage::new().content(wait_text(wait))).await?;
+            send(CreateMessage::new().content(wait_text(wait, lang))).await?;
             return Ok(());
         }
     }
     if let Err(e) = Engine::validate(&question) {
-        send(CreateMessage::new().content(data.refuse(&e))).await?;
+        send(CreateMessage::new().content(data.refuse(&e, lang))).await?;
         return Ok(());
     }
     let a = match answer(data, &question).await {
         Ok(a) => a,
         Err(e) => {
-            send(CreateMessage::new().content(data.refuse(&e))).await?;
+            send(CreateMessage::new().content(data.refuse(&e, lang))).await?;
             return Ok(());
         }
     };

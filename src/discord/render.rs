@@ -3,13 +3,20 @@
 //! No serenity type here, so the layout is unit- and snapshot-tested; `bot` converts a
 //! [`Card`] into serenity's builders.
 //!
+//! Every word of a card comes from the catalogues of [`crate::labels`], in the card's language:
+//! an answer's is its question's, other cards' the server's choice.
+//!
 //! Invariants: every string fits its Discord limit (trimmed with `…`, never rejected); text that
 //! came from a user or a document is escaped, so it renders literally (no Markdown, no links, no
-//! mention syntax); a quote keeps its exact wording (escapes are invisible once rendered).
+//! mention syntax); a quote keeps its exact wording (escapes are invisible once rendered); an
+//! Arabic card reads right to left end to end — every line of its title, description, field
+//! names and footer starts with a right-to-left mark, and titles from documents inside a label
+//! are isolated — while each quote keeps its own direction.
 
 use crate::answer::{Answer, Citation};
 use crate::engine::RefreshReport;
 use crate::index::Manifest;
+use crate::labels::{self, Lang};
 
 use super::records::Report;
 
@@ -46,8 +53,10 @@ pub const COLOR_NONE: u32 = 0x757575;
 pub const COLOR_INFO: u32 = 0x1565C0;
 
 /// One embed and its buttons.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Card {
+    /// The language of its words (and so of its buttons' labels and its direction).
+    pub lang: Lang,
     pub title: String,
     pub description: String,
     pub fields: Vec<(String, String)>,
@@ -57,14 +66,50 @@ pub struct Card {
 }
 
 /// Which buttons a card carries.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Buttons {
     pub more: bool,
     pub pin: bool,
     pub feedback: bool,
     /// A "Source" link button to the first cited document's `source`, when that is a web address.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+}
+
+/// A button as Discord gets it: its id (a link button: its address) and its label.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Button {
+    /// Custom id, label (none for the emoji-only feedback buttons), emoji.
+    Action {
+        id: &'static str,
+        label: Option<String>,
+        emoji: Option<&'static str>,
+    },
+    Link {
+        url: String,
+        label: String,
+    },
+}
+
+/// The buttons of a card in order, labelled in its language (`reply` turns them into
+/// serenity's builders).
+pub fn shown_buttons(card: &Card) -> Vec<Button> {
+    let (b, l) = (&card.buttons, card.lang);
+    let mut row = Vec::new();
+    if b.more {
+        row.push(Button::Action { id: buttons::MORE, label: Some(labels::button_more(l)), emoji: None });
+    }
+    if b.pin {
+        row.push(Button::Action { id: buttons::PIN, label: Some(labels::button_pin(l)), emoji: Some("📌") });
+    }
+    if b.feedback {
+        row.push(Button::Action { id: buttons::UP, label: None, emoji: Some("👍") });
+        row.push(Button::Action { id: buttons::DOWN, label: None, emoji: Some("👎") });
+    }
+    if let Some(url) = &b.source {
+        row.push(Button::Link { url: url.clone(), label: labels::button_source(l) });
+    }
+    row
 }
 
 /// How many citations the answer card shows: the first, or every quote that gives its own value
@@ -83,14 +128,20 @@ pub fn shown_citations(answer: &Answer) -> usize {
     keys.len().max(1)
 }
 
-/// The reply card for an answer. `private`: the reply is ephemeral (no Pin button: an ephemeral
-/// message cannot be pinned).
+/// The reply card for an answer, in its question's language. `private`: the reply is ephemeral
+/// (no Pin button: an ephemeral message cannot be pinned).
 pub fn answer_card(answer: &Answer, private: bool) -> Card {
+    answer_card_in(answer, private, Lang::of(&answer.question))
+}
+
+/// [`answer_card`] in a chosen language (`isnad ask --discord --lang`).
+pub fn answer_card_in(answer: &Answer, private: bool, lang: Lang) -> Card {
     let footer = question_footer(&answer.question);
     if !answer.answered {
         return Card {
-            title: "Not in the documents".into(),
-            description: "The documents don't cover this, so I won't guess. Try other words, or see `/sources` for what I know.".into(),
+            lang,
+            title: labels::not_found_title(lang),
+            description: labels::not_found_text(lang),
             fields: Vec::new(),
             footer,
             color: COLOR_NONE,
@@ -99,32 +150,35 @@ pub fn answer_card(answer: &Answer, private: bool) -> Card {
         .fit();
     }
     let shown = shown_citations(answer);
-    let title = match &answer.answer {
-        Some(short) => with_direction(&plain(short)),
-        None => "From the documents".to_owned(),
+    let title = match labels::short_answer(answer, lang) {
+        Some(short) => with_direction(&plain(&short)),
+        None => labels::from_documents_title(lang),
     };
     let documents = unique(answer.citations.iter().map(|c| c.document.as_str())).len();
     let mut description = String::new();
     // an English gloss under the title (English questions): a reading aid, labelled as one
     if let Some(g) = answer.gloss.as_ref().filter(|g| !g.answer.is_empty()) {
-        description.push_str(&format!("*Gloss, word by word:* {}\n", escape(&g.answer)));
+        // the gloss is English: isolated inside an Arabic label
+        let gloss = if lang.is_rtl() { isolate(&escape(&g.answer)) } else { escape(&g.answer) };
+        description.push_str(&labels::card_gloss(lang, gloss));
+        description.push('\n');
     }
     if answer.sources_differ {
-        description.push_str("⚠️ **Sources differ**\n");
+        description.push_str(&format!("⚠️ **{}**\n", labels::card_sources_differ(lang)));
         for c in answer.citations.iter().take(shown) {
             if let Some(v) = &c.value {
                 description.push_str(&format!("• {} — {}\n", isolate(&escape(&v.display)), isolate(&escape(&c.title))));
             }
         }
     } else {
-        let more = answer.citations.len() - shown;
-        description.push_str(&match more {
-            0 => "Quoted from the source:".to_owned(),
-            n => format!("Quoted from the source ({n} more with **More sources**; {documents} document(s) in all):"),
+        description.push_str(&match answer.citations.len() - shown {
+            0 => labels::card_quoted(lang),
+            more => labels::card_quoted_more(lang, more, documents),
         });
     }
-    let fields = answer.citations.iter().take(shown).enumerate().map(|(i, c)| citation_field(i + 1, c)).collect();
+    let fields = answer.citations.iter().take(shown).enumerate().map(|(i, c)| citation_field(lang, i + 1, c)).collect();
     Card {
+        lang,
         title,
         description,
         fields,
@@ -161,7 +215,7 @@ pub fn with_source_link(mut card: Card, answer: &Answer, documents: &[crate::ind
 /// Says on an answer card which document the question was scoped to (`/ask document:`), as the
 /// description's first line; the footer stays the question (buttons read it back).
 pub fn scoped_to(mut card: Card, title: &str) -> Card {
-    card.description = format!("*Only from: {}*\n\n{}", plain(title), card.description);
+    card.description = format!("{}\n\n{}", labels::card_only_from(card.lang, isolate(&plain(title))), card.description);
     card.fit()
 }
 
@@ -187,13 +241,16 @@ pub fn document_choices(documents: &[crate::index::DocumentInfo], partial: &str)
         .collect()
 }
 
-/// The ephemeral "More sources" card: the citations after the ones the answer card shows.
+/// The ephemeral "More sources" card: the citations after the ones the answer card shows, in
+/// the question's language like the card it continues.
 pub fn more_sources_card(answer: &Answer) -> Card {
+    let lang = Lang::of(&answer.question);
     let skip = shown_citations(answer);
-    let rest: Vec<(String, String)> = answer.citations.iter().enumerate().skip(skip).map(|(i, c)| citation_field(i + 1, c)).collect();
-    let description = if rest.is_empty() { "No other passage answers this question.".to_owned() } else { String::new() };
+    let rest: Vec<(String, String)> = answer.citations.iter().enumerate().skip(skip).map(|(i, c)| citation_field(lang, i + 1, c)).collect();
+    let description = if rest.is_empty() { labels::more_sources_none(lang) } else { String::new() };
     Card {
-        title: "More sources".into(),
+        lang,
+        title: labels::more_sources_title(lang),
         description,
         fields: rest,
         footer: question_footer(&answer.question),
@@ -218,8 +275,8 @@ pub fn unique<T: PartialEq>(items: impl IntoIterator<Item = T>) -> Vec<T> {
 /// Marks the quote's line when the sentence before it is shown above it.
 pub const QUOTE_MARK: &str = "▸ ";
 
-fn citation_field(n: usize, c: &Citation) -> (String, String) {
-    let name = format!("[{n}] {} · passage {}", isolate(&plain(&c.title)), c.passage);
+fn citation_field(lang: Lang, n: usize, c: &Citation) -> (String, String) {
+    let name = labels::citation_name(lang, n, isolate(&plain(&c.title)), c.passage);
     let value = match &c.context {
         // the sentence before, then the quote on its own line: each line keeps its direction
         Some(before) => format!("{}\n{QUOTE_MARK}{}", with_direction(&escape(before)), with_direction(&escape(&c.quote))),
@@ -228,23 +285,33 @@ fn citation_field(n: usize, c: &Citation) -> (String, String) {
     (name, value)
 }
 
-/// `/sources`: every document with its language and passage count, and the rejected files.
-pub fn sources_card(manifest: &Manifest) -> Card {
+/// `/sources`: every document with its language and passage count, and the rejected files (the
+/// reasons stay as the loader wrote them, in English).
+pub fn sources_card(manifest: &Manifest, lang: Lang) -> Card {
     let mut description = String::new();
     for d in &manifest.documents {
-        description.push_str(&format!("• {} — {}, {} passages\n", isolate(&escape(&d.title)), escape(&d.language), d.passages));
+        // a language isnad speaks by its name, any other by its code
+        let language = match d.language.as_str() {
+            "en" => Lang::En.name_in(lang),
+            "ar" => Lang::Ar.name_in(lang),
+            other => isolate(&escape(other)),
+        };
+        description.push_str(&labels::sources_line(lang, isolate(&escape(&d.title)), language, d.passages));
+        description.push('\n');
     }
     if manifest.documents.is_empty() {
-        description.push_str("No documents are loaded.\n");
+        description.push_str(&labels::sources_none(lang));
+        description.push('\n');
     }
     if !manifest.rejected.is_empty() {
-        description.push_str(&format!("\n{} file(s) could not be loaded:\n", manifest.rejected.len()));
+        description.push_str(&format!("\n{}\n", labels::sources_rejected(lang, manifest.rejected.len())));
         for r in &manifest.rejected {
-            description.push_str(&format!("• {}\n", escape(&r.to_string())));
+            description.push_str(&format!("• {}\n", isolate(&escape(&r.to_string()))));
         }
     }
     Card {
-        title: format!("{} document(s), {} passages", manifest.documents.len(), manifest.passages),
+        lang,
+        title: labels::sources_title(lang, manifest.documents.len(), manifest.passages),
         description,
         fields: Vec::new(),
         footer: String::new(),
@@ -255,19 +322,11 @@ pub fn sources_card(manifest: &Manifest) -> Card {
 }
 
 /// `/about`.
-pub fn about_card(manifest: &Manifest) -> Card {
+pub fn about_card(manifest: &Manifest, lang: Lang) -> Card {
     Card {
-        title: "isnad — answers with their chain of citation".into(),
-        description: format!(
-            "I answer questions from {} document(s) ({} passages) that this server's moderators chose, \
-             in English or Arabic. I don't write answers: I find the sentence that answers and quote it \
-             exactly, with its document and passage, and I say when documents disagree or when they \
-             don't cover a question.\n\nAsk with `/ask`, by mentioning me, or in a direct message. \
-             `/sources` lists the documents. Everything runs offline on this bot's host; no question \
-             leaves it.",
-            manifest.documents.len(),
-            manifest.passages
-        ),
+        lang,
+        title: labels::about_title(lang),
+        description: labels::about_text(lang, manifest.documents.len(), manifest.passages),
         fields: Vec::new(),
         footer: String::new(),
         color: COLOR_INFO,
@@ -277,21 +336,21 @@ pub fn about_card(manifest: &Manifest) -> Card {
 }
 
 /// `/reindex` and watcher outcome.
-pub fn reindex_card(report: &RefreshReport) -> Card {
-    let mut description = format!(
-        "{} — {} document(s), {} passages.",
-        if report.rebuilt { "Index rebuilt" } else { "Index already up to date" },
-        report.documents,
-        report.passages
-    );
+pub fn reindex_card(report: &RefreshReport, lang: Lang) -> Card {
+    let mut description = if report.rebuilt {
+        labels::reindex_rebuilt(lang, report.documents, report.passages)
+    } else {
+        labels::reindex_unchanged(lang, report.documents, report.passages)
+    };
     if !report.rejected.is_empty() {
-        description.push_str(&format!("\n\n{} file(s) rejected:\n", report.rejected.len()));
+        description.push_str(&format!("\n\n{}\n", labels::reindex_rejected(lang, report.rejected.len())));
         for r in &report.rejected {
-            description.push_str(&format!("• {}\n", escape(&r.to_string())));
+            description.push_str(&format!("• {}\n", isolate(&escape(&r.to_string()))));
         }
     }
     Card {
-        title: "Reindex".into(),
+        lang,
+        title: labels::reindex_title(lang),
         description,
         fields: Vec::new(),
         footer: String::new(),
@@ -302,24 +361,25 @@ pub fn reindex_card(report: &RefreshReport) -> Card {
 }
 
 /// `/report`: the questions the bot could not answer, most asked first, and the feedback tally.
-pub fn report_card(report: &Report) -> Card {
+pub fn report_card(report: &Report, lang: Lang) -> Card {
     let mut description = format!("👍 {}   👎 {}\n", report.up, report.down);
     if report.unanswered.is_empty() {
-        description.push_str("\nEvery question so far was answered.");
+        description.push_str(&format!("\n{}", labels::report_all_answered(lang)));
     } else {
-        description.push_str("\n**Not answered** (times asked):\n");
+        description.push_str(&format!("\n{}\n", labels::report_unanswered(lang)));
         for (question, n) in &report.unanswered {
             description.push_str(&format!("• {n}× {}\n", isolate(&escape(&truncate(question, 200)))));
         }
     }
     if !report.downvoted.is_empty() {
-        description.push_str("\n**Marked unhelpful**:\n");
+        description.push_str(&format!("\n{}\n", labels::report_downvoted(lang)));
         for (question, n) in &report.downvoted {
             description.push_str(&format!("• {n}× {}\n", isolate(&escape(&truncate(question, 200)))));
         }
     }
     Card {
-        title: "Questions and feedback".into(),
+        lang,
+        title: labels::report_title(lang),
         description,
         fields: Vec::new(),
         footer: String::new(),
@@ -329,28 +389,35 @@ pub fn report_card(report: &Report) -> Card {
     .fit()
 }
 
-/// `/settings show|set`: one server's settings in words. `message_content`: whether the bot
-/// has the MESSAGE_CONTENT intent (without it "no mention needed" cannot see message text).
+/// `/settings show|set|language`: one server's settings in words, in the server's language.
+/// `message_content`: whether the bot has the MESSAGE_CONTENT intent (without it "no mention
+/// needed" cannot see message text).
 pub fn settings_card(settings: &crate::discord::settings::GuildSettings, message_content: bool) -> Card {
+    let lang = settings.language;
     let channels = if settings.channels.is_empty() {
-        "every channel I can see".to_owned()
+        labels::settings_every_channel(lang)
     } else {
         settings.channels.iter().map(|c| format!("<#{c}>")).collect::<Vec<_>>().join(", ")
     };
     let mention = if settings.mention_needed {
-        "members mention me (or reply to my answers) to ask".to_owned()
+        labels::settings_mention_needed(lang)
     } else if message_content {
-        "every message in those channels is a question".to_owned()
+        labels::settings_every_message(lang)
     } else {
-        "every message in those channels is a question — but I run without the Message Content intent, so I only see messages that mention me".to_owned()
+        labels::settings_every_message_unseen(lang)
     };
-    let private =
-        if settings.private_answers { "private unless the asker chooses otherwise" } else { "public unless the asker chooses private" };
+    let private = if settings.private_answers { labels::settings_private(lang) } else { labels::settings_public(lang) };
     Card {
-        title: "Settings for this server".into(),
+        lang,
+        title: labels::settings_title(lang),
         description: String::new(),
-        fields: vec![("Channels".into(), channels), ("Mentions".into(), mention), ("/ask answers".into(), private.into())],
-        footer: "Change with /settings set (Manage Server).".into(),
+        fields: vec![
+            (labels::settings_channels(lang), channels),
+            (labels::settings_mentions(lang), mention),
+            (labels::settings_ask_answers(lang), private),
+            (labels::settings_language(lang), labels::settings_language_value(lang, lang.name_in(lang))),
+        ],
+        footer: labels::settings_footer(lang),
         color: COLOR_INFO,
         buttons: Buttons::default(),
     }
@@ -362,15 +429,37 @@ pub fn question_footer(question: &str) -> String {
     format!("{QUESTION_MARK}{}", plain(question))
 }
 
-/// The question an answer card was for, read back from its footer.
+/// The question an answer card was for, read back from its footer (an Arabic card's footer
+/// starts with a right-to-left mark).
 pub fn question_from_footer(footer: &str) -> Option<&str> {
-    footer.strip_prefix(QUESTION_MARK).map(str::trim).filter(|q| !q.is_empty())
+    footer.trim_start_matches(RLM).strip_prefix(QUESTION_MARK).map(str::trim).filter(|q| !q.is_empty())
+}
+
+/// The right-to-left mark.
+const RLM: char = '\u{200F}';
+
+/// Every non-empty line of `s` starting with a right-to-left mark, so each is laid out right to
+/// left whatever it begins with (a digit, a bullet, an emoji, an isolated Latin title).
+fn right_to_left(s: &str) -> String {
+    s.split('\n')
+        .map(|line| if line.is_empty() || line.starts_with(RLM) { line.to_owned() } else { format!("{RLM}{line}") })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 impl Card {
     /// Trims every part to Discord's limits, then the whole to the per-message total (fields
-    /// are dropped from the end first, then the description is shortened).
+    /// are dropped from the end first, then the description is shortened). A right-to-left
+    /// card's labels get their direction marks first (quotes keep theirs).
     pub fn fit(mut self) -> Card {
+        if self.lang.is_rtl() {
+            self.title = right_to_left(&self.title);
+            self.description = right_to_left(&self.description);
+            self.footer = right_to_left(&self.footer);
+            for (name, _) in &mut self.fields {
+                *name = right_to_left(name);
+            }
+        }
         self.title = truncate(&self.title, limits::TITLE);
         self.description = truncate(&self.description, limits::DESCRIPTION);
         self.footer = truncate(&self.footer, limits::FOOTER);
@@ -680,6 +769,150 @@ mod tests {
         insta::assert_json_snapshot!(card);
     }
 
+    /// Every line of a card's title, description, field names and footer, with the text that
+    /// came from documents and users (isolated or escaped into the line) left out: its labels.
+    fn label_lines(card: &Card) -> Vec<String> {
+        let mut lines: Vec<&str> = Vec::new();
+        for part in [&card.title, &card.description, &card.footer] {
+            lines.extend(part.lines());
+        }
+        lines.extend(card.fields.iter().map(|(name, _)| name.as_str()));
+        lines.into_iter().filter(|l| !l.is_empty()).map(str::to_owned).collect()
+    }
+
+    /// A line without its isolated runs (titles, values, glosses) and its code spans (command
+    /// names, which Discord keeps in English).
+    fn outside_isolates(line: &str) -> String {
+        let mut depth = 0usize;
+        let mut code = false;
+        line.chars()
+            .filter(|&c| match c {
+                '`' => {
+                    code = !code;
+                    false
+                }
+                _ if code => false,
+                '\u{2068}' => {
+                    depth += 1;
+                    false
+                }
+                '\u{2069}' => {
+                    depth = depth.saturating_sub(1);
+                    false
+                }
+                _ => depth == 0,
+            })
+            .collect()
+    }
+
+    fn arabic_answer() -> Answer {
+        let mut a = answer(
+            vec![
+                citation("a", "في الأسطول 12 سفينة.", Some("12")),
+                citation("b", "يضم 14 سفينة.", Some("14")),
+                citation("c", "ويضم الأسطول 14 سفينة.", Some("14")),
+                citation("a", "جملة أخرى عن الميناء.", None),
+            ],
+            true,
+        );
+        a.question = "كم سفينة في الأسطول؟".into();
+        a.citations[0].title = "Harbour Log".into(); // a Latin title inside Arabic labels
+        a
+    }
+
+    /// An Arabic question's cards: no English word of the catalogue in their labels, every label
+    /// line laid out right to left, Arabic button labels; the quotes keep their own direction.
+    #[test]
+    fn an_arabic_question_gets_arabic_cards_that_read_right_to_left() {
+        let a = arabic_answer();
+        let english = labels::literal_texts(Lang::En);
+        let none = Answer::abstain("ما لون القمر؟", QuestionKind::Other, 0.0);
+        let mut cards = vec![answer_card(&a, false), more_sources_card(&a), answer_card(&none, false)];
+        cards.push(scoped_to(answer_card(&a, true), "Harbour Log"));
+        for card in &cards {
+            assert_eq!(card.lang, Lang::Ar);
+            for line in label_lines(card) {
+                assert!(line.starts_with('\u{200F}'), "not right to left: {line:?}");
+                let own = outside_isolates(&line);
+                // the question in the footer is the asker's text, not a label
+                if question_from_footer(&line).is_some() {
+                    continue;
+                }
+                assert!(!own.chars().any(|c| c.is_ascii_alphabetic()), "English in an Arabic label: {line:?}");
+                for e in &english {
+                    assert!(!line.contains(e.as_str()), "the English label {e:?} in {line:?}");
+                }
+            }
+            for b in shown_buttons(card) {
+                let label = match b {
+                    Button::Action { label, .. } => label,
+                    Button::Link { label, .. } => Some(label),
+                };
+                if let Some(label) = label {
+                    assert!(label.chars().any(crate::text::chars::is_arabic) && !english.contains(&label), "{label}");
+                }
+            }
+        }
+        // the title is the short answer with its counts in Arabic
+        assert!(cards[0].title.contains("14 سفينة (وثيقتان)") && cards[0].title.contains("12 سفينة (وثيقة واحدة)"), "{}", cards[0].title);
+        // the quotes are verbatim and keep their own direction
+        assert!(cards[0].fields[0].1.contains("في الأسطول 12 سفينة"));
+        // an Arabic card's footer still gives the question back to the buttons
+        assert_eq!(question_from_footer(&cards[0].footer), Some("كم سفينة في الأسطول؟"));
+    }
+
+    /// The same answer asked in English: English labels, no direction marks on them, and the
+    /// short answer's counts in English.
+    #[test]
+    fn an_english_question_gets_english_labels() {
+        let mut a = arabic_answer();
+        a.question = "how many ships are in the fleet?".into();
+        let card = answer_card(&a, false);
+        assert_eq!(card.lang, Lang::En);
+        assert!(card.title.contains("14 سفينة (2 documents)"), "{}", card.title);
+        assert!(card.description.starts_with("⚠️ **Sources differ**"), "{}", card.description);
+        assert!(!card.footer.starts_with('\u{200F}'));
+        // forced to Arabic (`ask --discord --lang ar`)
+        let forced = answer_card_in(&a, false, Lang::Ar);
+        assert!(forced.title.contains("(وثيقتان)") && forced.description.contains("المصادر مختلفة"), "{forced:?}");
+    }
+
+    /// An Arabic answer, pinned: its labels, marks and buttons as the bot sends them.
+    #[test]
+    fn arabic_card_snapshot() {
+        let a = arabic_answer();
+        insta::assert_json_snapshot!(answer_card(&a, false));
+        insta::assert_json_snapshot!(answer_card(&Answer::abstain("ما لون القمر؟", QuestionKind::Other, 0.0), false));
+    }
+
+    #[test]
+    fn other_cards_speak_the_language_they_are_given() {
+        let manifest = Manifest {
+            documents: vec![document("knowledge/a.md", "دفتر الميناء"), document("knowledge/b.md", "Harbour Log")],
+            passages: 14,
+            format: 1,
+            fingerprint: String::new(),
+            stemmer: Default::default(),
+            rejected: Vec::new(),
+            text_bytes: 0,
+        };
+        let ar = sources_card(&manifest, Lang::Ar);
+        assert_eq!(ar.title, "\u{200F}وثيقتان، 14 مقطعًا");
+        assert!(ar.description.contains("الإنجليزية"), "a document's language by its Arabic name: {}", ar.description);
+        let en = sources_card(&manifest, Lang::En);
+        assert_eq!(en.title, "2 document(s), 14 passages");
+        let settings = crate::discord::settings::GuildSettings { language: Lang::Ar, ..Default::default() };
+        let card = settings_card(&settings, true);
+        assert!(card
+            .fields
+            .iter()
+            .all(|(n, v)| n.chars().any(crate::text::chars::is_arabic) && v.chars().any(crate::text::chars::is_arabic)));
+        assert!(card.fields[3].1.contains("العربية"), "{:?}", card.fields[3]);
+        let report = Report { up: 1, down: 0, unanswered: vec![("what?".into(), 2)], downvoted: Vec::new(), damaged: 0 };
+        assert!(report_card(&report, Lang::Ar).description.contains("لم يُجَب عنها"));
+        assert!(about_card(&manifest, Lang::Ar).description.contains("وثيقتين"));
+    }
+
     #[test]
     fn huge_answers_fit_every_limit() {
         let long = "كلمة ".repeat(3000);
@@ -699,7 +932,7 @@ mod tests {
     fn a_quote_with_context_shows_both_lines_and_marks_the_quote() {
         let mut c = citation("a.md", "وأضاف أن الأسطول يضم اثنتي عشرة سفينة.", None);
         c.context = Some("قال مدير الميناء إن العمل يسير بانتظام.".into());
-        let (_, value) = citation_field(1, &c);
+        let (_, value) = citation_field(Lang::Ar, 1, &c);
         let lines: Vec<&str> = value.lines().collect();
         assert_eq!(lines.len(), 2, "{value}");
         assert!(lines[0].contains("قال مدير الميناء"));

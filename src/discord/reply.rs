@@ -1,6 +1,7 @@
 //! Replies as serenity builders: a [`Card`] as an embed with its buttons, short text replies,
 //! and the texts users are told when a question cannot be asked (refusals, cooldown waits,
-//! channels to ask in). Every builder here carries an empty `allowed_mentions`.
+//! channels to ask in), in the language they are given. Every builder here carries an empty
+//! `allowed_mentions`.
 
 use std::time::Duration;
 
@@ -11,9 +12,10 @@ use serenity::{
 };
 use tracing::error;
 
-use super::render::{self, buttons, Card};
+use super::render::{self, Button, Card};
 use super::settings::GuildSettings;
 use crate::error::Error as CoreError;
+use crate::labels::{self, Lang};
 
 pub(super) fn no_mentions() -> CreateAllowedMentions {
     CreateAllowedMentions::new().replied_user(false)
@@ -34,21 +36,22 @@ pub(super) fn embed(card: &Card) -> CreateEmbed {
 }
 
 pub(super) fn components(card: &Card) -> Vec<CreateActionRow> {
-    let b = &card.buttons;
-    let mut row = Vec::new();
-    if b.more {
-        row.push(CreateButton::new(buttons::MORE).label("More sources").style(ButtonStyle::Secondary));
-    }
-    if b.pin {
-        row.push(CreateButton::new(buttons::PIN).label("Pin").emoji(ReactionType::Unicode("📌".into())).style(ButtonStyle::Secondary));
-    }
-    if b.feedback {
-        row.push(CreateButton::new(buttons::UP).emoji(ReactionType::Unicode("👍".into())).style(ButtonStyle::Secondary));
-        row.push(CreateButton::new(buttons::DOWN).emoji(ReactionType::Unicode("👎".into())).style(ButtonStyle::Secondary));
-    }
-    if let Some(url) = &b.source {
-        row.push(CreateButton::new_link(url).label("Source"));
-    }
+    let row: Vec<CreateButton> = render::shown_buttons(card)
+        .into_iter()
+        .map(|b| match b {
+            Button::Action { id, label, emoji } => {
+                let mut button = CreateButton::new(id).style(ButtonStyle::Secondary);
+                if let Some(label) = label {
+                    button = button.label(label);
+                }
+                if let Some(emoji) = emoji {
+                    button = button.emoji(ReactionType::Unicode(emoji.into()));
+                }
+                button
+            }
+            Button::Link { url, label } => CreateButton::new_link(url).label(label),
+        })
+        .collect();
     if row.is_empty() {
         Vec::new()
     } else {
@@ -74,29 +77,37 @@ pub(super) fn ephemeral(text: &str) -> CreateInteractionResponse {
 }
 
 /// What a user is told when a question cannot be asked at all.
-pub(super) fn refusal(e: &CoreError) -> String {
+pub(super) fn refusal(e: &CoreError, lang: Lang) -> String {
     match e {
-        CoreError::EmptyQuestion => "Please write a question, for example `/ask question: how many members are there?`".into(),
-        CoreError::QuestionTooLong { len, max } => {
-            format!("That question is {len} characters long; please keep it under {max}.")
-        }
+        CoreError::EmptyQuestion => labels::refusal_empty(lang),
+        CoreError::QuestionTooLong { len, max } => labels::refusal_too_long(lang, *len, *max),
         other => {
             error!(error = %other, "answering failed");
-            "Something went wrong while searching the documents; the error was logged.".into()
+            labels::refusal_failed(lang)
         }
     }
 }
 
 /// Where to ask instead, when a server limits the bot to some channels.
-pub(super) fn elsewhere(settings: &GuildSettings) -> String {
+pub(super) fn elsewhere(settings: &GuildSettings, lang: Lang) -> String {
     let channels: Vec<String> = settings.channels.iter().map(|c| format!("<#{c}>")).collect();
-    format!("In this server I answer questions in {}.", channels.join(", "))
+    labels::elsewhere(lang, channels.join(", "))
+}
+
+/// The language of a reply about `text` (a question): its script, or the server's when it has
+/// no letters (an empty question).
+pub(super) fn language_of(text: &str, server: Lang) -> Lang {
+    if text.chars().any(char::is_alphabetic) {
+        Lang::of(text)
+    } else {
+        server
+    }
 }
 
 /// "ask again in N s", N rounded up: with 4.2 s left the member must wait 5, not 4.
-pub(super) fn wait_text(remaining: Duration) -> String {
+pub(super) fn wait_text(remaining: Duration, lang: Lang) -> String {
     let secs = remaining.as_secs() + u64::from(remaining.subsec_nanos() > 0);
-    format!("⏳ One moment — you can ask again in {} s.", secs.max(1))
+    labels::wait(lang, secs.max(1))
 }
 
 #[cfg(test)]
@@ -105,8 +116,17 @@ mod tests {
 
     #[test]
     fn waits_are_rounded_up() {
-        assert!(wait_text(Duration::from_millis(4200)).contains("in 5 s"));
-        assert!(wait_text(Duration::from_secs(5)).contains("in 5 s"));
-        assert!(wait_text(Duration::from_millis(10)).contains("in 1 s"));
+        assert!(wait_text(Duration::from_millis(4200), Lang::En).contains("in 5 s"));
+        assert!(wait_text(Duration::from_secs(5), Lang::En).contains("in 5 s"));
+        assert!(wait_text(Duration::from_millis(10), Lang::En).contains("in 1 s"));
+        assert!(wait_text(Duration::from_millis(4200), Lang::Ar).contains("بعد 5 ثوانٍ"));
+    }
+
+    #[test]
+    fn a_reply_takes_the_question_script_or_else_the_server_language() {
+        assert_eq!(language_of("how many?", Lang::Ar), Lang::En);
+        assert_eq!(language_of("كم عددهم؟", Lang::En), Lang::Ar);
+        assert_eq!(language_of("  ", Lang::Ar), Lang::Ar);
+        assert_eq!(language_of("", Lang::En), Lang::En);
     }
 }

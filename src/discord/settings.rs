@@ -1,5 +1,6 @@
 //! Per-server settings of the bot, durable in `settings.json` in the data folder: where it
-//! answers, whether members must mention it, whether `/ask` answers privately by default.
+//! answers, whether members must mention it, whether `/ask` answers privately by default, and
+//! the language of replies without a question.
 //!
 //! Invariants: the file is replaced whole and atomically (written to a temporary file in the same
 //! folder, synced, renamed over the old one, the folder synced), so a crash leaves the old
@@ -12,6 +13,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
+
+use crate::labels::Lang;
 
 /// Why the settings could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -40,11 +43,15 @@ pub struct GuildSettings {
     pub mention_needed: bool,
     /// `/ask` answers only the asker unless they choose `private: false`.
     pub private_answers: bool,
+    /// The language of replies that have no question to take it from (`/sources`, `/about`,
+    /// `/settings`, `/report`, button acknowledgements, refusals of empty questions); answers
+    /// and refusals of a question follow the question's script. `/settings language`.
+    pub language: Lang,
 }
 
 impl Default for GuildSettings {
     fn default() -> Self {
-        GuildSettings { channels: Vec::new(), mention_needed: true, private_answers: false }
+        GuildSettings { channels: Vec::new(), mention_needed: true, private_answers: false, language: Lang::En }
     }
 }
 
@@ -160,5 +167,19 @@ mod tests {
         std::fs::write(&path, br#"{"guilds": {"7": {"private_answers": true}}}"#).unwrap();
         let g = Settings::open(&path).unwrap().get(7);
         assert!(g.private_answers && g.mention_needed && g.channels.is_empty());
+        assert_eq!(g.language, Lang::En, "a file from before the language setting reads as English");
+    }
+
+    #[test]
+    fn the_language_is_kept_by_its_code() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.json");
+        let s = Settings::open(&path).unwrap();
+        s.update(7, |g| g.language = Lang::Ar).unwrap();
+        let stored = std::fs::read_to_string(&path).unwrap();
+        assert!(stored.contains("\"language\": \"ar\""), "{stored}");
+        assert_eq!(Settings::open(&path).unwrap().get(7).language, Lang::Ar);
+        std::fs::write(&path, br#"{"guilds": {"7": {"language": "fr"}}}"#).unwrap();
+        assert!(Settings::open(&path).is_err(), "a language isnad does not speak is an error, not English");
     }
 }

@@ -117,7 +117,7 @@ impl Glosser<'_> {
             if text.is_empty() {
                 continue;
             }
-            rendered.push(if many { format!("{text} ({documents} document{})", if *documents == 1 { "" } else { "s" }) } else { text });
+            rendered.push(if many { crate::labels::value_with_documents(crate::labels::Lang::En, text, *documents) } else { text });
         }
         // the key phrase of the first quote
         let alternatives: HashSet<&str> = concepts.iter().flat_map(Concept::alternatives).collect();
@@ -264,7 +264,7 @@ fn number_at(words: &[Word], norms: &[&str], i: usize) -> Option<(u64, usize)> {
 /// The short answer's values with how many documents give each: one value, or, when the
 /// documents differ, each document's value stated next to the question's words (as the
 /// composer grouped them).
-fn values(answer: &Answer) -> Vec<(String, usize)> {
+pub(crate) fn values(answer: &Answer) -> Vec<(String, usize)> {
     if !answer.sources_differ {
         return answer
             .answer
