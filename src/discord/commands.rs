@@ -294,6 +294,17 @@ async fn reindex(ctx: Context<'_>) -> Result<(), BoxError> {
 
 pub(super) async fn on_error(e: poise::FrameworkError<'_, Data, BoxError>) {
     use poise::FrameworkError as F;
+    // an autocomplete request a check refused (a member without the command's permission) gets
+    // an empty list: it cannot show a message
+    if let Some(poise::Context::Application(a)) = e.ctx() {
+        if a.interaction_type == poise::CommandInteractionType::Autocomplete {
+            let empty = serenity::CreateInteractionResponse::Autocomplete(serenity::CreateAutocompleteResponse::new());
+            if let Err(err) = a.interaction.create_response(a.serenity_context(), empty).await {
+                warn!(error = %err, "could not answer a refused autocomplete");
+            }
+            return;
+        }
+    }
     let (ctx, text) = match e {
         F::CooldownHit { remaining_cooldown, ctx, .. } => (ctx, wait_text(remaining_cooldown)),
         F::MissingUserPermissions { ctx, .. } => (ctx, "Only members with the Manage Server permission can do that.".to_owned()),

@@ -242,4 +242,44 @@ mod tests {
         assert!(attachment_url("http://10.0.0.1/attachments/1/2/a.md", proxy).is_err());
         assert!(attachment_url("https://127.0.0.1/a.md", proxy).is_err(), "scheme as the proxy's");
     }
+
+    /// A file server on a thread that answers one request with `response` (raw HTTP).
+    fn serve_once(response: Vec<u8>) -> reqwest::Url {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            if let Ok((mut s, _)) = listener.accept() {
+                let mut request = [0u8; 4096];
+                let _ = s.read(&mut request);
+                let _ = s.write_all(&response);
+            }
+        });
+        reqwest::Url::parse(&format!("http://{addr}/attachments/1/2/a.txt")).unwrap()
+    }
+
+    /// A body without a declared length (chunked) is read only up to the limit; a redirect is
+    /// not followed.
+    #[tokio::test]
+    async fn fetching_stops_at_the_limit_and_follows_no_redirect() {
+        let chunked = |n: usize| {
+            let mut r = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n".to_vec();
+            for _ in 0..n {
+                r.extend_from_slice(b"400\r\n");
+                r.extend_from_slice(&[b'a'; 0x400]);
+                r.extend_from_slice(b"\r\n");
+            }
+            r.extend_from_slice(b"0\r\n\r\n");
+            r
+        };
+        let timeout = Duration::from_secs(30);
+        let e = fetch(serve_once(chunked(10)), "a.txt", 4096, timeout).await.unwrap_err();
+        // stopped past the limit, before the end of the body
+        assert!(matches!(e, UploadError::TooLarge { size, max: 4096, .. } if size > 4096 && size < 10 * 1024), "{e}");
+        let bytes = fetch(serve_once(chunked(3)), "a.txt", 4096, timeout).await.unwrap();
+        assert_eq!(bytes, vec![b'a'; 3 * 1024]);
+        let redirect = b"HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:1/elsewhere\r\nContent-Length: 0\r\n\r\n".to_vec();
+        let e = fetch(serve_once(redirect), "a.txt", 4096, timeout).await.unwrap_err();
+        assert!(matches!(&e, UploadError::Fetch(why) if why.contains("302")), "{e}");
+    }
 }
