@@ -1,4 +1,5 @@
-//! The engine: one knowledge folder, its live index, and the question path
+//! The engine: one knowledge folder (plus, for a Discord server with uploads, its uploads
+//! folder: [`Config::uploads_dir`]), its live index, and the question path
 //! (analyze → retrieve → compose). This is the library's front door; the CLI and the Discord
 //! adapter hold an `Engine` and nothing else of the core.
 //!
