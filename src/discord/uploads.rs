@@ -682,6 +682,11 @@ mod tests {
         let (meta, body) = knowledge::parse_document(Path::new("x.md"), "x", &p.bytes).unwrap();
         assert_eq!(body, "---\nnot: yaml\n---\nLog line.");
         assert_eq!(meta.title, "field log 2", "from the file name, as for a knowledge .txt");
+        // values YAML could read as numbers or dates stay the strings they were
+        let dated = "---\ndate: 2024-03-01\nlanguage: 'no'\n---\nThe ferry log.";
+        let d = prepare("log.md", Kind::Markdown, dated.as_bytes(), Some("1999"), MIB, 42, 1).unwrap();
+        let (meta, _) = knowledge::parse_document(Path::new("x.md"), "x", &d.bytes).unwrap();
+        assert_eq!((meta.title.as_str(), meta.date.as_str(), meta.language.as_str()), ("1999", "2024-03-01", "no"));
         // the key is the body's: the same text under another name is the same upload
         let again = prepare("other.txt", Kind::Text, b"---\nnot: yaml\n---\nLog line.", Some("Another"), MIB, 9, 2).unwrap();
         assert_eq!(again.key, p.key);
