@@ -272,7 +272,8 @@ pub fn build_locked_borrowing(
         }
         Error::Build { dir: dir.clone(), cause: Box::new(e) }
     };
-    let manifest = write_generation(index_root, &dir, knowledge, fingerprint, analyzer, embedder, borrow, progress).map_err(&failed)?;
+    let vectors = embedder.map(|e| (e, borrow));
+    let manifest = write_generation(index_root, &dir, knowledge, fingerprint, analyzer, vectors, progress).map_err(&failed)?;
     // the swap: readers following CURRENT see the old generation or the new one, never a mix
     write_atomically(&index_root.join(CURRENT), name.as_bytes()).map_err(&failed)?;
     info!(generation = %name, passages = manifest.passages, documents = manifest.documents.len(), rejected = manifest.rejected.len(), "index built");
@@ -281,15 +282,15 @@ pub fn build_locked_borrowing(
     Ok(handle)
 }
 
-/// Writes one complete generation into `dir` and returns its manifest.
+/// Writes one complete generation into `dir` and returns its manifest; with `vectors`, the
+/// embedder and the embedding cache to borrow from, if any.
 fn write_generation(
     index_root: &Path,
     dir: &Path,
     knowledge: &Knowledge,
     fingerprint: &str,
     analyzer: &Analyzer,
-    embedder: Option<&Embedder>,
-    borrow: Option<&Path>,
+    vectors: Option<(&Embedder, Option<&Path>)>,
     progress: Progress,
 ) -> Result<Manifest> {
     if let Some(e) = injected_fault("read-only") {
@@ -357,7 +358,7 @@ fn write_generation(
     writer.commit()?;
     writer.wait_merging_threads()?;
     progress(total, total);
-    if let Some(embedder) = embedder {
+    if let Some((embedder, borrow)) = vectors {
         let mut cache = EmbeddingCache::open(&index_root.join(EMBEDDING_CACHE));
         if let Some(lender) = borrow {
             let lent = cache.borrow(lender);
