@@ -33,6 +33,7 @@ use serde::{Deserialize, Serialize};
 use tracing::{error, info, warn};
 
 use super::render::{escape, isolate, plain, truncate, Buttons, Card, COLOR_ANSWER, COLOR_INFO};
+use super::settings::SettingsError;
 use crate::config::Config;
 use crate::engine::{Engine, Opened, RefreshReport};
 use crate::index::dense::EMBEDDING_CACHE;
@@ -407,10 +408,12 @@ impl Uploads {
         if existing.len() >= MAX_UPLOADS_PER_SERVER {
             return Err(UploadError::Full { max: MAX_UPLOADS_PER_SERVER });
         }
-        let dir = self.uploads_dir(guild);
-        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-        let path = dir.join(format!("{}.md", prepared.key));
-        write_atomically(&dir, &path, &prepared.bytes)?;
+        let path = self.uploads_dir(guild).join(format!("{}.md", prepared.key));
+        // whole or not at all, under a hidden temporary name until then (the loader skips it)
+        super::settings::write_atomically(&path, &prepared.bytes).map_err(|e| match e {
+            SettingsError::Io { path, source } => UploadError::Io { path, source },
+            SettingsError::Damaged { path, reason } => UploadError::Io { path, source: std::io::Error::other(reason) },
+        })?;
         let upload = Upload {
             id: format!("{UPLOADS}/{}.md", prepared.key),
             key: prepared.key.clone(),
@@ -524,20 +527,6 @@ impl Uploads {
         }
         forced
     }
-}
-
-/// Writes `bytes` to `path` whole: a hidden temporary file in `dir` (the loader skips hidden
-/// files), synced, renamed onto `path`.
-fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), UploadError> {
-    use std::io::Write;
-    let mut tmp = tempfile::Builder::new().prefix(".upload-").tempfile_in(dir).map_err(io(dir))?;
-    tmp.write_all(bytes).and_then(|()| tmp.as_file().sync_all()).map_err(io(path))?;
-    tmp.persist(path).map_err(|e| UploadError::Io { path: path.to_owned(), source: e.error })?;
-    #[cfg(unix)]
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
 }
 
 /// `/knowledge list`: the server's uploads with their file names, sizes and who added them.
