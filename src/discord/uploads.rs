@@ -298,6 +298,7 @@ impl Uploads {
         let Ok(entries) = std::fs::read_dir(&uploads.servers_dir) else { return uploads };
         for entry in entries.flatten() {
             let Some(guild) = entry.file_name().to_str().and_then(|n| n.parse::<u64>().ok()) else { continue };
+            uploads.sweep(guild);
             if uploads.documents(guild).is_empty() {
                 continue;
             }
@@ -352,6 +353,20 @@ impl Uploads {
     fn lock(&self, guild: u64) -> Arc<Mutex<()>> {
         let mut all = self.changing.lock().unwrap_or_else(|p| p.into_inner());
         Arc::clone(all.entry(guild).or_default())
+    }
+
+    /// Removes what a change cut short by a crash left in `guild`'s uploads folder: hidden files
+    /// (a temporary file not yet renamed, an upload set aside for removal), never loaded anyway.
+    fn sweep(&self, guild: u64) {
+        let Ok(entries) = std::fs::read_dir(self.uploads_dir(guild)) else { return };
+        for e in entries.flatten() {
+            if e.file_name().to_string_lossy().starts_with('.') && e.file_type().is_ok_and(|t| t.is_file()) {
+                match std::fs::remove_file(e.path()) {
+                    Ok(()) => info!(path = %e.path().display(), "leftover of an interrupted upload change removed"),
+                    Err(err) => warn!(path = %e.path().display(), %err, "could not remove a leftover upload file"),
+                }
+            }
+        }
     }
 
     /// The stored document files of `guild` (not the hidden ones a change has set aside).
@@ -426,15 +441,15 @@ impl Uploads {
             }
             e
         };
-        let report = self.reindex(guild).map_err(undo)?;
-        if !report.1.manifest().documents.iter().any(|d| d.id == upload.id) {
+        let (report, engine) = self.reindex(guild).map_err(undo)?;
+        if !engine.manifest().documents.iter().any(|d| d.id == upload.id) {
             // cannot happen (the file passed the loader's own checks), but never claim it did
             let e = undo(UploadError::NotText { name: upload.stored.file_name.clone(), reason: "the index did not take it".into() });
             let _ = self.reindex(guild);
             return Err(e);
         }
         info!(guild, key = %upload.key, bytes = upload.bytes, "upload added");
-        Ok(Changed { upload, report: Some(report.0) })
+        Ok(Changed { upload, report: Some(report) })
     }
 
     /// Removes the upload `key` from `guild` and reindexes; on failure it is put back.
@@ -722,10 +737,12 @@ mod tests {
         assert!(matches!(e, UploadError::Duplicate { .. }), "{e}");
         assert_eq!(u.list(1).len(), 1);
 
-        // a restart finds the uploads again
+        // a restart finds the uploads again, and clears what an interrupted change left
+        std::fs::write(u.uploads_dir(1).join(".tmpAbC123"), b"half a file").unwrap();
         drop(u);
         let u = Uploads::open(Arc::clone(&shared), MIB);
         assert_eq!(ids(&u.engine(Some(1))).len(), 2);
+        assert!(!u.uploads_dir(1).join(".tmpAbC123").exists());
         // a second upload, then removing both: back to the shared engine, files gone
         let second = add(&u, 1, "bells.md", "The harbor bell rings at noon.").unwrap();
         let removed = u.remove(1, &added.upload.key).unwrap();
