@@ -28,6 +28,14 @@ pub struct Config {
     pub dense: bool,
     /// Weights of hybrid ranking (shipped with the calibration).
     pub fusion: Fusion,
+    /// A second folder of documents indexed together with the knowledge folder (a Discord
+    /// server's uploads; its documents' ids start with the folder's own name). Missing on disk:
+    /// no documents. Not an environment setting: the bot sets it for each server's engine.
+    pub uploads_dir: Option<PathBuf>,
+    /// Another index folder's embedding cache whose vectors a build borrows instead of embedding
+    /// those texts again (a server's engine borrows the shared index's; see
+    /// [`crate::index::build_locked_borrowing`]).
+    pub borrow_embeddings: Option<PathBuf>,
 }
 
 impl Config {
@@ -42,6 +50,8 @@ impl Config {
             passages: 12,
             dense: true,
             fusion: Calibration::shipped().fusion,
+            uploads_dir: None,
+            borrow_embeddings: None,
         }
     }
 

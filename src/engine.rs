@@ -1,4 +1,5 @@
-//! The engine: one knowledge folder, its live index, and the question path
+//! The engine: one knowledge folder (plus, for a Discord server with uploads, its uploads
+//! folder: [`Config::uploads_dir`]), its live index, and the question path
 //! (analyze → retrieve → compose). This is the library's front door; the CLI and the Discord
 //! adapter hold an `Engine` and nothing else of the core.
 //!
@@ -106,10 +107,42 @@ impl Engine {
         })
     }
 
-    /// The knowledge folder's fingerprint under this engine's settings (dense or not).
+    /// The knowledge folder's fingerprint (with the uploads folder's, when there is one) under
+    /// this engine's settings (dense or not).
     fn fingerprint(config: &Config, analyzer: &Analyzer, embedder: Option<&Embedder>) -> Result<String> {
-        let lexical = index::fingerprint(&config.knowledge_dir, analyzer)?;
+        let mut lexical = index::fingerprint(&config.knowledge_dir, analyzer)?;
+        if let Some(uploads) = &config.uploads_dir {
+            let theirs = if uploads.is_dir() { index::fingerprint(uploads, analyzer)? } else { "none".to_owned() };
+            lexical = blake3::hash(format!("{lexical}+{theirs}").as_bytes()).to_hex()[..16].to_owned();
+        }
         Ok(if embedder.is_some() { format!("{lexical}d") } else { lexical })
+    }
+
+    /// The documents of the knowledge folder, then of the uploads folder (if any, and if it
+    /// exists). A document whose file went bad since `last` indexed it keeps its last good
+    /// version ([`knowledge::Knowledge::keep_last_good`], folder by folder).
+    fn load(config: &Config, last: Option<&IndexHandle>) -> Result<knowledge::Knowledge> {
+        let mut all = knowledge::Knowledge::default();
+        let uploads = config.uploads_dir.as_deref().filter(|u| u.is_dir());
+        for root in std::iter::once(config.knowledge_dir.as_path()).chain(uploads) {
+            let mut found = knowledge::load_dir(root)?;
+            if let Some(last) = last {
+                found.keep_last_good(root, |id| {
+                    let info = last.manifest.documents.iter().find(|d| d.id == id)?;
+                    let body = index::recover_body(last, id).ok()??;
+                    let meta = knowledge::Meta {
+                        title: info.title.clone(),
+                        language: info.language.clone(),
+                        source: info.source.clone(),
+                        date: info.date.clone(),
+                    };
+                    Some((meta, body))
+                });
+            }
+            all.documents.extend(found.documents);
+            all.rejected.extend(found.rejected);
+        }
+        Ok(all)
     }
 
     /// The generation `CURRENT` names, unless it is `skip` (already held), or unusable.
@@ -177,21 +210,9 @@ impl Engine {
             }
             Err(e) => return Self::last_good(e, on_disk, previous),
         };
-        let mut knowledge = knowledge::load_dir(&config.knowledge_dir)?;
-        if let Some(last) = on_disk.as_ref().or(previous) {
-            knowledge.keep_last_good(&config.knowledge_dir, |id| {
-                let info = last.manifest.documents.iter().find(|d| d.id == id)?;
-                let body = index::recover_body(last, id).ok()??;
-                let meta = knowledge::Meta {
-                    title: info.title.clone(),
-                    language: info.language.clone(),
-                    source: info.source.clone(),
-                    date: info.date.clone(),
-                };
-                Some((meta, body))
-            });
-        }
-        match index::build_locked(&lock, &knowledge, &fingerprint, analyzer, embedder, progress) {
+        let knowledge = Self::load(config, on_disk.as_ref().or(previous))?;
+        let borrow = config.borrow_embeddings.as_deref();
+        match index::build_locked_borrowing(&lock, &knowledge, &fingerprint, analyzer, embedder, borrow, progress) {
             Ok(h) => Ok((h, Opened::Built)),
             Err(e) => Self::last_good(e, on_disk, previous),
         }

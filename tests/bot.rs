@@ -135,9 +135,9 @@ async fn ready_leads_to_slash_command_registration() {
     let (fake, bot, registration) = start(&[]).await;
     assert!(registration.path.starts_with(&format!("/applications/{BOT_ID}/commands")), "global by default: {}", registration.path);
     let names: Vec<&str> = registration.body.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["ask", "sources", "about", "report", "reindex", "settings", "Ask isnad", "Ask isnad (private)"]);
+    assert_eq!(names, ["ask", "sources", "about", "report", "reindex", "settings", "knowledge", "Ask isnad", "Ask isnad (private)"]);
     let kinds: Vec<u64> = registration.body.as_array().unwrap().iter().map(|c| c["type"].as_u64().unwrap_or(1)).collect();
-    assert_eq!(kinds, [1, 1, 1, 1, 1, 1, 3, 3], "the last two are message commands");
+    assert_eq!(kinds, [1, 1, 1, 1, 1, 1, 1, 3, 3], "the last two are message commands");
     assert_eq!(registration.body[5]["default_member_permissions"], "32", "settings are for Manage Server");
     let ask = &registration.body[0];
     assert_eq!(ask["options"][0]["name"], "question");
@@ -1414,5 +1414,274 @@ async fn ask_document_option_autocompletes_titles_and_scopes_the_answer() {
     assert_eq!(refused.body["data"]["flags"], 64, "{}", refused.body);
     let text = refused.body["data"]["content"].as_str().unwrap();
     assert_eq!(text, labels::no_such_document(Lang::Ar, "knowledge/none.md"), "{text}");
+    assert_clean(&fake, &bot);
+}
+
+// ---------------------------------------------------------------------------------------------
+// /knowledge: documents a server adds from Discord
+
+/// A second server the bot is in (the fake's interactions come from GUILD_ID unless moved).
+const OTHER_GUILD: u64 = 2001;
+
+/// An invented document (no fact of any corpus) and a question only it answers.
+const HARBOR_MD: &str = "---\ntitle: Tessaly harbor notes\nlanguage: en\n---\nThe glass harbor of Tessaly was finished in 1888 by the lantern guild.\nIts north pier holds seventeen copper bollards, painted green every spring.\n";
+const HARBOR_TITLE: &str = "Tessaly harbor notes";
+const HARBOR_QUESTION: &str = "When was the glass harbor of Tessaly finished?";
+
+/// Sends an interaction and returns its id and the request count before it.
+fn interact(fake: &FakeDiscord, interaction: Value) -> (u64, usize) {
+    let id = interaction["id"].as_str().and_then(|s| s.parse().ok()).expect("interaction id");
+    let after = fake.requests().len();
+    fake.dispatch("INTERACTION_CREATE", interaction);
+    (id, after)
+}
+
+/// The interaction's outcome: the callback, and the follow-up when the callback deferred.
+async fn outcome(fake: &FakeDiscord, id: u64, after: usize) -> (Request, Option<Request>) {
+    let first = callback(fake, id, after).await;
+    if first.body["type"] != 5 {
+        return (first, None);
+    }
+    let followup = fake.wait_for(after, STEP, |r| r.path.starts_with(&format!("/webhooks/{BOT_ID}/itoken-{id}"))).await.expect("follow-up");
+    (first, Some(followup))
+}
+
+/// What the member was told (content or embed), ephemerally, without pinging anyone.
+fn told(r: &(Request, Option<Request>)) -> String {
+    let body = match &r.1 {
+        Some(f) => f.body.clone(),
+        None => r.0.body["data"].clone(),
+    };
+    assert_eq!(body["flags"].as_u64().unwrap_or(0) & 64, 64, "not ephemeral: {body}");
+    assert_no_pings(&body);
+    format!("{} {}", unescape(body["content"].as_str().unwrap_or_default()), said(&body["embeds"][0]))
+}
+
+/// `/knowledge add file:… [title:…]` from `user` in `guild`.
+async fn knowledge_add(fake: &FakeDiscord, guild: u64, user: u64, perms: u64, attachment: &Value, title: Option<&str>) -> String {
+    let mut options = vec![("file", 11u8, attachment["id"].clone())];
+    if let Some(t) = title {
+        options.push(("title", 3, json!(t)));
+    }
+    let i = slash_subcommand(fake.next_id(), user, perms, "knowledge", "add", &options);
+    let (id, after) = interact(fake, in_guild(with_attachment(i, attachment), guild));
+    told(&outcome(fake, id, after).await)
+}
+
+async fn knowledge_simple(fake: &FakeDiscord, guild: u64, sub: &str, options: &[(&str, u8, Value)]) -> String {
+    let i = slash_subcommand(fake.next_id(), MODERATOR_ID, MODERATOR_PERMS, "knowledge", sub, options);
+    let (id, after) = interact(fake, in_guild(i, guild));
+    told(&outcome(fake, id, after).await)
+}
+
+/// What an answer card says, without its footer (which echoes the question): title,
+/// description, and every field's name and quote, unescaped.
+fn said(e: &Value) -> String {
+    let mut out = format!("{}\n{}\n", e["title"].as_str().unwrap_or_default(), e["description"].as_str().unwrap_or_default());
+    for f in e["fields"].as_array().map(Vec::as_slice).unwrap_or_default() {
+        out.push_str(&format!("{}\n{}\n", f["name"].as_str().unwrap_or_default(), f["value"].as_str().unwrap_or_default()));
+    }
+    unescape(&out)
+}
+
+/// `/ask` in `guild`; what the answer card says ([`said`]).
+async fn ask_in(fake: &FakeDiscord, guild: u64, question: &str) -> String {
+    let i = slash_command(fake.next_id(), MEMBER_ID, MEMBER_PERMS, "ask", &[("question", 3, json!(question))]);
+    let (id, after) = interact(fake, in_guild(i, guild));
+    let (_, followup) = outcome(fake, id, after).await;
+    let followup = followup.expect("a deferred answer");
+    assert_no_pings(&followup.body);
+    said(embed(&followup.body))
+}
+
+/// The choices an autocomplete interaction (`command sub`'s focused option) got.
+async fn choices(fake: &FakeDiscord, guild: u64, user: u64, perms: u64, command: &str, option: &str, partial: &str) -> Vec<Value> {
+    let mut i = slash_command(fake.next_id(), user, perms, command, &[]);
+    i["type"] = json!(4);
+    let focused = json!({"name": option, "type": 3, "value": partial, "focused": true});
+    i["data"]["options"] = if command == "knowledge" {
+        json!([{"name": "remove", "type": 1, "options": [focused]}])
+    } else {
+        json!([{"name": "question", "type": 3, "value": "x"}, focused])
+    };
+    let (id, after) = interact(fake, in_guild(i, guild));
+    let r = callback(fake, id, after).await;
+    assert_eq!(r.body["type"], 8, "{}", r.body);
+    r.body["data"]["choices"].as_array().cloned().unwrap_or_default()
+}
+
+/// Every file under `root`, relative.
+fn files_under(root: &Path) -> Vec<String> {
+    walkdir::WalkDir::new(root)
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.path().strip_prefix(root).unwrap().display().to_string())
+        .collect()
+}
+
+/// A server adds a document from an attachment (fetched from the fake CDN) and its questions,
+/// `/sources` and autocomplete use it; another server's never do, not even through "More
+/// sources"; a file name with `../` is only a name; a restart reloads the uploads; removing one
+/// drops it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn knowledge_uploads_answer_only_in_their_server() {
+    let (fake, bot, registration) = start(&[]).await;
+    let knowledge = registration.body.as_array().unwrap().iter().find(|c| c["name"] == "knowledge").expect("/knowledge registered").clone();
+    assert_eq!(knowledge["default_member_permissions"], "32", "for Manage Server: {knowledge}");
+    let add = knowledge["options"].as_array().unwrap().iter().find(|o| o["name"] == "add").unwrap().clone();
+    assert_eq!(add["options"][0]["type"], 11, "an attachment option: {add}");
+
+    let harbor = fake.host_attachment("harbor-notes.md", HARBOR_MD.as_bytes(), Some("text/markdown; charset=utf-8"));
+    let text = knowledge_add(&fake, GUILD_ID, MODERATOR_ID, MODERATOR_PERMS, &harbor, None).await;
+    assert!(text.contains("Document added") && text.contains(HARBOR_TITLE) && text.contains("4 document(s)"), "{text}");
+    assert_eq!(fake.cdn_fetches().len(), 1, "fetched once from the CDN");
+    let stored = files_under(&bot.data.join(format!("servers/{GUILD_ID}/uploads")));
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    assert!(stored[0].len() == 19 && stored[0].ends_with(".md"), "a generated name: {stored:?}");
+    let file = std::fs::read_to_string(bot.data.join(format!("servers/{GUILD_ID}/uploads/{}", stored[0]))).unwrap();
+    assert!(file.contains("file_name: harbor-notes.md") && file.contains(&format!("title: {HARBOR_TITLE}")), "{file}");
+    assert!(file.ends_with(HARBOR_MD.split_once("---\n").unwrap().1.split_once("---\n").unwrap().1), "the body verbatim: {file}");
+
+    // this server's questions quote it
+    let card = ask_in(&fake, GUILD_ID, HARBOR_QUESTION).await;
+    assert!(card.contains("The glass harbor of Tessaly was finished in 1888") && card.contains(HARBOR_TITLE), "{card}");
+
+    // another server: not in /ask, mentions, /sources, autocomplete, More sources
+    let card = ask_in(&fake, OTHER_GUILD, HARBOR_QUESTION).await;
+    assert!(!card.contains("Tessaly") && !card.contains("lantern guild"), "another server's upload answered: {card}");
+    let sources = |guild: u64| {
+        let (id, after) = interact(&fake, in_guild(slash_command(fake.next_id(), MEMBER_ID, MEMBER_PERMS, "sources", &[]), guild));
+        let fake = &fake;
+        async move { told(&outcome(fake, id, after).await) }
+    };
+    let here = sources(GUILD_ID).await;
+    assert!(here.contains(HARBOR_TITLE) && here.contains("4 document(s)"), "{here}");
+    let there = sources(OTHER_GUILD).await;
+    assert!(!there.contains(HARBOR_TITLE) && there.contains("3 document(s)"), "{there}");
+    let listed = |c: &[Value]| c.iter().any(|c| c["name"].as_str().is_some_and(|n| n.contains("Tessaly")));
+    assert!(listed(&choices(&fake, GUILD_ID, MEMBER_ID, MEMBER_PERMS, "ask", "document", "tessaly").await));
+    assert!(!listed(&choices(&fake, OTHER_GUILD, MEMBER_ID, MEMBER_PERMS, "ask", "document", "").await));
+
+    let after = fake.requests().len();
+    let mid = fake.next_id();
+    let mut m = guild_message(mid, MEMBER_ID, &format!("<@{BOT_ID}> {HARBOR_QUESTION}"), &[user(BOT_ID, "isnad", true)], None);
+    m["guild_id"] = OTHER_GUILD.to_string().into();
+    fake.dispatch("MESSAGE_CREATE", m);
+    let reply =
+        fake.wait_for(after, STEP, |r| r.body["message_reference"]["message_id"] == mid.to_string()).await.expect("mention answered");
+    assert!(!said(embed(&reply.body)).contains("Tessaly"), "{}", reply.body);
+    // the answer as the fake stored it, for the click
+    let footer = reply.body["embeds"][0]["footer"]["text"].clone();
+    let answer = (0..fake.next_id())
+        .rev()
+        .take(64)
+        .find_map(|n| fake.message(n).filter(|m| m["embeds"][0]["footer"]["text"] == footer))
+        .expect("the answer message is stored");
+    let (id, after) =
+        interact(&fake, in_guild(button_click(fake.next_id(), MEMBER_ID, MEMBER_PERMS, "isnad:more", answer.clone()), OTHER_GUILD));
+    let (_, more) = outcome(&fake, id, after).await;
+    let more = said(embed(&more.expect("deferred").body));
+    assert!(more.contains("More sources") && !more.contains("Tessaly"), "{more}");
+
+    // a name that tries to climb out of the folder is only a name
+    let sneaky = fake.host_attachment("../../../escape-attempt.md", b"The quiet mill grinds barley on Tuesdays.", Some("text/markdown"));
+    let text = knowledge_add(&fake, GUILD_ID, MODERATOR_ID, MODERATOR_PERMS, &sneaky, Some("Mill schedule")).await;
+    assert!(text.contains("Document added") && text.contains("Mill schedule"), "{text}");
+    let root = bot.data.parent().unwrap();
+    assert!(files_under(root).iter().all(|f| !f.contains("escape-attempt")), "the file name became a path");
+    assert_eq!(files_under(&bot.data.join(format!("servers/{GUILD_ID}/uploads"))).len(), 2);
+    let list = knowledge_simple(&fake, GUILD_ID, "list", &[]).await;
+    assert!(list.contains("2 document(s)") && list.contains("escape-attempt.md") && list.contains(HARBOR_TITLE), "{list}");
+    let list = knowledge_simple(&fake, OTHER_GUILD, "list", &[]).await;
+    assert!(list.contains("0 document(s)") && !list.contains(HARBOR_TITLE), "{list}");
+    assert!(!bot.data.join(format!("servers/{OTHER_GUILD}")).exists(), "nothing stored for the other server");
+
+    // a restart over (a copy of) the data folder reloads the uploads
+    let dir = root.to_owned();
+    let mut bot = bot;
+    bot.child.kill().await.expect("stop the first bot");
+    let identifies = fake.identifies();
+    let bot2 = Bot::start(&fake, &dir, &[]);
+    assert!(fake.wait_until(STEP, |f| f.identifies() > identifies && f.connected()).await, "{}", bot2.log_text());
+    let card = ask_in(&fake, GUILD_ID, HARBOR_QUESTION).await;
+    assert!(card.contains("The glass harbor of Tessaly was finished in 1888"), "not reloaded: {card}");
+
+    // remove: the autocomplete offers this server's uploads to a moderator only
+    assert!(choices(&fake, GUILD_ID, MEMBER_ID, MEMBER_PERMS, "knowledge", "document", "").await.is_empty(), "offered to a member");
+    assert!(choices(&fake, OTHER_GUILD, MODERATOR_ID, MODERATOR_PERMS, "knowledge", "document", "").await.is_empty());
+    let offered = choices(&fake, GUILD_ID, MODERATOR_ID, MODERATOR_PERMS, "knowledge", "document", "harbor").await;
+    assert_eq!(offered.len(), 1, "{offered:?}");
+    let key = offered[0]["value"].as_str().unwrap().to_owned();
+    let text = knowledge_simple(&fake, OTHER_GUILD, "remove", &[("document", 3, json!(key))]).await;
+    assert!(text.contains("No upload"), "removed from another server: {text}");
+    let text = knowledge_simple(&fake, GUILD_ID, "remove", &[("document", 3, json!("../../index/CURRENT"))]).await;
+    assert!(text.contains("No upload"), "{text}");
+    let text = knowledge_simple(&fake, GUILD_ID, "remove", &[("document", 3, json!(key))]).await;
+    assert!(text.contains("Document removed") && text.contains(HARBOR_TITLE), "{text}");
+    let card = ask_in(&fake, GUILD_ID, HARBOR_QUESTION).await;
+    assert!(!card.contains("Tessaly"), "still answered after removal: {card}");
+    let left = files_under(&bot2.data.join(format!("servers/{GUILD_ID}/uploads")));
+    assert_eq!(left.len(), 1, "{left:?}");
+    drop(bot);
+    assert_clean(&fake, &bot2);
+}
+
+/// What a server may not add, and a failed build: each refusal is an ephemeral message saying
+/// why, and nothing is stored or served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn knowledge_add_refuses_bad_files_and_stores_nothing() {
+    // every index build fails as on a full disk (the shared index is reused, not built)
+    let (fake, bot, _) = start(&[("ISNAD_UPLOAD_MAX_BYTES", "4096"), ("ISNAD_INJECT_WRITE_FAULT", "full")]).await;
+    let ok = fake.host_attachment("notes.md", HARBOR_MD.as_bytes(), Some("text/markdown"));
+
+    let text = knowledge_add(&fake, GUILD_ID, MEMBER_ID, MEMBER_PERMS, &ok, None).await;
+    assert!(text.contains("Manage Server"), "{text}");
+    assert!(fake.cdn_fetches().is_empty(), "fetched for a member");
+
+    // refused on what Discord declares: never fetched
+    let big = fake.host_attachment("big.md", &vec![b'a'; 5000], Some("text/markdown"));
+    let pdf = fake.host_attachment("slides.pdf", b"%PDF-1.7", Some("application/pdf"));
+    let png = fake.host_attachment("photo.txt", b"\x89PNG\r\n", Some("image/png"));
+    let mut elsewhere = fake.host_attachment("elsewhere.md", b"Some text.", Some("text/markdown"));
+    elsewhere["url"] = json!("http://example.invalid/attachments/1/2/elsewhere.md");
+    for (attachment, expected) in [
+        (&big, "larger than the 4.0 KiB"),
+        (&pdf, "Only `.md` and `.txt`"),
+        (&png, "image/png, not a text file"),
+        (&elsewhere, "not Discord's file server"),
+    ] {
+        let text = knowledge_add(&fake, GUILD_ID, MODERATOR_ID, MODERATOR_PERMS, attachment, None).await;
+        assert!(text.contains(expected) && text.contains("othing was stored"), "{expected}: {text}");
+    }
+    assert!(fake.cdn_fetches().is_empty(), "fetched a refused file: {:?}", fake.cdn_fetches());
+
+    // refused on the bytes
+    let mut lying = fake.host_attachment("lying.txt", &vec![b'a'; 6000], Some("text/plain"));
+    lying["size"] = json!(100);
+    let arabic_1256: &[u8] = &[0xE4, 0xD5, 0x20, 0xDA, 0xD1, 0xC8, 0xED, 0x2E]; // invented words, Windows-1256
+    let legacy = fake.host_attachment("legacy.txt", arabic_1256, Some("text/plain"));
+    let blank = fake.host_attachment("blank.md", b"---\ntitle: Nothing here\n---\n\n", Some("text/markdown"));
+    let binary = fake.host_attachment("binary.txt", b"text\0with a NUL", None);
+    for (attachment, expected) in [
+        (&lying, "larger than the 4.0 KiB"),
+        (&legacy, "not valid UTF-8"),
+        (&legacy, "Windows-1256"),
+        (&blank, "empty document"),
+        (&binary, "binary"),
+    ] {
+        let text = knowledge_add(&fake, GUILD_ID, MODERATOR_ID, MODERATOR_PERMS, attachment, None).await;
+        assert!(text.contains(expected) && text.contains("Nothing was stored"), "{expected}: {text}");
+    }
+
+    // a good file whose indexing fails: the file is not kept, the server answers as before
+    let text = knowledge_add(&fake, GUILD_ID, MODERATOR_ID, MODERATOR_PERMS, &ok, None).await;
+    assert!(text.contains("nothing changed"), "{text}");
+    assert!(bot.log_text().contains("upload failed; nothing changed"), "the failure is logged");
+    let uploads = bot.data.join(format!("servers/{GUILD_ID}/uploads"));
+    assert!(files_under(&uploads).is_empty(), "stored: {:?}", files_under(&uploads));
+    let (id, after) = interact(&fake, slash_command(fake.next_id(), MEMBER_ID, MEMBER_PERMS, "sources", &[]));
+    let sources = told(&outcome(&fake, id, after).await);
+    assert!(sources.contains("3 document(s)") && !sources.contains(HARBOR_TITLE), "{sources}");
     assert_clean(&fake, &bot);
 }

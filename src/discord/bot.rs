@@ -23,6 +23,7 @@ use super::render::{self, Card};
 use super::reply;
 use super::rest::Rest;
 use super::settings::{GuildSettings, Settings, SettingsError};
+use super::uploads::Uploads;
 use super::watcher;
 use crate::answer::Answer;
 use crate::engine::{Engine, RefreshReport};
@@ -47,7 +48,10 @@ pub(super) type Context<'a> = poise::Context<'a, Data, BoxError>;
 
 /// State shared by every handler.
 pub struct Data {
-    pub(super) engine: Arc<Engine>,
+    /// Each server's uploads and engine, and the shared engine (`uploads.shared()`). There is no
+    /// other engine field: a question reaches an engine only through [`Data::engine_for`] its
+    /// server, so one server's uploads cannot answer another's.
+    pub(super) uploads: Arc<Uploads>,
     pub(super) records: Arc<Records>,
     pub(super) config: BotConfig,
     /// Per-user cooldown for questions asked by mention or DM (slash commands use poise's own).
@@ -64,6 +68,12 @@ pub struct Data {
 }
 
 impl Data {
+    /// The engine that answers in `guild` (the shared folder plus that server's uploads; the
+    /// shared folder alone for a server without uploads and for direct messages).
+    pub(super) fn engine_for(&self, guild: Option<serenity::GuildId>) -> Arc<Engine> {
+        self.uploads.engine(guild.map(|g| g.get()))
+    }
+
     pub(super) fn guild_settings(&self, guild: Option<serenity::GuildId>) -> GuildSettings {
         guild.map(|g| self.settings.get(g.get())).unwrap_or_default()
     }
@@ -97,11 +107,14 @@ pub async fn serve(engine: Arc<Engine>, config: BotConfig) -> Result<(), ServeEr
         }
     };
     let metrics = Arc::new(Metrics::new());
+    // every server with uploads gets its engine before the gateway connects (reused indexes
+    // open in moments; one that must be rebuilt delays the start, as the shared one does)
+    let uploads = Arc::new(tokio::task::block_in_place(|| Uploads::open(Arc::clone(&engine), config.upload_max_bytes)));
     let data = Data {
+        uploads: Arc::clone(&uploads),
         metrics: Arc::clone(&metrics),
         rest: Rest::new(client.clone()),
         settings: server_settings,
-        engine: Arc::clone(&engine),
         records,
         config: config.clone(),
         mention_cooldowns: Mutex::new(poise::CooldownTracker::new()),
@@ -139,7 +152,7 @@ pub async fn serve(engine: Arc<Engine>, config: BotConfig) -> Result<(), ServeEr
     }
     let mut client = serenity::ClientBuilder::new_with_http(http.build(), intents).framework(framework).await?;
 
-    let _watcher = if config.watch { watcher::watch_knowledge(Arc::clone(&engine)) } else { None };
+    let _watcher = if config.watch { watcher::watch_knowledge(Arc::clone(&uploads)) } else { None };
 
     if let Some(addr) = config.http_addr {
         let ops = http::Ops { engine: Arc::clone(&engine), metrics, shards: client.shard_manager.clone() };
@@ -192,14 +205,20 @@ fn intents(config: &BotConfig) -> GatewayIntents {
 
 /// Runs the engine on the blocking pool, at most one question per core at a time (first come,
 /// first served: tokio's semaphore is fair).
-pub(super) async fn answer(data: &Data, question: &str) -> Result<Answer, CoreError> {
-    answer_in(data, question, None).await
+/// `guild`'s engine answers ([`Data::engine_for`]).
+pub(super) async fn answer(data: &Data, guild: Option<serenity::GuildId>, question: &str) -> Result<Answer, CoreError> {
+    answer_in(data, guild, question, None).await
 }
 
 /// [`answer`] from one document only (its id), or from all with `None`.
-pub(super) async fn answer_in(data: &Data, question: &str, document: Option<String>) -> Result<Answer, CoreError> {
+pub(super) async fn answer_in(
+    data: &Data,
+    guild: Option<serenity::GuildId>,
+    question: &str,
+    document: Option<String>,
+) -> Result<Answer, CoreError> {
     let _searching = data.metrics.search();
-    let engine = Arc::clone(&data.engine);
+    let engine = data.engine_for(guild);
     let question = question.to_owned();
     let permit = Arc::clone(&data.searching).acquire_owned().await;
     match tokio::task::spawn_blocking(move || {
@@ -216,9 +235,10 @@ pub(super) async fn answer_in(data: &Data, question: &str, document: Option<Stri
     }
 }
 
-/// The answer's card, with a Source link when the first cited document has a web address.
-pub(super) fn answer_card(data: &Data, a: &Answer, private: bool) -> Card {
-    render::with_source_link(render::answer_card(a, private), a, &data.engine.manifest().documents)
+/// The answer's card, with a Source link when the first cited document (of `guild`'s engine) has
+/// a web address.
+pub(super) fn answer_card(data: &Data, guild: Option<serenity::GuildId>, a: &Answer, private: bool) -> Card {
+    render::with_source_link(render::answer_card(a, private), a, &data.engine_for(guild).manifest().documents)
 }
 
 /// Counts how a member's question ended and records it when the documents did not answer it.

@@ -36,13 +36,13 @@ pub(super) async fn on_button(ctx: &serenity::Context, c: &ComponentInteraction,
     c.create_response(&ctx.http, CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(true))).await?;
     let followup = match id {
         buttons::PIN => CreateInteractionResponseFollowup::new().content(pin(ctx, c, data, lang).await),
-        buttons::MORE => match answer(data, &question).await {
+        buttons::MORE => match answer(data, c.guild_id, &question).await {
             Ok(a) => CreateInteractionResponseFollowup::new().embed(embed(&render::more_sources_card(&a))),
             Err(e) => CreateInteractionResponseFollowup::new().content(refusal(&e, Lang::of(&question))),
         },
         _ => {
             let kind = if id == buttons::UP { Kind::Up } else { Kind::Down };
-            let documents = match answer(data, &question).await {
+            let documents = match answer(data, c.guild_id, &question).await {
                 Ok(a) => render::unique(a.citations.into_iter().map(|c| c.document)),
                 Err(_) => Vec::new(),
             };

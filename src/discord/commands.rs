@@ -22,12 +22,14 @@ use super::events::strip_mentions;
 use super::render;
 use super::reply::{components, elsewhere, embed, language_of, no_mentions, reply, text_reply, wait_text};
 use super::settings::GuildSettings;
+use super::upload_commands::knowledge;
 use crate::engine::Engine;
 use crate::labels::{self, Lang};
 
 /// Every command, `/ask` and the message commands with a per-user cooldown (none when zero).
 pub(super) fn all(cooldown: Duration) -> Vec<poise::Command<Data, BoxError>> {
-    let mut commands = vec![ask(), sources(), about(), report(), reindex(), settings(), ask_about_message(), ask_about_message_privately()];
+    let mut commands =
+        vec![ask(), sources(), about(), report(), reindex(), settings(), knowledge(), ask_about_message(), ask_about_message_privately()];
     for c in &mut commands {
         if c.name == "ask" || c.context_menu_action.is_some() {
             let mut cfg = c.cooldown_config.write().unwrap_or_else(|p| p.into_inner());
@@ -107,7 +109,7 @@ async fn ask(
     // searching (a member may type free text instead of picking a choice)
     let scope = match document.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
         None => None,
-        Some(id) => match ctx.data().engine.document_title(id) {
+        Some(id) => match ctx.data().engine_for(ctx.guild_id()).document_title(id) {
             Some(title) => Some((id.to_owned(), title)),
             None => {
                 ctx.send(text_reply(&labels::no_such_document(lang, render::plain(id)))).await?;
@@ -125,11 +127,11 @@ async fn ask(
     } else {
         ctx.defer().await?;
     }
-    match answer_in(ctx.data(), &question, scope.as_ref().map(|(id, _)| id.clone())).await {
+    match answer_in(ctx.data(), ctx.guild_id(), &question, scope.as_ref().map(|(id, _)| id.clone())).await {
         Ok(a) => {
             debug!(answered = a.answered, citations = a.citations.len(), scoped = scope.is_some(), "slash question");
             record_outcome(ctx.data(), &a, ctx.guild_id().map(|g| g.get()), ctx.channel_id().get());
-            let mut card = answer_card(ctx.data(), &a, private);
+            let mut card = answer_card(ctx.data(), ctx.guild_id(), &a, private);
             if let Some((_, title)) = &scope {
                 card = render::scoped_to(card, title);
             }
@@ -143,12 +145,12 @@ async fn ask(
     Ok(())
 }
 
-/// The `document:` choices of `/ask`: the titles of the knowledge folder's documents that
+/// The `document:` choices of `/ask`: the titles of the documents this server's questions are
+/// answered from (the shared folder and this server's uploads, never another server's) that
 /// contain what the member typed (case- and diacritic-insensitive, by the index's own word
-/// folding), at most Discord's 25, each answering with the document's id. Titles come from the
-/// shared knowledge folder only; per-server uploads, if they come, must be filtered by server here.
+/// folding), at most Discord's 25, each answering with the document's id.
 async fn document_choices(ctx: Context<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
-    let choices = render::document_choices(&ctx.data().engine.manifest().documents, partial)
+    let choices = render::document_choices(&ctx.data().engine_for(ctx.guild_id()).manifest().documents, partial)
         .into_iter()
         .map(|(name, value)| serenity::AutocompleteChoice::new(name, value))
         .collect();
@@ -186,7 +188,7 @@ async fn answer_message(ctx: Context<'_>, message: &Message, private: bool) -> R
         return Ok(());
     }
     ctx.defer_ephemeral().await?;
-    let a = match answer(ctx.data(), &question).await {
+    let a = match answer(ctx.data(), ctx.guild_id(), &question).await {
         Ok(a) => a,
         Err(e) => {
             ctx.send(text_reply(&ctx.data().refuse(&e, lang))).await?;
@@ -195,7 +197,7 @@ async fn answer_message(ctx: Context<'_>, message: &Message, private: bool) -> R
     };
     debug!(answered = a.answered, citations = a.citations.len(), private, "message-command question");
     record_outcome(ctx.data(), &a, ctx.guild_id().map(|g| g.get()), ctx.channel_id().get());
-    let card = answer_card(ctx.data(), &a, private);
+    let card = answer_card(ctx.data(), ctx.guild_id(), &a, private);
     if private {
         deliver::with_retries("private answer to a message", deliver::Repeat::Unsafe, &ctx.data().metrics, || ctx.send(reply(&card, true)))
             .await?;
@@ -229,7 +231,7 @@ async fn answer_message(ctx: Context<'_>, message: &Message, private: bool) -> R
 /// List the documents I answer from.
 #[poise::command(slash_command)]
 async fn sources(ctx: Context<'_>) -> Result<(), BoxError> {
-    let card = render::sources_card(&ctx.data().engine.manifest(), ctx.data().language(ctx.guild_id()));
+    let card = render::sources_card(&ctx.data().engine_for(ctx.guild_id()).manifest(), ctx.data().language(ctx.guild_id()));
     ctx.send(reply(&card, true)).await?;
     Ok(())
 }
@@ -237,7 +239,7 @@ async fn sources(ctx: Context<'_>) -> Result<(), BoxError> {
 /// What this bot is and how it answers.
 #[poise::command(slash_command)]
 async fn about(ctx: Context<'_>) -> Result<(), BoxError> {
-    let card = render::about_card(&ctx.data().engine.manifest(), ctx.data().language(ctx.guild_id()));
+    let card = render::about_card(&ctx.data().engine_for(ctx.guild_id()).manifest(), ctx.data().language(ctx.guild_id()));
     ctx.send(reply(&card, true)).await?;
     Ok(())
 }
@@ -342,10 +344,17 @@ async fn save_settings(
 /// Rebuild the index from the knowledge folder now (Manage Server).
 #[poise::command(slash_command, guild_only, required_permissions = "MANAGE_GUILD", default_member_permissions = "MANAGE_GUILD")]
 async fn reindex(ctx: Context<'_>) -> Result<(), BoxError> {
+    // the servers with uploads follow (each rebuilds if the shared folder changed; this
+    // server's is rebuilt in any case), and this server's index is the one reported
     ctx.defer_ephemeral().await?;
     let lang = ctx.data().language(ctx.guild_id());
-    let engine = Arc::clone(&ctx.data().engine);
-    match tokio::task::spawn_blocking(move || engine.refresh(true, &|_, _| {})).await? {
+    let uploads = Arc::clone(&ctx.data().uploads);
+    let guild = ctx.guild_id().map(|g| g.get());
+    let refreshed = tokio::task::spawn_blocking(move || -> Result<crate::engine::RefreshReport, crate::error::Error> {
+        let shared = uploads.shared().refresh(true, &|_, _| {})?;
+        Ok(uploads.refresh_servers(guild).transpose()?.unwrap_or(shared))
+    });
+    match refreshed.await? {
         Ok(report) => {
             log_refresh(&report);
             ctx.send(reply(&render::reindex_card(&report, lang), true)).await?;
@@ -373,6 +382,17 @@ fn error_language(ctx: Context<'_>) -> Lang {
 
 pub(super) async fn on_error(e: poise::FrameworkError<'_, Data, BoxError>) {
     use poise::FrameworkError as F;
+    // an autocomplete request a check refused (a member without the command's permission) gets
+    // an empty list: it cannot show a message
+    if let Some(poise::Context::Application(a)) = e.ctx() {
+        if a.interaction_type == poise::CommandInteractionType::Autocomplete {
+            let empty = serenity::CreateInteractionResponse::Autocomplete(serenity::CreateAutocompleteResponse::new());
+            if let Err(err) = a.interaction.create_response(a.serenity_context(), empty).await {
+                warn!(error = %err, "could not answer a refused autocomplete");
+            }
+            return;
+        }
+    }
     let (ctx, text) = match e {
         F::CooldownHit { remaining_cooldown, ctx, .. } => (ctx, wait_text(remaining_cooldown, error_language(ctx))),
         F::MissingUserPermissions { ctx, .. } => (ctx, labels::needs_manage_server(error_language(ctx))),

@@ -68,12 +68,18 @@ pub struct BotConfig {
     pub http_timeout_secs: u64,
     /// Where to serve `GET /healthz` and `GET /metrics` (`None`: no listener).
     pub http_addr: Option<std::net::SocketAddr>,
+    /// The largest file `/knowledge add` accepts, in bytes (declared and read).
+    pub upload_max_bytes: u64,
 }
+
+/// `ISNAD_UPLOAD_MAX_BYTES`'s default: 1 MiB (a long article is a few hundred KiB of text).
+pub const DEFAULT_UPLOAD_MAX_BYTES: u64 = 1 << 20;
 
 impl BotConfig {
     /// Reads `DISCORD_TOKEN`, `DISCORD_GUILD_ID`, `ISNAD_COOLDOWN_SECS`, `ISNAD_ANSWER_MENTIONS`,
     /// `ISNAD_MESSAGE_CONTENT`, `ISNAD_WATCH`, `DISCORD_PROXY`, `ISNAD_SHARDS` (`first-last/total`),
-    /// `ISNAD_HTTP_TIMEOUT_SECS`, `ISNAD_HTTP_ADDR` (`host:port`).
+    /// `ISNAD_HTTP_TIMEOUT_SECS`, `ISNAD_HTTP_ADDR` (`host:port`), `ISNAD_UPLOAD_MAX_BYTES` (1 to
+    /// [`crate::knowledge::MAX_FILE_BYTES`]).
     pub fn from_env() -> Result<BotConfig, BotConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -96,6 +102,14 @@ impl BotConfig {
                 .transpose()
         };
         let shards = get("ISNAD_SHARDS").map(|v| parse_shards(&v)).transpose()?;
+        let upload_max_bytes = number("ISNAD_UPLOAD_MAX_BYTES")?.unwrap_or(DEFAULT_UPLOAD_MAX_BYTES);
+        if !(1..=crate::knowledge::MAX_FILE_BYTES).contains(&upload_max_bytes) {
+            return Err(BotConfigError::Invalid {
+                name: "ISNAD_UPLOAD_MAX_BYTES",
+                value: upload_max_bytes.to_string(),
+                reason: format!("expected a number of bytes from 1 to {}", crate::knowledge::MAX_FILE_BYTES),
+            });
+        }
         Ok(BotConfig {
             token: Secret::new(token),
             guild_id: number("DISCORD_GUILD_ID")?,
@@ -115,6 +129,7 @@ impl BotConfig {
                     })
                 })
                 .transpose()?,
+            upload_max_bytes,
         })
     }
 }
@@ -177,5 +192,12 @@ mod tests {
         assert_eq!(c.http_addr, Some("127.0.0.1:9000".parse().unwrap()));
         let err = BotConfig::from_lookup(lookup(&[("DISCORD_TOKEN", "t"), ("ISNAD_HTTP_ADDR", "localhost")])).unwrap_err();
         assert!(err.to_string().contains("ISNAD_HTTP_ADDR"));
+        assert_eq!(c.upload_max_bytes, 1 << 20, "1 MiB by default");
+        let c = BotConfig::from_lookup(lookup(&[("DISCORD_TOKEN", "t"), ("ISNAD_UPLOAD_MAX_BYTES", "4096")])).unwrap();
+        assert_eq!(c.upload_max_bytes, 4096);
+        for bad in ["0", "1MiB", "99999999999"] {
+            let err = BotConfig::from_lookup(lookup(&[("DISCORD_TOKEN", "t"), ("ISNAD_UPLOAD_MAX_BYTES", bad)])).unwrap_err();
+            assert!(err.to_string().contains("ISNAD_UPLOAD_MAX_BYTES"), "{bad}: {err}");
+        }
     }
 }

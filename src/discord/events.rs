@@ -128,7 +128,7 @@ async fn on_message(ctx: &serenity::Context, msg: &Message, bot: serenity::UserI
         send(CreateMessage::new().content(data.refuse(&e, lang))).await?;
         return Ok(());
     }
-    let a = match answer(data, &question).await {
+    let a = match answer(data, msg.guild_id, &question).await {
         Ok(a) => a,
         Err(e) => {
             send(CreateMessage::new().content(data.refuse(&e, lang))).await?;
@@ -137,7 +137,7 @@ async fn on_message(ctx: &serenity::Context, msg: &Message, bot: serenity::UserI
     };
     debug!(answered = a.answered, citations = a.citations.len(), "message question");
     record_outcome(data, &a, msg.guild_id.map(|g| g.get()), msg.channel_id.get());
-    let card = answer_card(data, &a, false);
+    let card = answer_card(data, msg.guild_id, &a, false);
     send(CreateMessage::new().embed(embed(&card)).components(components(&card))).await?;
     Ok(())
 }

@@ -7,6 +7,10 @@
 //! - [`permissions`]: a member's permission bits in a channel from roles and overwrites (pure).
 //! - `rest`: raw requests serenity cannot make (the current pin route, raw permission bits).
 //! - [`settings`]: per-server settings, durable in `settings.json` (atomic replace).
+//! - [`uploads`]: documents a server adds (`/knowledge`): the checks, where they are kept
+//!   (`servers/<guild id>/uploads/`), and each server's engine over the shared folder plus its
+//!   uploads (the only way a server's questions reach an engine).
+//! - `upload_commands`: `/knowledge add|list|remove` and the attachment fetch.
 //! - [`config`]: the bot's settings ([`BotConfig`]; the token is a [`Secret`]).
 //! - `bot`: the wiring — shared state, the poise framework and serenity client (intents,
 //!   shards, proxy), one question per core on the blocking pool, shutdown.
@@ -20,7 +24,7 @@
 //!   REST retries and undelivered replies).
 //!
 //! The parts that need serenity, poise, reqwest, tokio or notify (`bot`, `commands`, `events`,
-//! `buttons`, `watcher`, `reply`, `http`, [`metrics`], [`deliver`], `rest`)
+//! `buttons`, `watcher`, `reply`, `http`, [`metrics`], [`deliver`], `rest`, `upload_commands`)
 //! are compiled only with the `discord` cargo feature (on by default); the plain-data parts above
 //! always are (`isnad ask --discord` prints a [`render::Card`] without the feature), so
 //! `cargo build --no-default-features` proves that nothing outside this module needs Discord.
@@ -52,6 +56,9 @@ mod reply;
 #[cfg(feature = "discord")]
 mod rest;
 pub mod settings;
+#[cfg(feature = "discord")]
+mod upload_commands;
+pub mod uploads;
 #[cfg(feature = "discord")]
 mod watcher;
 

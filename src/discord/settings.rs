@@ -112,11 +112,13 @@ impl Settings {
 }
 
 /// Replaces `path` with `bytes`: a temporary file beside it, synced, renamed over it, and the
-/// folder synced so the rename itself survives a crash.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+/// folder synced so the rename itself survives a crash. The temporary file's name starts with
+/// a dot, so the knowledge loader never takes a half-written upload for a document (`uploads`
+/// stores its files with this too).
+pub(super) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io(dir))?;
+    let mut tmp = tempfile::Builder::new().prefix(".tmp").tempfile_in(dir).map_err(io(dir))?;
     let tmp_path = tmp.path().to_owned();
     tmp.write_all(bytes).and_then(|()| tmp.as_file().sync_all()).map_err(io(&tmp_path))?;
     tmp.persist(path).map_err(|e| SettingsError::Io { path: path.to_owned(), source: e.error })?;

@@ -9,7 +9,7 @@ use notify_debouncer_mini::notify;
 use tracing::{debug, error, info, warn};
 
 use super::bot::log_refresh;
-use crate::engine::Engine;
+use super::uploads::Uploads;
 
 /// How long the knowledge folder must be quiet after a change before the index is refreshed.
 const SETTLE: Duration = Duration::from_secs(1);
@@ -22,12 +22,12 @@ fn is_change(kind: &notify::EventKind) -> bool {
     !matches!(kind, EventKind::Access(_) | EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime)))
 }
 
-/// Watches the knowledge folder and refreshes the engine once changes settle ([`SETTLE`]); the
-/// engine rebuilds only when the folder's fingerprint changed. The returned guard stops
-/// watching when dropped.
-pub(super) fn watch_knowledge(engine: Arc<Engine>) -> Option<notify::RecommendedWatcher> {
+/// Watches the knowledge folder and refreshes the shared engine once changes settle
+/// ([`SETTLE`]), then the servers' engines (which index the same folder); an engine rebuilds
+/// only when its folders' fingerprint changed. The returned guard stops watching when dropped.
+pub(super) fn watch_knowledge(uploads: Arc<Uploads>) -> Option<notify::RecommendedWatcher> {
     use notify::{RecursiveMode, Watcher};
-    let dir = engine.config().knowledge_dir.clone();
+    let dir = uploads.shared().config().knowledge_dir.clone();
     let (tx, rx) = std::sync::mpsc::channel::<()>();
     let handler = move |event: notify::Result<notify::Event>| match event {
         Ok(e) if is_change(&e.kind) => {
@@ -59,10 +59,11 @@ pub(super) fn watch_knowledge(engine: Arc<Engine>) -> Option<notify::Recommended
                         Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
                     }
                 }
-                match engine.refresh(false, &|_, _| {}) {
+                match uploads.shared().refresh(false, &|_, _| {}) {
                     Ok(report) if report.rebuilt => {
                         info!("knowledge folder changed");
                         log_refresh(&report);
+                        uploads.refresh_servers(None);
                     }
                     Ok(_) => debug!("knowledge folder touched; its content is unchanged"),
                     Err(e) => error!(error = %e, "reindex after a change failed; the previous index stays live"),

@@ -277,6 +277,8 @@ pub struct EmbeddingCache {
     fresh: Vec<([u8; 32], Vec<f32>)>,
     /// The file on disk is not in the current format or had a damaged tail: rewrite it.
     rewrite: bool,
+    /// Vectors lent by another data dir's cache ([`EmbeddingCache::borrow`]): used, never saved.
+    borrowed: std::collections::HashSet<[u8; 32]>,
 }
 
 impl EmbeddingCache {
@@ -290,7 +292,7 @@ impl EmbeddingCache {
                 (HashMap::new(), false)
             }
         };
-        EmbeddingCache { path: path.to_owned(), map, fresh: Vec::new(), rewrite }
+        EmbeddingCache { path: path.to_owned(), map, fresh: Vec::new(), rewrite, borrowed: Default::default() }
     }
 
     /// Reads every intact record, streaming; stops at the first damaged one.
@@ -403,6 +405,24 @@ impl EmbeddingCache {
         added
     }
 
+    /// Lends this cache the vectors of the cache file at `other` that it lacks, for this build
+    /// only: they spare embedding those texts again, and are left out when this cache is saved
+    /// (they belong to the other cache, which keeps them). An index that adds a server's uploads
+    /// to the shared knowledge folder borrows the shared index's vectors this way. Returns how
+    /// many were lent.
+    pub fn borrow(&mut self, other: &Path) -> usize {
+        let theirs = EmbeddingCache::open(other);
+        let mut lent = 0;
+        for (k, v) in theirs.map {
+            if let std::collections::hash_map::Entry::Vacant(e) = self.map.entry(k) {
+                self.borrowed.insert(k);
+                e.insert(v);
+                lent += 1;
+            }
+        }
+        lent
+    }
+
     /// Saves the cache (whole, atomically) when it gained vectors or its file needs repair.
     pub fn save(&mut self) -> Result<()> {
         if self.fresh.is_empty() && !self.rewrite {
@@ -415,8 +435,9 @@ impl EmbeddingCache {
     /// cache when that, new vectors or a repair changed it.
     pub fn save_live(&mut self, live: &[&str]) -> Result<()> {
         let keep: std::collections::HashSet<[u8; 32]> = live.iter().map(|t| Self::key(t)).collect();
-        let before = self.map.len();
-        self.map.retain(|k, _| keep.contains(k));
+        let borrowed = std::mem::take(&mut self.borrowed);
+        let before = self.map.len() - borrowed.len();
+        self.map.retain(|k, _| keep.contains(k) && !borrowed.contains(k));
         if self.map.len() < before {
             tracing::info!(dropped = before - self.map.len(), kept = self.map.len(), "embedding cache compacted");
             self.rewrite = true;
@@ -598,6 +619,25 @@ mod tests {
         assert_eq!(s.absorb(&path), 2);
         s.save().unwrap();
         assert_eq!(EmbeddingCache::open(&shared).len(), 3);
+    }
+
+    /// Borrowed vectors are used for the build (a text the other cache holds counts as cached)
+    /// but never written to the borrower's file: it keeps only its own texts.
+    #[test]
+    fn borrowed_vectors_are_used_but_not_saved() {
+        let dir = tempfile::tempdir().unwrap();
+        let shared = dir.path().join("shared.bin");
+        cache_with(&shared, &["shared one", "shared two"]).save().unwrap();
+        let own = dir.path().join(EMBEDDING_CACHE);
+        cache_with(&own, &["own"]).save().unwrap();
+        let mut c = EmbeddingCache::open(&own);
+        assert_eq!(c.borrow(&shared), 2);
+        assert_eq!(c.map.get(&EmbeddingCache::key("shared one")), Some(&unit(0)), "lent for this build");
+        c.save_live(&["own", "shared one"]).unwrap();
+        let c = EmbeddingCache::open(&own);
+        assert_eq!(c.len(), 1, "only its own text is kept");
+        assert!(c.map.contains_key(&EmbeddingCache::key("own")));
+        assert_eq!(EmbeddingCache::open(&shared).len(), 2, "the lender is untouched");
     }
 
     #[test]

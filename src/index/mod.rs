@@ -244,6 +244,22 @@ pub fn build_locked(
     embedder: Option<&Embedder>,
     progress: Progress,
 ) -> Result<IndexHandle> {
+    build_locked_borrowing(lock, knowledge, fingerprint, analyzer, embedder, None, progress)
+}
+
+/// [`build_locked`], with the vectors of another index folder's embedding cache (`borrow`, a
+/// path to its `embeddings.bin`) lent for the build: texts it holds are not embedded again, and
+/// this folder's cache keeps only the texts it lacked ([`EmbeddingCache::borrow`]). A server's
+/// index of the shared knowledge plus its uploads borrows the shared index's vectors.
+pub fn build_locked_borrowing(
+    lock: &BuildLock,
+    knowledge: &Knowledge,
+    fingerprint: &str,
+    analyzer: &Analyzer,
+    embedder: Option<&Embedder>,
+    borrow: Option<&Path>,
+    progress: Progress,
+) -> Result<IndexHandle> {
     let index_root = lock.root.as_path();
     let stamp = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
     let name = format!("gen-{fingerprint}-{stamp}-{}", std::process::id());
@@ -256,7 +272,8 @@ pub fn build_locked(
         }
         Error::Build { dir: dir.clone(), cause: Box::new(e) }
     };
-    let manifest = write_generation(index_root, &dir, knowledge, fingerprint, analyzer, embedder, progress).map_err(&failed)?;
+    let vectors = embedder.map(|e| (e, borrow));
+    let manifest = write_generation(index_root, &dir, knowledge, fingerprint, analyzer, vectors, progress).map_err(&failed)?;
     // the swap: readers following CURRENT see the old generation or the new one, never a mix
     write_atomically(&index_root.join(CURRENT), name.as_bytes()).map_err(&failed)?;
     info!(generation = %name, passages = manifest.passages, documents = manifest.documents.len(), rejected = manifest.rejected.len(), "index built");
@@ -265,14 +282,15 @@ pub fn build_locked(
     Ok(handle)
 }
 
-/// Writes one complete generation into `dir` and returns its manifest.
+/// Writes one complete generation into `dir` and returns its manifest; with `vectors`, the
+/// embedder and the embedding cache to borrow from, if any.
 fn write_generation(
     index_root: &Path,
     dir: &Path,
     knowledge: &Knowledge,
     fingerprint: &str,
     analyzer: &Analyzer,
-    embedder: Option<&Embedder>,
+    vectors: Option<(&Embedder, Option<&Path>)>,
     progress: Progress,
 ) -> Result<Manifest> {
     if let Some(e) = injected_fault("read-only") {
@@ -340,8 +358,12 @@ fn write_generation(
     writer.commit()?;
     writer.wait_merging_threads()?;
     progress(total, total);
-    if let Some(embedder) = embedder {
+    if let Some((embedder, borrow)) = vectors {
         let mut cache = EmbeddingCache::open(&index_root.join(EMBEDDING_CACHE));
+        if let Some(lender) = borrow {
+            let lent = cache.borrow(lender);
+            tracing::debug!(lent, from = %lender.display(), "embeddings borrowed");
+        }
         let texts: Vec<&str> = passage_texts.iter().chain(&sentence_texts).copied().collect();
         let vectors = cache.embed_all(embedder, &texts, progress);
         // the cache keeps only the texts of this generation (written whole, then renamed)

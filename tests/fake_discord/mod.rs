@@ -122,11 +122,17 @@ struct Shared {
     /// Keep the READY of the next IDENTIFY until [`FakeDiscord::release_ready`].
     hold_ready: std::sync::atomic::AtomicBool,
     held_ready: Mutex<Option<String>>,
+    /// Files the fake CDN serves, by URL path: (bytes, Content-Type).
+    files: Mutex<HashMap<String, (Vec<u8>, String)>>,
+    /// Paths the CDN was asked for.
+    cdn_requests: Mutex<Vec<String>>,
 }
 
 pub struct FakeDiscord {
     pub rest: SocketAddr,
     pub gateway: SocketAddr,
+    /// The fake CDN (Discord's `cdn.discordapp.com`): serves the attachments the test hosts.
+    pub cdn: SocketAddr,
     shared: Arc<Shared>,
 }
 
@@ -149,6 +155,8 @@ impl FakeDiscord {
             overwrites: Mutex::new(json!([])),
             hold_ready: std::sync::atomic::AtomicBool::new(false),
             held_ready: Mutex::new(None),
+            files: Mutex::new(HashMap::new()),
+            cdn_requests: Mutex::new(Vec::new()),
         });
         let gw_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind gateway");
         let rest_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind rest");
@@ -157,9 +165,13 @@ impl FakeDiscord {
         *shared.gateway_url.lock().unwrap() = format!("ws://{gateway}");
         let gw_app = Router::new().fallback(ws_handler).with_state(Arc::clone(&shared));
         let rest_app = Router::new().fallback(rest_handler).with_state(Arc::clone(&shared));
+        let cdn_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind cdn");
+        let cdn = cdn_listener.local_addr().unwrap();
+        let cdn_app = Router::new().fallback(cdn_handler).with_state(Arc::clone(&shared));
         tokio::spawn(async move { axum::serve(gw_listener, gw_app).await });
         tokio::spawn(async move { axum::serve(rest_listener, rest_app).await });
-        FakeDiscord { rest, gateway, shared }
+        tokio::spawn(async move { axum::serve(cdn_listener, cdn_app).await });
+        FakeDiscord { rest, gateway, cdn, shared }
     }
 
     pub fn requests(&self) -> Vec<Request> {
@@ -306,6 +318,33 @@ impl FakeDiscord {
     pub fn next_id(&self) -> u64 {
         self.shared.next_id.fetch_add(1, Ordering::Relaxed)
     }
+
+    /// Puts `bytes` on the fake CDN as a member's upload and returns the attachment object
+    /// Discord would put in an interaction's `resolved.attachments` (message resource docs,
+    /// "Attachment Object"): the declared `size` is the bytes' length (a test may change it to
+    /// play a lying client), the `url` a signed CDN address. As on Discord, the address uses a
+    /// cleaned-up file name; `filename` keeps the name as sent.
+    pub fn host_attachment(&self, filename: &str, bytes: &[u8], content_type: Option<&str>) -> Value {
+        let id = self.next_id();
+        let clean: String = filename.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' }).collect();
+        let path = format!("/attachments/{CHANNEL_ID}/{id}/{clean}");
+        let served_type = content_type.unwrap_or("application/octet-stream").to_owned();
+        self.shared.files.lock().unwrap().insert(path.clone(), (bytes.to_vec(), served_type));
+        let url = format!("http://{}{path}?ex=6a1b2c3d&is=6a1a0000&hm=0f1e2d3c4b5a69788796a5b4c3d2e1f0", self.cdn);
+        let mut a = json!({
+            "id": id.to_string(), "filename": filename, "size": bytes.len(), "url": url, "proxy_url": url,
+            "ephemeral": true
+        });
+        if let Some(t) = content_type {
+            a["content_type"] = t.into();
+        }
+        a
+    }
+
+    /// The paths the fake CDN was asked for, in order.
+    pub fn cdn_fetches(&self) -> Vec<String> {
+        self.shared.cdn_requests.lock().unwrap().clone()
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -402,6 +441,22 @@ fn on_gateway_op(shared: &Shared, v: &Value, tx: &mpsc::UnboundedSender<Control>
             out
         }
         _ => Vec::new(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// CDN
+
+async fn cdn_handler(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+    let path = uri.path().to_owned();
+    shared.cdn_requests.lock().unwrap().push(path.clone());
+    if headers.contains_key("authorization") {
+        // Discord's CDN needs no token, and the bot must not hand its token to another host
+        shared.violations.lock().unwrap().push(format!("{method} {path} on the CDN carried an Authorization header"));
+    }
+    match shared.files.lock().unwrap().get(&path) {
+        Some((bytes, content_type)) if method == Method::GET => ([("content-type", content_type.clone())], bytes.clone()).into_response(),
+        _ => StatusCode::NOT_FOUND.into_response(),
     }
 }
 
@@ -700,6 +755,26 @@ pub fn message_command(id: u64, user_id: u64, perms: u64, name: &str, target: Va
         "resolved": {"messages": messages}
     });
     i
+}
+
+/// `interaction` as sent from another server (`guild`): the same member and channel ids,
+/// another guild id everywhere the payload names one.
+pub fn in_guild(mut interaction: Value, guild: u64) -> Value {
+    let g = Value::String(guild.to_string());
+    interaction["guild_id"] = g.clone();
+    interaction["authorizing_integration_owners"]["0"] = g.clone();
+    if interaction["data"].get("guild_id").is_some() {
+        interaction["data"]["guild_id"] = g;
+    }
+    interaction
+}
+
+/// Adds `attachment` to the interaction's `resolved.attachments`, as Discord does for an
+/// attachment option (whose value is the attachment's id).
+pub fn with_attachment(mut interaction: Value, attachment: &Value) -> Value {
+    let id = attachment["id"].as_str().unwrap_or_default().to_owned();
+    interaction["data"]["resolved"]["attachments"][id] = attachment.clone();
+    interaction
 }
 
 /// A button click on `message` (INTERACTION_CREATE, type 3).

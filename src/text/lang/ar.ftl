@@ -197,3 +197,49 @@ cmd-settings-set-remove_channel = توقف عن الإجابة في هذه ال�
 cmd-settings-set-all_channels = أجب في كل القنوات مجددًا
 cmd-settings-language = لغة الردود التي بلا سؤال
 cmd-settings-language-language = العربية أو الإنجليزية
+
+## /knowledge: وثائق يضيفها الخادم
+
+upload-wrong-extension = لا يُضاف إلا ملف `.md` أو `.txt`، و{ $name } ليس أيًّا منهما. لم يُحفظ شيء.
+upload-too-large = الملف { $name } أكبر من { $max } التي يقبلها هذا البوت (`ISNAD_UPLOAD_MAX_BYTES`). لم يُحفظ شيء.
+upload-wrong-type = الملف { $name } من نوع { $kind }، وليس ملفًا نصيًّا؛ لا يُضاف إلا نص `.md` أو `.txt`. لم يُحفظ شيء.
+upload-not-text = لا يمكن إضافة { $name }: { $reason }. لم يُحفظ شيء.
+upload-duplicate = لدى هذا الخادم هذا النص من قبل، باسم { $title }.
+upload-full = لدى هذا الخادم { $max } وثيقة مرفوعة، وهي أقصى ما يمكن؛ احذف واحدة بـ `/knowledge remove` أولًا.
+upload-unknown = لا ملف مرفوعًا باسم { $name } في هذا الخادم — اختر من القائمة.
+upload-fetch = تعذّر عليّ جلب الملف من ديسكورد ({ $reason })؛ لم يُحفظ شيء.
+upload-failed = تعذّر عليّ حفظ الملف أو فهرسته؛ لم يتغير شيء، وسُجّل الخطأ.
+uploads-title = { $count ->
+        [zero] لم يُضف هذا الخادم وثائق
+        [one] وثيقة واحدة أضافها هذا الخادم
+        [two] وثيقتان أضافهما هذا الخادم
+        [few] { $count } وثائق أضافها هذا الخادم
+       *[other] { $count } وثيقة أضافها هذا الخادم
+    }
+uploads-none = لم يُضف هذا الخادم وثائق؛ أجيب من الوثائق المشتركة وحدها.
+uploads-line = • { $title } — { $file }، { $size }
+uploads-when = ، { $when }
+uploads-by = { " " }أضافها { $user }
+uploads-footer = أضف بـ /knowledge add (ملف .md أو .txt بترميز UTF-8 حتى { $max })؛ واحذف بـ /knowledge remove.
+upload-added-title = أُضيفت الوثيقة
+upload-removed-title = حُذفت الوثيقة
+upload-added = أُضيفت { $title } ({ $file }). صارت أسئلة هذا الخادم تستعملها أيضًا: { $documents ->
+        [one] وثيقة واحدة
+        [two] وثيقتان
+        [few] { $documents } وثائق
+       *[other] { $documents } وثيقة
+    }، { $passages } مقطع.
+upload-removed = حُذفت { $title }. تستعمل أسئلة هذا الخادم { $documents ->
+        [one] وثيقة واحدة
+        [two] وثيقتين
+        [few] { $documents } وثائق
+       *[other] { $documents } وثيقة
+    }، { $passages } مقطع.
+upload-removed-last = حُذفت { $title }. لم يبق لهذا الخادم ملفات مرفوعة؛ أجيب من الوثائق المشتركة.
+cmd-knowledge = وثائق يضيفها هذا الخادم
+cmd-knowledge-add = أضف ملف .md أو .txt إلى وثائق هذا الخادم
+cmd-knowledge-add-file = ملف .md أو .txt، نص UTF-8
+cmd-knowledge-add-title = العنوان في الأجوبة (افتراضيًا: عنوان الملف)
+cmd-knowledge-list = اعرض الوثائق التي أضافها هذا الخادم
+cmd-knowledge-remove = احذف وثيقة أضافها هذا الخادم
+cmd-knowledge-remove-document = الوثيقة المراد حذفها

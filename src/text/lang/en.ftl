@@ -121,3 +121,33 @@ cmd-settings-set-remove_channel = Stop answering in this channel
 cmd-settings-set-all_channels = Answer in every channel again
 cmd-settings-language = Language of replies without a question
 cmd-settings-language-language = English or Arabic
+
+## /knowledge: documents a server adds (`src/discord/uploads.rs`, `upload_commands.rs`)
+
+upload-wrong-extension = Only `.md` and `.txt` files can be added; { $name } is neither. Nothing was stored.
+upload-too-large = { $name } is larger than the { $max } this bot accepts (`ISNAD_UPLOAD_MAX_BYTES`). Nothing was stored.
+upload-wrong-type = { $name } is { $kind }, not a text file; only `.md` and `.txt` text can be added. Nothing was stored.
+upload-not-text = { $name } cannot be added: { $reason }. Nothing was stored.
+upload-duplicate = This server already has that text, as { $title }.
+upload-full = This server already has { $max } uploaded documents, the most it can have; remove one with `/knowledge remove` first.
+upload-unknown = No upload { $name } in this server — pick one from the list.
+upload-fetch = I could not fetch the file from Discord ({ $reason }); nothing was stored.
+upload-failed = I could not store or index that file; nothing changed, and the error was logged.
+uploads-title = { $count } document(s) added in this server
+uploads-none = This server has added no documents; I answer from the shared ones only.
+uploads-line = • { $title } — { $file }, { $size }
+uploads-when = , { $when }
+uploads-by = { " " }by { $user }
+uploads-footer = Add with /knowledge add (.md or .txt, UTF-8, up to { $max }); remove with /knowledge remove.
+upload-added-title = Document added
+upload-removed-title = Document removed
+upload-added = Added { $title } ({ $file }). Questions in this server now also use it: { $documents } document(s), { $passages } passages.
+upload-removed = Removed { $title }. Questions in this server use { $documents } document(s), { $passages } passages.
+upload-removed-last = Removed { $title }. This server has no uploads left; I answer from the shared documents.
+cmd-knowledge = Documents this server adds
+cmd-knowledge-add = Add a .md or .txt file to this server's documents
+cmd-knowledge-add-file = A .md or .txt file, UTF-8 text
+cmd-knowledge-add-title = Title shown in answers (default: the file's own)
+cmd-knowledge-list = List the documents this server added
+cmd-knowledge-remove = Remove a document this server added
+cmd-knowledge-remove-document = The document to remove
