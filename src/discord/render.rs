@@ -29,12 +29,43 @@ pub mod limits {
 }
 
 /// Button ids. The answer message itself carries what a button needs (the question is in the
-/// footer), so buttons keep working after a restart.
+/// footer; the document an `/ask document:` answer was limited to is in the ids of the buttons
+/// that ask again), so buttons keep working after a restart.
 pub mod buttons {
     pub const MORE: &str = "isnad:more";
     pub const PIN: &str = "isnad:pin";
     pub const UP: &str = "isnad:up";
     pub const DOWN: &str = "isnad:down";
+
+    /// Separates a button's id from the scope key that follows it.
+    const SCOPE: char = ':';
+
+    /// The key of a document in a button id: the first 16 hex digits of the BLAKE3 hash of its
+    /// id. A document id may be longer than a custom id's 100 characters; the key is not, and
+    /// the handler finds the document back in the live index by it.
+    pub fn scope_key(document: &str) -> String {
+        blake3::hash(document.as_bytes()).to_hex()[..16].to_owned()
+    }
+
+    /// The custom id of button `base` on an answer limited to `document` (none: the plain id).
+    pub fn id(base: &str, document: Option<&str>) -> String {
+        match document {
+            Some(d) => format!("{base}{SCOPE}{}", scope_key(d)),
+            None => base.to_owned(),
+        }
+    }
+
+    /// A custom id read back: which of the bot's buttons, and the scope key it carries.
+    pub fn parse(custom_id: &str) -> Option<(&'static str, Option<&str>)> {
+        [MORE, PIN, UP, DOWN].into_iter().find_map(|base| {
+            let rest = custom_id.strip_prefix(base)?;
+            if rest.is_empty() {
+                return Some((base, None));
+            }
+            let key = rest.strip_prefix(SCOPE)?;
+            (key.len() == 16 && key.bytes().all(|b| b.is_ascii_hexdigit())).then_some((base, Some(key)))
+        })
+    }
 }
 
 /// Footer prefix that marks the question an answer card replies to.
@@ -65,6 +96,10 @@ pub struct Buttons {
     /// A "Source" link button to the first cited document's `source`, when that is a web address.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// The document id the answer was limited to (`/ask document:`): More sources and 👍/👎
+    /// ask again within it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
 }
 
 /// How many citations the answer card shows: the first, or every quote that gives its own value
@@ -94,7 +129,7 @@ pub fn answer_card(answer: &Answer, private: bool) -> Card {
             fields: Vec::new(),
             footer,
             color: COLOR_NONE,
-            buttons: Buttons { more: false, pin: false, feedback: true, source: None },
+            buttons: Buttons { more: false, pin: false, feedback: true, ..Buttons::default() },
         }
         .fit();
     }
@@ -130,7 +165,7 @@ pub fn answer_card(answer: &Answer, private: bool) -> Card {
         fields,
         footer,
         color: if answer.sources_differ { COLOR_DIFFER } else { COLOR_ANSWER },
-        buttons: Buttons { more: answer.citations.len() > shown, pin: !private, feedback: true, source: None },
+        buttons: Buttons { more: answer.citations.len() > shown, pin: !private, feedback: true, ..Buttons::default() },
     }
     .fit()
 }
@@ -158,10 +193,12 @@ pub fn with_source_link(mut card: Card, answer: &Answer, documents: &[crate::ind
     card
 }
 
-/// Says on an answer card which document the question was scoped to (`/ask document:`), as the
-/// description's first line; the footer stays the question (buttons read it back).
-pub fn scoped_to(mut card: Card, title: &str) -> Card {
+/// Says on an answer card which document the question was scoped to (`/ask document:`, its id
+/// and title), as the description's first line, and keeps the scope in the buttons that ask
+/// again (More sources, 👍/👎); the footer stays the question (buttons read it back).
+pub fn scoped_to(mut card: Card, id: &str, title: &str) -> Card {
     card.description = format!("*Only from: {}*\n\n{}", plain(title), card.description);
+    card.buttons.scope = Some(id.to_owned());
     card.fit()
 }
 
@@ -346,10 +383,26 @@ pub fn settings_card(settings: &crate::discord::settings::GuildSettings, message
     };
     let private =
         if settings.private_answers { "private unless the asker chooses otherwise" } else { "public unless the asker chooses private" };
+    let threads = if settings.thread_channels.is_empty() {
+        "none: I answer in the channel".to_owned()
+    } else {
+        let list = settings.thread_channels.iter().map(|c| format!("<#{c}>")).collect::<Vec<_>>().join(", ");
+        let follow = if message_content {
+            "follow-ups there need no mention"
+        } else {
+            "follow-ups there need a mention: I run without the Message Content intent"
+        };
+        format!("each question in {list} gets its own thread; {follow}")
+    };
     Card {
         title: "Settings for this server".into(),
         description: String::new(),
-        fields: vec![("Channels".into(), channels), ("Mentions".into(), mention), ("/ask answers".into(), private.into())],
+        fields: vec![
+            ("Channels".into(), channels),
+            ("Mentions".into(), mention),
+            ("/ask answers".into(), private.into()),
+            ("Threads".into(), threads),
+        ],
         footer: "Change with /settings set (Manage Server).".into(),
         color: COLOR_INFO,
         buttons: Buttons::default(),
@@ -575,6 +628,28 @@ mod tests {
         let card = answer_card(&a, false);
         assert!(card.description.contains("3 more with **More sources**; 3 document(s) in all"), "{}", card.description);
         assert_eq!(unique(["a", "b", "a", "c", "b"]), ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn scoped_answers_keep_their_document_in_the_buttons_that_ask_again() {
+        let long_id = format!("knowledge/{}.md", "a".repeat(200));
+        for doc in ["knowledge/reading-week-3.md", long_id.as_str()] {
+            let card = scoped_to(answer_card(&answer(vec![citation(doc, "q", None)], false), false), doc, "Week 3");
+            assert_eq!(card.buttons.scope.as_deref(), Some(doc));
+            let more = buttons::id(buttons::MORE, card.buttons.scope.as_deref());
+            assert!(more.len() <= 100, "a custom id holds at most 100 characters: {more}");
+            let key = buttons::scope_key(doc);
+            assert_eq!(buttons::parse(&more), Some((buttons::MORE, Some(key.as_str()))));
+        }
+        // unscoped ids are the plain ones, as on cards posted before scopes existed
+        assert_eq!(buttons::id(buttons::UP, None), "isnad:up");
+        assert_eq!(buttons::parse("isnad:up"), Some((buttons::UP, None)));
+        assert_eq!(buttons::parse("isnad:pin"), Some((buttons::PIN, None)));
+        // not the bot's: other prefixes, a bad key
+        for other in ["isnad:upx", "isnad:more:zz", "isnad:more:", "other:more", "isnad:more:0123456789abcdef0"] {
+            assert_eq!(buttons::parse(other), None, "{other}");
+        }
+        assert_ne!(buttons::scope_key("knowledge/a.md"), buttons::scope_key("knowledge/b.md"));
     }
 
     #[test]

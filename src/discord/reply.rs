@@ -35,16 +35,17 @@ pub(super) fn embed(card: &Card) -> CreateEmbed {
 
 pub(super) fn components(card: &Card) -> Vec<CreateActionRow> {
     let b = &card.buttons;
+    let scoped = |base| buttons::id(base, b.scope.as_deref());
     let mut row = Vec::new();
     if b.more {
-        row.push(CreateButton::new(buttons::MORE).label("More sources").style(ButtonStyle::Secondary));
+        row.push(CreateButton::new(scoped(buttons::MORE)).label("More sources").style(ButtonStyle::Secondary));
     }
     if b.pin {
         row.push(CreateButton::new(buttons::PIN).label("Pin").emoji(ReactionType::Unicode("📌".into())).style(ButtonStyle::Secondary));
     }
     if b.feedback {
-        row.push(CreateButton::new(buttons::UP).emoji(ReactionType::Unicode("👍".into())).style(ButtonStyle::Secondary));
-        row.push(CreateButton::new(buttons::DOWN).emoji(ReactionType::Unicode("👎".into())).style(ButtonStyle::Secondary));
+        row.push(CreateButton::new(scoped(buttons::UP)).emoji(ReactionType::Unicode("👍".into())).style(ButtonStyle::Secondary));
+        row.push(CreateButton::new(scoped(buttons::DOWN)).emoji(ReactionType::Unicode("👎".into())).style(ButtonStyle::Secondary));
     }
     if let Some(url) = &b.source {
         row.push(CreateButton::new_link(url).label("Source"));

@@ -1,5 +1,6 @@
 //! Per-server settings of the bot, durable in `settings.json` in the data folder: where it
-//! answers, whether members must mention it, whether `/ask` answers privately by default.
+//! answers, whether members must mention it, whether `/ask` answers privately by default, and in
+//! which channels each question gets its own thread.
 //!
 //! Invariants: the file is replaced whole and atomically (written to a temporary file in the same
 //! folder, synced, renamed over the old one, the folder synced), so a crash leaves the old
@@ -40,11 +41,14 @@ pub struct GuildSettings {
     pub mention_needed: bool,
     /// `/ask` answers only the asker unless they choose `private: false`.
     pub private_answers: bool,
+    /// Channels in thread mode: each question asked there is answered in a new thread started
+    /// from it, where follow-ups need no mention.
+    pub thread_channels: Vec<u64>,
 }
 
 impl Default for GuildSettings {
     fn default() -> Self {
-        GuildSettings { channels: Vec::new(), mention_needed: true, private_answers: false }
+        GuildSettings { channels: Vec::new(), mention_needed: true, private_answers: false, thread_channels: Vec::new() }
     }
 }
 
@@ -52,6 +56,11 @@ impl GuildSettings {
     /// Whether the bot answers questions in `channel`.
     pub fn allows(&self, channel: u64) -> bool {
         self.channels.is_empty() || self.channels.contains(&channel)
+    }
+
+    /// Whether questions in `channel` are answered in a thread of their own.
+    pub fn threads_in(&self, channel: u64) -> bool {
+        self.thread_channels.contains(&channel)
     }
 }
 
@@ -106,7 +115,7 @@ impl Settings {
 
 /// Replaces `path` with `bytes`: a temporary file beside it, synced, renamed over it, and the
 /// folder synced so the rename itself survives a crash.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(super) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io(dir))?;
@@ -160,5 +169,6 @@ mod tests {
         std::fs::write(&path, br#"{"guilds": {"7": {"private_answers": true}}}"#).unwrap();
         let g = Settings::open(&path).unwrap().get(7);
         assert!(g.private_answers && g.mention_needed && g.channels.is_empty());
+        assert!(g.thread_channels.is_empty() && !g.threads_in(5), "no thread mode in a file from before it");
     }
 }
