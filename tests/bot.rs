@@ -1409,6 +1409,11 @@ async fn thread_mode_answers_in_a_thread_and_reads_follow_ups_with_its_first_que
     assert_no_pings(&reply.body);
     assert!(first_quote(&reply.body).contains("Orrin Vale"), "read without the thread's question: {}", reply.body);
     assert!(embed(&reply.body)["footer"]["text"].as_str().unwrap().contains("And who heads it?"), "the card is the follow-up's");
+    // talk that the documents do not answer gets no reply there (no "not in the documents")
+    let chat = say_in_thread(&fake, q, "thanks, that helps a lot", false, Some(Duration::from_millis(1500))).await;
+    assert!(chat.is_none(), "replied to chat in the thread: {:?}", chat.map(|r| r.body));
+    let records = std::fs::read_to_string(bot.data.join("records.jsonl")).unwrap_or_default();
+    assert!(!records.contains("thanks"), "chat recorded as an unanswered question");
 
     // a long question with mention syntax: the thread's name is cut at 100 and has none of it
     let after = fake.requests().len();

@@ -57,8 +57,7 @@ pub(super) fn question_in(msg: &Message, bot: serenity::UserId, mention_needed: 
     }
     let direct = msg.guild_id.is_none();
     let mentioned = msg.mentions.iter().any(|u| u.id == bot);
-    let reply_to_bot = msg.referenced_message.as_ref().is_some_and(|m| m.author.id == bot);
-    if !(direct || mentioned || reply_to_bot || !mention_needed) {
+    if !(direct || addressed_to(msg, bot) || !mention_needed) {
         return None;
     }
     let question = strip_mentions(&msg.content);
@@ -68,6 +67,11 @@ pub(super) fn question_in(msg: &Message, bot: serenity::UserId, mention_needed: 
         return None;
     }
     Some(question)
+}
+
+/// Whether a message mentions the bot or replies to one of its messages.
+fn addressed_to(msg: &Message, bot: serenity::UserId) -> bool {
+    msg.mentions.iter().any(|u| u.id == bot) || msg.referenced_message.as_ref().is_some_and(|m| m.author.id == bot)
 }
 
 /// The text without Discord's mention syntax (`<@id>`, `<@!id>`, `<@&role>`, `<#channel>`,
@@ -119,6 +123,9 @@ async fn on_message(ctx: &serenity::Context, msg: &Message, bot: serenity::UserI
         return Ok(());
     }
     let Some(question) = question_in(msg, bot, settings.mention_needed && thread.is_none()) else { return Ok(()) };
+    // in such a thread members also talk among themselves: a message that does not address the
+    // bot gets an answer, or nothing (no "not in the documents", no "please write a question")
+    let quiet = thread.is_some() && !addressed_to(msg, bot);
     // the question's id is the reply's nonce, enforced by Discord: a retry after a lost
     // response cannot post the answer twice
     let send = |message: CreateMessage| async move {
@@ -144,12 +151,16 @@ async fn on_message(ctx: &serenity::Context, msg: &Message, bot: serenity::UserI
             wait
         };
         if let Some(wait) = wait {
-            send(CreateMessage::new().content(wait_text(wait))).await?;
+            if !quiet {
+                send(CreateMessage::new().content(wait_text(wait))).await?;
+            }
             return Ok(());
         }
     }
     if let Err(e) = Engine::validate(&question) {
-        send(CreateMessage::new().content(data.refuse(&e))).await?;
+        if !quiet {
+            send(CreateMessage::new().content(data.refuse(&e))).await?;
+        }
         return Ok(());
     }
     let a = match threaded::answer_here(data, msg.guild_id, msg.channel_id, &question, None).await {
@@ -160,6 +171,9 @@ async fn on_message(ctx: &serenity::Context, msg: &Message, bot: serenity::UserI
         }
     };
     debug!(answered = a.answered, citations = a.citations.len(), follow_up = thread.is_some(), "message question");
+    if quiet && !a.answered {
+        return Ok(());
+    }
     record_outcome(data, &a, msg.guild_id.map(|g| g.get()), msg.channel_id.get());
     let card = answer_card(data, &a, false);
     let answer = CreateMessage::new().embed(embed(&card)).components(components(&card));

@@ -8,7 +8,9 @@
 //! [`CONTEXT_WEIGHT`] of their weight wherever a concept's weight counts (sentence coverage, the
 //! found share, the hybrid mix; BM25 retrieval takes them as any concept), and their embeddings
 //! are added to the follow-up's at the same weight. The question kind is the follow-up's own.
-//! When that finds no answer, the follow-up is asked alone. A follow-up that stands on its own
+//! When that finds no answer, the follow-up is asked alone; so is a follow-up none of whose own
+//! words the documents hold (talk such as “thanks, that helps”: context would otherwise turn
+//! it into a question about the thread's subject). A follow-up that stands on its own
 //! keeps its answer: its own words outweigh the context's in every sentence's coverage (tested
 //! below on an invented corpus).
 
@@ -80,6 +82,12 @@ impl Engine {
     pub fn ask_followup(&self, question: &str, earlier: &[&str]) -> Result<Answer> {
         let q = Self::validate(question)?;
         let (kind, own) = question_concepts(&self.analyzer, self.lexicon.as_deref(), q);
+        // the context completes a follow-up about something the documents hold (“who heads
+        // it?”) or one without words of its own (“and when?”); talk whose words the documents
+        // lack (“thanks, that helps”) is asked alone, not turned into the thread's subject
+        if !own.is_empty() && !crate::retrieve::weights(&self.handle(), &own)?.found.iter().any(|&f| f) {
+            return self.ask_in(q, None);
+        }
         let earlier: Vec<&str> = earlier.iter().map(|e| e.trim()).filter(|e| !e.is_empty() && *e != q).collect();
         let context = context_concepts(&own, earlier.iter().flat_map(|e| question_concepts(&self.analyzer, self.lexicon.as_deref(), e).1));
         if context.is_empty() {
@@ -206,6 +214,8 @@ mod tests {
         let (_root, engine) = engine(true);
         check_context_helps(&engine);
         check_a_standalone_follow_up_is_not_hurt(&engine);
+        let talk = engine.ask_followup("thanks, that helps a lot", &["What is the Lantern Guild?"]).unwrap();
+        assert!(!talk.answered, "talk became a question about the thread's subject: {talk:?}");
     }
 
     #[test]
@@ -216,8 +226,10 @@ mod tests {
         assert!(!alone.answered);
         let with = engine.ask_followup("And who?", &["Who heads the Lantern Guild?"]).unwrap();
         assert!(with.answered && first_quote(&with).contains("Orrin Vale"), "{with:?}");
-        // unknown words of its own are not rescued by the context
-        let odd = engine.ask_followup("And the zorbulite?", &["What is the Lantern Guild?"]).unwrap();
-        assert!(!odd.answered, "{odd:?}");
+        // words of its own that the documents lack are not rescued by the context
+        for talk in ["And the zorbulite?", "thanks, that helps a lot"] {
+            let a = engine.ask_followup(talk, &["What is the Lantern Guild?"]).unwrap();
+            assert!(!a.answered, "{talk}: {a:?}");
+        }
     }
 }
