@@ -1460,6 +1460,40 @@ async fn thread_mode_answers_in_a_thread_and_reads_follow_ups_with_its_first_que
     assert_clean(&fake, &bot2);
 }
 
+/// In the bot's thread, chat (a message without a mention that the documents do not answer) gets
+/// no reply and starts no cooldown, so the member's next real follow-up is answered; a second
+/// follow-up inside the cooldown is told to wait, like a mention.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_in_a_thread_neither_answers_nor_starts_a_cooldown() {
+    let fake = FakeDiscord::start().await;
+    let bot = Bot::start(&fake, thread_base(), &[("ISNAD_MESSAGE_CONTENT", "true"), ("ISNAD_COOLDOWN_SECS", "600")]);
+    fake.wait_for(0, STEP, |r| r.method == "PUT" && r.path.ends_with("/commands")).await.expect("registration");
+    thread_mode_on(&fake).await;
+    let after = fake.requests().len();
+    let q = fake.next_id();
+    fake.dispatch(
+        "MESSAGE_CREATE",
+        guild_message(q, MEMBER_ID, &format!("<@{BOT_ID}> What is the Lantern Guild?"), &[user(BOT_ID, "isnad", true)], None),
+    );
+    fake.wait_for(after, STEP, |r| r.path == format!("/channels/{q}/messages")).await.expect("answer in the thread");
+    // another member, not in a cooldown yet
+    let say = |content: &str| {
+        let id = fake.next_id();
+        fake.dispatch("MESSAGE_CREATE", thread_message(id, PINNER_ID, q, content, &[]));
+        id
+    };
+    let after = fake.requests().len();
+    let chat = say("thanks, that helps a lot");
+    let follow = say("And who heads it?");
+    let reply = fake.wait_for(after, STEP, |r| r.body["message_reference"]["message_id"] == follow.to_string()).await.expect("follow-up");
+    assert!(first_quote(&reply.body).contains("Orrin Vale"), "{}", reply.body);
+    assert!(!fake.requests().iter().skip(after).any(|r| r.body["message_reference"]["message_id"] == chat.to_string()), "chat answered");
+    let again = say("And where do its glassblowers work?");
+    let wait = fake.wait_for(after, STEP, |r| r.body["message_reference"]["message_id"] == again.to_string()).await.expect("a wait");
+    assert!(wait.body["content"].as_str().unwrap_or_default().contains("ask again in"), "{}", wait.body);
+    assert_clean(&fake, &bot);
+}
+
 /// Without Create Public Threads Discord refuses the thread (403, 50013); without Send Messages
 /// in Threads it refuses the answer in it. Either way the question is answered in the channel,
 /// and the log says which permission is missing.

@@ -1,8 +1,9 @@
 //! Component interactions: the answer card's buttons (*More sources*, *Pin*, 👍/👎). Buttons are
 //! stateless — the question rides in the card's footer, the document an answer was limited to in
 //! the button's id, and in a thread the bot answers in the question is asked again as that
-//! thread's follow-up — and every click is deferred before any work. Pinning checks the clicker's permission bits computed from raw roles and overwrites
-//! ([`super::permissions`]) and pins on the current route ([`super::rest`]).
+//! thread's follow-up — and every click is deferred before any work. Pinning checks the
+//! clicker's permission bits computed from raw roles and overwrites ([`super::permissions`]) and
+//! pins on the current route ([`super::rest`]).
 
 use std::sync::Arc;
 

@@ -139,21 +139,11 @@ async fn on_message(ctx: &serenity::Context, msg: &Message, bot: serenity::UserI
         })
         .await
     };
-    if data.config.cooldown_secs > 0 {
-        let cooldown_ctx = poise::CooldownContext { user_id: msg.author.id, guild_id: msg.guild_id, channel_id: msg.channel_id };
-        let config = poise::CooldownConfig { user: Some(Duration::from_secs(data.config.cooldown_secs)), ..Default::default() };
-        let wait = {
-            let mut tracker = data.mention_cooldowns.lock().unwrap_or_else(|p| p.into_inner());
-            let wait = tracker.remaining_cooldown(cooldown_ctx.clone(), &config);
-            if wait.is_none() {
-                tracker.start_cooldown(cooldown_ctx);
-            }
-            wait
-        };
-        if let Some(wait) = wait {
-            if !quiet {
-                send(CreateMessage::new().content(wait_text(wait))).await?;
-            }
+    // a message that does not address the bot in its thread may be chat: it is searched first,
+    // and the cooldown applies only if it gets an answer (chat neither waits nor starts one)
+    if !quiet {
+        if let Some(wait) = cooldown(data, msg) {
+            send(CreateMessage::new().content(wait_text(wait))).await?;
             return Ok(());
         }
     }
@@ -174,6 +164,12 @@ async fn on_message(ctx: &serenity::Context, msg: &Message, bot: serenity::UserI
     if quiet && !a.answered {
         return Ok(());
     }
+    if quiet {
+        if let Some(wait) = cooldown(data, msg) {
+            send(CreateMessage::new().content(wait_text(wait))).await?;
+            return Ok(());
+        }
+    }
     record_outcome(data, &a, msg.guild_id.map(|g| g.get()), msg.channel_id.get());
     let card = answer_card(data, &a, false);
     let answer = CreateMessage::new().embed(embed(&card)).components(components(&card));
@@ -188,6 +184,22 @@ async fn on_message(ctx: &serenity::Context, msg: &Message, bot: serenity::UserI
         threaded::remember_if_thread(ctx, data, guild, msg.channel_id, &question).await;
     }
     Ok(())
+}
+
+/// The time `msg`'s author must still wait before asking again by message; when there is none
+/// (or no cooldown is configured), their cooldown starts now.
+fn cooldown(data: &Data, msg: &Message) -> Option<Duration> {
+    if data.config.cooldown_secs == 0 {
+        return None;
+    }
+    let cooldown_ctx = poise::CooldownContext { user_id: msg.author.id, guild_id: msg.guild_id, channel_id: msg.channel_id };
+    let config = poise::CooldownConfig { user: Some(Duration::from_secs(data.config.cooldown_secs)), ..Default::default() };
+    let mut tracker = data.mention_cooldowns.lock().unwrap_or_else(|p| p.into_inner());
+    let wait = tracker.remaining_cooldown(cooldown_ctx.clone(), &config);
+    if wait.is_none() {
+        tracker.start_cooldown(cooldown_ctx);
+    }
+    wait
 }
 
 #[cfg(test)]
