@@ -232,4 +232,49 @@ mod tests {
             assert!(!a.answered, "{talk}: {a:?}");
         }
     }
+
+    /// The same in Arabic, where “it” is a suffix (يرأسها): invented documents, each with a head
+    /// named after the verb يرأس; the fleet's says it twice.
+    #[test]
+    fn arabic_follow_ups_read_with_their_context() {
+        let root = tempfile::tempdir().unwrap();
+        let k = root.path().join("knowledge");
+        std::fs::create_dir_all(&k).unwrap();
+        std::fs::write(
+            k.join("guild.md"),
+            "---\ntitle: نقابة الفوانيس\nlanguage: ar\n---\n\
+             نقابة الفوانيس جمعية لنافخي الزجاج في بلدة أوسك الجبلية. \
+             تصنع ورشها المصابيح والخرز وألواح النوافذ للوادي. \
+             ويرأس نقابة الفوانيس أورين فال، وهو نافخ زجاج انتخبه الأعضاء. \
+             ويتدرب المتدربون الجدد في النقابة خمسة شتاءات قبل أن يبيعوا أعمالهم.\n",
+        )
+        .unwrap();
+        std::fs::write(
+            k.join("fleet.md"),
+            "---\ntitle: الأسطول النحاسي\nlanguage: ar\n---\n\
+             ينقل الأسطول النحاسي الملح والخشب بين موانئ النهر. \
+             يرأس سامر حداد الأسطول النحاسي، وهو يرأس الأسطول منذ الفيضان. \
+             قواربه مسطحة القاع ولا تبحر إلا في الأشهر الدافئة. \
+             يملك الأسطول أحد عشر قاربا وحوضا جافا في بلين.\n",
+        )
+        .unwrap();
+        let dense = if Embedder::load().is_some() { vec![false, true] } else { vec![false] };
+        for dense in dense {
+            let mut config = Config::new(&k, root.path().join(format!("data-{dense}")));
+            config.dense = dense;
+            let engine = Engine::open(config).unwrap();
+            let first = "ما هي نقابة الفوانيس؟";
+            let alone = engine.ask_in("ومن يرأسها؟", None).unwrap();
+            assert!(!first_quote(&alone).contains("أورين"), "dense={dense}: the test needs a follow-up that is ambiguous alone");
+            let with = engine.ask_followup("ومن يرأسها؟", &[first]).unwrap();
+            assert!(first_quote(&with).contains("أورين فال"), "dense={dense}: {:?}", with.citations);
+            for (follow, answer) in [("من يرأس الأسطول النحاسي؟", "سامر حداد"), ("كم قاربا يملك الأسطول؟", "أحد عشر")]
+            {
+                let alone = engine.ask_in(follow, None).unwrap();
+                assert!(first_quote(&alone).contains(answer), "dense={dense} {follow}: the test needs a question answered alone");
+                let with = engine.ask_followup(follow, &[first]).unwrap();
+                assert_eq!(first_quote(&with), first_quote(&alone), "dense={dense} {follow}");
+            }
+        }
+    }
 }
