@@ -1531,9 +1531,10 @@ async fn without_thread_permissions_the_answer_is_a_plain_reply() {
 }
 
 /// `/ask` in a channel in thread mode: the answer is posted as usual, and a thread is started
-/// from it, named from the question, where follow-ups need no mention.
+/// from it, named from the question, where follow-ups need no mention. "Ask isnad" on a message
+/// there answers in a thread started from that message.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn slash_ask_in_thread_mode_starts_a_thread_on_the_answer() {
+async fn commands_in_thread_mode_start_threads() {
     let (fake, bot) = start_threads(FakeDiscord::start().await, BOT_PERMS).await;
     thread_mode_on(&fake).await;
     let after = fake.requests().len();
@@ -1554,6 +1555,23 @@ async fn slash_ask_in_thread_mode_starts_a_thread_on_the_answer() {
     ask_slash(&fake, "What is the Copper Fleet?", true).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(!fake.requests().iter().skip(after).any(|r| r.path.ends_with("/threads")), "a thread on a private answer");
+
+    // "Ask isnad" on a member's message: a thread from that message, the answer in it
+    let target = guild_message(fake.next_id(), MEMBER_ID, "Who heads the Copper Fleet?", &[], None);
+    let target_id = target["id"].as_str().unwrap().to_owned();
+    let id = fake.next_id();
+    let after = fake.requests().len();
+    fake.dispatch("INTERACTION_CREATE", message_command(id, MODERATOR_ID, MODERATOR_PERMS, "Ask isnad", target));
+    let start = fake
+        .wait_for(after, STEP, |r| r.path == format!("/channels/{CHANNEL_ID}/messages/{target_id}/threads"))
+        .await
+        .expect("a thread on the message");
+    assert_eq!(start.body["name"], "Who heads the Copper Fleet?");
+    let answer = fake.wait_for(after, STEP, |r| r.path == format!("/channels/{target_id}/messages")).await.expect("answer in the thread");
+    assert!(first_quote(&answer.body).contains("Mira Holt"), "{}", answer.body);
+    assert_no_pings(&answer.body);
+    let done = fake.wait_for(after, STEP, |r| r.path.starts_with(&format!("/webhooks/{BOT_ID}/itoken-{id}"))).await.expect("confirmation");
+    assert!(done.body["content"].as_str().unwrap_or_default().contains("in a thread"), "{}", done.body);
     assert_clean(&fake, &bot);
 }
 
