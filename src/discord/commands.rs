@@ -229,6 +229,8 @@ async fn settings_show(ctx: Context<'_>) -> Result<(), BoxError> {
 }
 
 /// Change this server's settings (only the options you give change).
+// every option of `/settings set` is a parameter of the poise command
+#[allow(clippy::too_many_arguments)]
 #[poise::command(slash_command, rename = "set", guild_only, required_permissions = "MANAGE_GUILD")]
 async fn settings_set(
     ctx: Context<'_>,
