@@ -23,6 +23,9 @@ use crate::knowledge;
 use crate::retrieve;
 use crate::text::{question_concepts, Analyzer, Lexicon};
 
+mod followup;
+pub use followup::CONTEXT_WEIGHT;
+
 /// How many times more dense candidates a question scoped to one document draws before keeping
 /// that document's.
 const SCOPED_DENSE_WIDENING: usize = 8;
@@ -400,21 +403,47 @@ impl Engine {
     /// when others match better; the dense candidates are drawn wider and filtered the same way.
     pub fn trace_in(&self, question: &str, document: Option<&str>) -> Result<Trace> {
         let q = Self::validate(question)?;
+        let (kind, concepts) = question_concepts(&self.analyzer, self.lexicon.as_deref(), q);
+        self.trace_with(q, kind, concepts, &followup::Context::none(), document)
+    }
+
+    /// [`Engine::trace_in`] for a validated question with its kind and concepts, searched with
+    /// `context` (the concepts and texts of earlier questions, weighed less: see
+    /// [`followup`]); with [`followup::Context::none`] it is exactly the question alone.
+    fn trace_with(
+        &self,
+        q: &str,
+        kind: crate::text::QuestionKind,
+        mut concepts: Vec<crate::text::Concept>,
+        context: &followup::Context,
+        document: Option<&str>,
+    ) -> Result<Trace> {
         let handle = self.handle();
         if let Some(id) = document {
             if !handle.manifest.documents.iter().any(|d| d.id == id) {
                 return Err(Error::UnknownDocument(id.to_owned()));
             }
         }
-        let (kind, concepts) = question_concepts(&self.analyzer, self.lexicon.as_deref(), q);
-        let weights = retrieve::weights(&handle, &concepts)?;
+        let own = concepts.len();
+        concepts.extend(context.concepts.iter().cloned());
+        let mut weights = retrieve::weights(&handle, &concepts)?;
+        // context concepts count for less wherever a concept's weight counts (found share,
+        // the hybrid mix, sentence coverage); BM25 retrieval sees them as it sees any concept
+        for w in weights.idf.iter_mut().skip(own) {
+            *w *= context.weight;
+        }
         let mut hits = retrieve::search_in(&handle, &concepts, self.config.passages, document)?;
+        // a question with words of its own is known by them; one without (“and when?”) by its context's
+        let knows = |range: std::ops::Range<usize>| {
+            weights.found[range.clone()].iter().any(|&f| f) || concepts[range].iter().any(|c| !c.translations.is_empty())
+        };
+        let known = if own > 0 || concepts.is_empty() { knows(0..own) } else { knows(own..concepts.len()) };
         let mut signals = Signals {
             found_share: weights.found_share(),
             english: is_latin(q),
             passages: handle.manifest.passages,
-            concepts: concepts.len(),
-            known: weights.found.iter().any(|&f| f) || concepts.iter().any(|c| !c.translations.is_empty()),
+            concepts: own,
+            known,
             ..Signals::default()
         };
         if let Some(top) = hits.first() {
@@ -422,7 +451,9 @@ impl Engine {
             signals.bm25_margin = hits.get(1).map_or(1.0, |h| (top.score - h.score) / top.score.max(1e-6));
         }
         let query_vector = match (&self.embedder, &handle.dense) {
-            (Some(e), Some(_)) => e.embed(q, true).map_err(|why| tracing::warn!("question not embedded, answering lexically: {why}")).ok(),
+            (Some(e), Some(_)) => {
+                context.query_vector(e, q).map_err(|why| tracing::warn!("question not embedded, answering lexically: {why}")).ok()
+            }
             _ => None,
         };
         if let Some(qv) = &query_vector {

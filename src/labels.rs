@@ -198,6 +198,11 @@ messages! {
     answered_below = "answered-below" ();
     could_not_post = "could-not-post" ();
     settings_not_saved = "settings-not-saved" ();
+    scope_gone = "scope-gone" ();
+    settings_threads = "settings-threads" ();
+    settings_threads_none = "settings-threads-none" ();
+    settings_threads_in = "settings-threads-in" (channels);
+    settings_threads_in_mention = "settings-threads-in-mention" (channels);
     upload_wrong_extension = "upload-wrong-extension" (name);
     upload_too_large = "upload-too-large" (name, max);
     upload_wrong_type = "upload-wrong-type" (name, kind);

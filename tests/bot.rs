@@ -1685,3 +1685,328 @@ async fn knowledge_add_refuses_bad_files_and_stores_nothing() {
     assert!(sources.contains("3 document(s)") && !sources.contains(HARBOR_TITLE), "{sources}");
     assert_clean(&fake, &bot);
 }
+
+// ---------------------------------------------------------------------------------------------
+// threads: thread mode, follow-ups without a mention, and the scope of "More sources"
+
+/// A folder with invented documents (`tests/fixtures/thread-knowledge`: a craft guild and a
+/// shipping company, each with a head) and their index, built once per test run.
+fn thread_base() -> &'static Path {
+    static BASE: OnceLock<PathBuf> = OnceLock::new();
+    BASE.get_or_init(|| {
+        let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("thread-base-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/thread-knowledge"), &root.join("knowledge"));
+        isnad::Engine::open(isnad::Config::new(root.join("knowledge"), root.join("data"))).expect("thread base index builds");
+        root
+    })
+}
+
+/// The bot over the invented documents, with the MESSAGE_CONTENT intent (follow-ups without a
+/// mention carry their text only with it).
+async fn start_threads(fake: FakeDiscord, bot_perms: u64) -> (FakeDiscord, Bot) {
+    fake.set_bot_permissions(bot_perms);
+    let bot = Bot::start(&fake, thread_base(), &[("ISNAD_MESSAGE_CONTENT", "true")]);
+    fake.wait_for(0, STEP, |r| r.method == "PUT" && r.path.ends_with("/commands"))
+        .await
+        .unwrap_or_else(|| panic!("no slash-command registration; bot log:\n{}", bot.log_text()));
+    (fake, bot)
+}
+
+/// `/settings set threads_in: CHANNEL_ID` by a moderator; returns the settings card shown.
+async fn thread_mode_on(fake: &FakeDiscord) -> Value {
+    let id = fake.next_id();
+    let after = fake.requests().len();
+    let options = [("threads_in", 7u8, json!(CHANNEL_ID.to_string()))];
+    fake.dispatch("INTERACTION_CREATE", slash_subcommand(id, MODERATOR_ID, MODERATOR_PERMS, "settings", "set", &options));
+    callback(fake, id, after).await.body["data"]["embeds"][0].clone()
+}
+
+/// The first quote of an answer posted as `body`, without the renderer's escapes.
+fn first_quote(body: &Value) -> String {
+    unescape(embed(body)["fields"][0]["value"].as_str().unwrap_or_default())
+}
+
+/// A member's message in a thread; returns the bot's reply to it (within `STEP`) or `None` when
+/// there is none within `quiet` (only used where no reply is the expected outcome).
+async fn say_in_thread(fake: &FakeDiscord, thread: u64, content: &str, mention: bool, quiet: Option<Duration>) -> Option<Request> {
+    let after = fake.requests().len();
+    let id = fake.next_id();
+    let mentions = if mention { vec![user(BOT_ID, "isnad", true)] } else { Vec::new() };
+    let content = if mention { format!("<@{BOT_ID}> {content}") } else { content.to_owned() };
+    fake.dispatch("MESSAGE_CREATE", thread_message(id, MEMBER_ID, thread, &content, &mentions));
+    let replied = |r: &Request| r.body["message_reference"]["message_id"] == id.to_string();
+    match quiet {
+        None => Some(fake.wait_for(after, STEP, replied).await.expect("a reply in the thread")),
+        Some(quiet) => fake.wait_for(after, quiet, replied).await,
+    }
+}
+
+/// Thread mode: a question in the channel gets a new thread started from it (named from the
+/// question, at most 100 characters, no mention syntax) with the answer inside; a follow-up
+/// there without a mention is answered as a follow-up of the first question ("And who heads
+/// it?" → the guild's head, which the follow-up alone does not find); a message without a
+/// mention in someone else's thread is ignored until the bot has answered a mention there; and
+/// after a restart the bot still answers follow-ups in its threads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thread_mode_answers_in_a_thread_and_reads_follow_ups_with_its_first_question() {
+    let (fake, bot) = start_threads(FakeDiscord::start().await, BOT_PERMS).await;
+    let shown = thread_mode_on(&fake).await.to_string();
+    assert!(shown.contains(&format!("<#{CHANNEL_ID}>")) && shown.contains("own thread"), "{shown}");
+    let stored = std::fs::read_to_string(bot.data.join("settings.json")).expect("settings.json");
+    assert!(stored.contains("thread_channels"), "{stored}");
+
+    // the follow-up alone finds the other document's head: context is what makes it right
+    let engine = isnad::Engine::open(isnad::Config::new(thread_base().join("knowledge"), thread_base().join("data"))).unwrap();
+    let alone = engine.ask("And who heads it?").unwrap();
+    assert!(alone.citations.first().is_none_or(|c| !c.quote.contains("Orrin Vale")), "the fixture must need context: {alone:?}");
+
+    // a question in the channel: a thread from it, the answer inside
+    let after = fake.requests().len();
+    let q = fake.next_id();
+    fake.dispatch(
+        "MESSAGE_CREATE",
+        guild_message(q, MEMBER_ID, &format!("<@{BOT_ID}> What is the Lantern Guild?"), &[user(BOT_ID, "isnad", true)], None),
+    );
+    let start =
+        fake.wait_for(after, STEP, |r| r.method == "POST" && r.path == format!("/channels/{CHANNEL_ID}/messages/{q}/threads")).await;
+    let start = start.unwrap_or_else(|| panic!("no thread started; log:\n{}", bot.log_text()));
+    assert_eq!(start.body["name"], "What is the Lantern Guild?");
+    let answer =
+        fake.wait_for(after, STEP, |r| r.method == "POST" && r.path == format!("/channels/{q}/messages")).await.expect("answer in thread");
+    assert_no_pings(&answer.body);
+    assert!(embed(&answer.body)["footer"]["text"].as_str().unwrap().contains("What is the Lantern Guild?"));
+    assert!(
+        !fake.requests().iter().skip(after).any(|r| r.path == format!("/channels/{CHANNEL_ID}/messages")),
+        "answered in the channel too"
+    );
+    assert!(fake.thread(q).is_some(), "the thread exists");
+
+    // a follow-up without a mention, answered in the thread with the first question as context
+    let reply = say_in_thread(&fake, q, "And who heads it?", false, None).await.unwrap();
+    assert_eq!(reply.path, format!("/channels/{q}/messages"));
+    assert_no_pings(&reply.body);
+    assert!(first_quote(&reply.body).contains("Orrin Vale"), "read without the thread's question: {}", reply.body);
+    assert!(embed(&reply.body)["footer"]["text"].as_str().unwrap().contains("And who heads it?"), "the card is the follow-up's");
+    // talk that the documents do not answer gets no reply there (no "not in the documents")
+    let chat = say_in_thread(&fake, q, "thanks, that helps a lot", false, Some(Duration::from_millis(1500))).await;
+    assert!(chat.is_none(), "replied to chat in the thread: {:?}", chat.map(|r| r.body));
+    let records = std::fs::read_to_string(bot.data.join("records.jsonl")).unwrap_or_default();
+    assert!(!records.contains("thanks"), "chat recorded as an unanswered question");
+
+    // a long question with mention syntax: the thread's name is cut at 100 and has none of it
+    let after = fake.requests().len();
+    let long = fake.next_id();
+    let text =
+        format!("<@{BOT_ID}> @everyone <@&{MODERATOR_ROLE}> {}", "How do the glassblowers of the guild make blue glass lamps? ".repeat(4));
+    fake.dispatch("MESSAGE_CREATE", guild_message(long, MEMBER_ID, &text, &[user(BOT_ID, "isnad", true)], None));
+    let start = fake.wait_for(after, STEP, |r| r.path == format!("/channels/{CHANNEL_ID}/messages/{long}/threads")).await.expect("thread");
+    let name = start.body["name"].as_str().unwrap();
+    assert!(name.encode_utf16().count() <= 100 && name.ends_with('…') && name.starts_with("How do the glassblowers"), "{name}");
+    assert!(!name.contains('@') && !name.contains("<@"), "{name}");
+
+    // someone else's thread: no mention, no answer; a mention is answered, and from then on
+    // the bot answers there without one
+    let other = fake.start_thread(CHANNEL_ID, MEMBER_ID, "chatting about boats");
+    let ignored = say_in_thread(&fake, other, "Who heads the Copper Fleet?", false, Some(Duration::from_millis(1500))).await;
+    assert!(ignored.is_none(), "answered a message without a mention in a thread it had not answered in");
+    let mentioned = say_in_thread(&fake, other, "Who heads the Copper Fleet?", true, None).await.unwrap();
+    assert_eq!(mentioned.path, format!("/channels/{other}/messages"));
+    assert!(first_quote(&mentioned.body).contains("Mira Holt"), "{}", mentioned.body);
+    let follow = say_in_thread(&fake, other, "How many boats does it own?", false, None).await.unwrap();
+    assert_eq!(follow.path, format!("/channels/{other}/messages"));
+
+    // a restart over the same data folder: follow-ups in the bot's threads still need no mention
+    let dir = bot.data.parent().unwrap().to_owned();
+    let records = std::fs::read_to_string(bot.data.join("threads.json")).expect("threads.json");
+    assert!(records.contains(&q.to_string()) && records.contains(&other.to_string()), "{records}");
+    let mut bot = bot;
+    bot.child.kill().await.expect("stop the first bot");
+    let identifies = fake.identifies();
+    let bot2 = Bot::start(&fake, &dir, &[("ISNAD_MESSAGE_CONTENT", "true")]);
+    assert!(fake.wait_until(STEP, |f| f.identifies() > identifies && f.connected()).await, "{}", bot2.log_text());
+    let again = say_in_thread(&fake, q, "And who heads it?", false, None).await.unwrap();
+    assert!(first_quote(&again.body).contains("Orrin Vale"), "{}", again.body);
+
+    // a deleted thread is forgotten
+    fake.delete_thread(q);
+    assert!(
+        fake.wait_until(STEP, |_| std::fs::read_to_string(bot2.data.join("threads.json")).is_ok_and(|t| !t.contains(&format!("\"{q}\""))))
+            .await,
+        "a deleted thread is still remembered"
+    );
+    drop(bot);
+    assert_clean(&fake, &bot2);
+}
+
+/// In the bot's thread, chat (a message without a mention that the documents do not answer) gets
+/// no reply and starts no cooldown, so the member's next real follow-up is answered; a second
+/// follow-up inside the cooldown is told to wait, like a mention.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_in_a_thread_neither_answers_nor_starts_a_cooldown() {
+    let fake = FakeDiscord::start().await;
+    let bot = Bot::start(&fake, thread_base(), &[("ISNAD_MESSAGE_CONTENT", "true"), ("ISNAD_COOLDOWN_SECS", "600")]);
+    fake.wait_for(0, STEP, |r| r.method == "PUT" && r.path.ends_with("/commands")).await.expect("registration");
+    thread_mode_on(&fake).await;
+    let after = fake.requests().len();
+    let q = fake.next_id();
+    fake.dispatch(
+        "MESSAGE_CREATE",
+        guild_message(q, MEMBER_ID, &format!("<@{BOT_ID}> What is the Lantern Guild?"), &[user(BOT_ID, "isnad", true)], None),
+    );
+    fake.wait_for(after, STEP, |r| r.path == format!("/channels/{q}/messages")).await.expect("answer in the thread");
+    // another member, not in a cooldown yet
+    let say = |content: &str| {
+        let id = fake.next_id();
+        fake.dispatch("MESSAGE_CREATE", thread_message(id, PINNER_ID, q, content, &[]));
+        id
+    };
+    let after = fake.requests().len();
+    let chat = say("thanks, that helps a lot");
+    let follow = say("And who heads it?");
+    let reply = fake.wait_for(after, STEP, |r| r.body["message_reference"]["message_id"] == follow.to_string()).await.expect("follow-up");
+    assert!(first_quote(&reply.body).contains("Orrin Vale"), "{}", reply.body);
+    assert!(!fake.requests().iter().skip(after).any(|r| r.body["message_reference"]["message_id"] == chat.to_string()), "chat answered");
+    let again = say("And where do its glassblowers work?");
+    let wait = fake.wait_for(after, STEP, |r| r.body["message_reference"]["message_id"] == again.to_string()).await.expect("a wait");
+    assert!(wait.body["content"].as_str().unwrap_or_default().contains("ask again in"), "{}", wait.body);
+    assert_clean(&fake, &bot);
+}
+
+/// Without Create Public Threads Discord refuses the thread (403, 50013); without Send Messages
+/// in Threads it refuses the answer in it. Either way the question is answered in the channel,
+/// and the log says which permission is missing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_thread_permissions_the_answer_is_a_plain_reply() {
+    let (fake, bot) = start_threads(FakeDiscord::start().await, BOT_PERMS & !CREATE_PUBLIC_THREADS).await;
+    thread_mode_on(&fake).await;
+    for (perms, permission) in
+        [(BOT_PERMS & !CREATE_PUBLIC_THREADS, "Create Public Threads"), (BOT_PERMS & !SEND_MESSAGES_IN_THREADS, "Send Messages in Threads")]
+    {
+        fake.set_bot_permissions(perms);
+        let after = fake.requests().len();
+        let q = fake.next_id();
+        fake.dispatch(
+            "MESSAGE_CREATE",
+            guild_message(q, MEMBER_ID, &format!("<@{BOT_ID}> Who heads the Copper Fleet?"), &[user(BOT_ID, "isnad", true)], None),
+        );
+        let reply = fake
+            .wait_for(after, STEP, |r| {
+                r.path == format!("/channels/{CHANNEL_ID}/messages") && r.body["message_reference"]["message_id"] == q.to_string()
+            })
+            .await
+            .unwrap_or_else(|| panic!("no reply in the channel; log:\n{}", bot.log_text()));
+        assert!(fake.requests().iter().skip(after).any(|r| r.path.ends_with(&format!("/messages/{q}/threads"))), "a thread was tried");
+        assert!(first_quote(&reply.body).contains("Mira Holt"), "{}", reply.body);
+        assert_no_pings(&reply.body);
+        assert_eq!(fake.created().iter().filter(|b| b["nonce"] == q.to_string()).count(), 1, "answered once");
+        assert!(
+            fake.wait_until(STEP, |_| bot.log_text().lines().any(|l| l.contains("WARN") && l.contains(permission))).await,
+            "the log does not name {permission}:\n{}",
+            bot.log_text()
+        );
+    }
+    assert_clean(&fake, &bot);
+}
+
+/// `/ask` in a channel in thread mode: the answer is posted as usual, and a thread is started
+/// from it, named from the question, where follow-ups need no mention. "Ask isnad" on a message
+/// there answers in a thread started from that message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_in_thread_mode_start_threads() {
+    let (fake, bot) = start_threads(FakeDiscord::start().await, BOT_PERMS).await;
+    thread_mode_on(&fake).await;
+    let after = fake.requests().len();
+    let (_, followup) = ask_slash(&fake, "What is the Lantern Guild?", false).await;
+    assert!(embed(&followup.body)["fields"].is_array(), "{}", followup.body);
+    let start = fake
+        .wait_for(after, STEP, |r| {
+            r.method == "POST" && r.path.starts_with(&format!("/channels/{CHANNEL_ID}/messages/")) && r.path.ends_with("/threads")
+        })
+        .await
+        .unwrap_or_else(|| panic!("no thread on the answer; log:\n{}", bot.log_text()));
+    assert_eq!(start.body["name"], "What is the Lantern Guild?");
+    let thread: u64 = start.path.split('/').nth(4).unwrap().parse().unwrap();
+    let reply = say_in_thread(&fake, thread, "And who heads it?", false, None).await.unwrap();
+    assert!(first_quote(&reply.body).contains("Orrin Vale"), "{}", reply.body);
+    // a private /ask starts no thread
+    let after = fake.requests().len();
+    ask_slash(&fake, "What is the Copper Fleet?", true).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!fake.requests().iter().skip(after).any(|r| r.path.ends_with("/threads")), "a thread on a private answer");
+
+    // "Ask isnad" on a member's message: a thread from that message, the answer in it
+    let target = guild_message(fake.next_id(), MEMBER_ID, "Who heads the Copper Fleet?", &[], None);
+    let target_id = target["id"].as_str().unwrap().to_owned();
+    let id = fake.next_id();
+    let after = fake.requests().len();
+    fake.dispatch("INTERACTION_CREATE", message_command(id, MODERATOR_ID, MODERATOR_PERMS, "Ask isnad", target));
+    let start = fake
+        .wait_for(after, STEP, |r| r.path == format!("/channels/{CHANNEL_ID}/messages/{target_id}/threads"))
+        .await
+        .expect("a thread on the message");
+    assert_eq!(start.body["name"], "Who heads the Copper Fleet?");
+    let answer = fake.wait_for(after, STEP, |r| r.path == format!("/channels/{target_id}/messages")).await.expect("answer in the thread");
+    assert!(first_quote(&answer.body).contains("Mira Holt"), "{}", answer.body);
+    assert_no_pings(&answer.body);
+    let done = fake.wait_for(after, STEP, |r| r.path.starts_with(&format!("/webhooks/{BOT_ID}/itoken-{id}"))).await.expect("confirmation");
+    assert!(done.body["content"].as_str().unwrap_or_default().contains("in a thread"), "{}", done.body);
+    assert_clean(&fake, &bot);
+}
+
+/// Regression: "More sources" (and 👍/👎) on an answer to `/ask document:` asked again over
+/// every document, so the further sources came from documents the question was not about. The
+/// buttons now carry the document, and what they show or record comes from it alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn more_sources_keeps_the_document_scope() {
+    let (fake, bot) = start_threads(FakeDiscord::start().await, BOT_PERMS).await;
+    let question = "What lamps does the Lantern Guild make?";
+    // unscoped, the question draws on both documents: a scope that is lost shows
+    let engine = isnad::Engine::open(isnad::Config::new(thread_base().join("knowledge"), thread_base().join("data"))).unwrap();
+    let everywhere = engine.ask(question).unwrap();
+    let fleet = engine.manifest().documents.into_iter().find(|d| d.id.ends_with("fleet.md")).expect("fleet.md");
+    let guild = engine.manifest().documents.into_iter().find(|d| d.id.ends_with("guild.md")).expect("guild.md");
+    assert!(everywhere.citations.iter().any(|c| c.document == guild.id), "the test needs an answer that cites the other document");
+
+    let id = fake.next_id();
+    let after = fake.requests().len();
+    fake.dispatch(
+        "INTERACTION_CREATE",
+        slash_command(id, MEMBER_ID, MEMBER_PERMS, "ask", &[("question", 3, json!(question)), ("document", 3, json!(fleet.id))]),
+    );
+    let answer = fake
+        .wait_for(after, STEP, |r| r.path.starts_with(&format!("/webhooks/{BOT_ID}/itoken-{id}")))
+        .await
+        .unwrap_or_else(|| panic!("scoped answer; log:\n{}", bot.log_text()));
+    let ids: Vec<String> = buttons_of(&answer.body).iter().filter_map(|b| b["custom_id"].as_str().map(str::to_owned)).collect();
+    let more = ids.iter().find(|i| i.starts_with("isnad:more")).unwrap_or_else(|| panic!("no More sources button: {ids:?}")).clone();
+    let up = ids.iter().find(|i| i.starts_with("isnad:up")).expect("👍").clone();
+    // the message as Discord stores it (the click carries it)
+    let mut message = json!({
+        "id": fake.next_id().to_string(), "channel_id": CHANNEL_ID.to_string(), "author": user(BOT_ID, "isnad", true),
+        "content": "", "timestamp": "2026-11-25T10:00:00.000000+00:00", "edited_timestamp": null, "tts": false,
+        "mention_everyone": false, "mentions": [], "mention_roles": [], "attachments": [], "embeds": answer.body["embeds"].clone(),
+        "pinned": false, "type": 0, "flags": 0, "components": []
+    });
+    message["embeds"][0]["type"] = "rich".into();
+
+    let (click_id, after) = click(&fake, MEMBER_ID, MEMBER_PERMS, &more, &message).await;
+    let shown =
+        fake.wait_for(after, STEP, |r| r.path.starts_with(&format!("/webhooks/{BOT_ID}/itoken-{click_id}"))).await.expect("more sources");
+    let e = embed(&shown.body);
+    assert_eq!(e["title"], "More sources", "{}", shown.body);
+    assert!(unescape(e["description"].as_str().unwrap_or_default()).contains(&format!("Only from: {}", fleet.title)), "{e}");
+    let fields = e["fields"].as_array().cloned().unwrap_or_default();
+    assert!(!fields.is_empty(), "no further source within the document: {e}");
+    for f in &fields {
+        let name = unescape(f["name"].as_str().unwrap());
+        assert!(name.contains(&fleet.title) && !name.contains(&guild.title), "a source outside the document: {name}");
+    }
+
+    let (click_id, after) = click(&fake, MEMBER_ID, MEMBER_PERMS, &up, &message).await;
+    assert!(click_outcome(&fake, click_id, after).await.contains("recorded"));
+    let records = std::fs::read_to_string(bot.data.join("records.jsonl")).expect("records");
+    let last: Value = serde_json::from_str(records.lines().last().unwrap()).unwrap();
+    assert_eq!(last["documents"], json!([fleet.id]), "feedback on a scoped answer records its document only");
+    assert_clean(&fake, &bot);
+}

@@ -23,6 +23,7 @@ use super::render::{self, Card};
 use super::reply;
 use super::rest::Rest;
 use super::settings::{GuildSettings, Settings, SettingsError};
+use super::threads::{Seen, Threads, ThreadsError};
 use super::uploads::Uploads;
 use super::watcher;
 use crate::answer::Answer;
@@ -39,6 +40,8 @@ pub enum ServeError {
     Records(#[from] CoreError),
     #[error("settings: {0}")]
     Settings(#[from] SettingsError),
+    #[error("threads: {0}")]
+    Threads(#[from] ThreadsError),
     #[error("HTTP listener on {addr} (ISNAD_HTTP_ADDR): {source}")]
     Http { addr: std::net::SocketAddr, source: std::io::Error },
 }
@@ -63,6 +66,10 @@ pub struct Data {
     pub(super) rest: Rest,
     /// Per-server settings (`/settings`).
     pub(super) settings: Arc<Settings>,
+    /// The threads the bot answers in without a mention (`threads.json`).
+    pub(super) threads: Arc<Threads>,
+    /// Which other channels the gateway said are threads (in memory).
+    pub(super) seen: Seen,
     /// What `GET /metrics` reports.
     pub(super) metrics: Arc<Metrics>,
 }
@@ -95,6 +102,7 @@ impl Data {
 pub async fn serve(engine: Arc<Engine>, config: BotConfig) -> Result<(), ServeError> {
     let records = Arc::new(Records::open(engine.config().data_dir.join("records.jsonl"))?);
     let server_settings = Arc::new(Settings::open(engine.config().data_dir.join("settings.json"))?);
+    let threads = Arc::new(Threads::open(engine.config().data_dir.join("threads.json"))?);
     let intents = intents(&config);
     let commands = commands::all(Duration::from_secs(config.cooldown_secs));
     let guild_id = config.guild_id;
@@ -115,6 +123,8 @@ pub async fn serve(engine: Arc<Engine>, config: BotConfig) -> Result<(), ServeEr
         metrics: Arc::clone(&metrics),
         rest: Rest::new(client.clone()),
         settings: server_settings,
+        threads,
+        seen: Seen::default(),
         records,
         config: config.clone(),
         mention_cooldowns: Mutex::new(poise::CooldownTracker::new()),
@@ -217,13 +227,22 @@ pub(super) async fn answer_in(
     question: &str,
     document: Option<String>,
 ) -> Result<Answer, CoreError> {
+    let question = question.to_owned();
+    on_engine(data, guild, move |engine| engine.ask_in(&question, document.as_deref())).await
+}
+
+/// Runs `ask` with `guild`'s engine ([`Data::engine_for`]) on the blocking pool, at most one
+/// question per core at a time.
+pub(super) async fn on_engine<F>(data: &Data, guild: Option<serenity::GuildId>, ask: F) -> Result<Answer, CoreError>
+where
+    F: FnOnce(&Engine) -> Result<Answer, CoreError> + Send + 'static,
+{
     let _searching = data.metrics.search();
     let engine = data.engine_for(guild);
-    let question = question.to_owned();
     let permit = Arc::clone(&data.searching).acquire_owned().await;
     match tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        engine.ask_in(&question, document.as_deref())
+        ask(&engine)
     })
     .await
     {

@@ -1,7 +1,9 @@
 //! Component interactions: the answer card's buttons (*More sources*, *Pin*, 👍/👎). Buttons are
-//! stateless — the question rides in the card's footer — and every click is deferred before any
-//! work. Pinning checks the clicker's permission bits computed from raw roles and overwrites
-//! ([`super::permissions`]) and pins on the current route ([`super::rest`]). *More sources*
+//! stateless — the question rides in the card's footer, the document an answer was limited to in
+//! the button's id, and in a thread the bot answers in the question is asked again as that
+//! thread's follow-up — and every click is deferred before any work. Pinning checks the
+//! clicker's permission bits computed from raw roles and overwrites ([`super::permissions`]) and
+//! pins on the current route ([`super::rest`]). *More sources*
 //! answers in the question's language, like the card it continues; the other acknowledgements
 //! have no question of their own and use the server's language.
 
@@ -11,21 +13,19 @@ use poise::serenity_prelude as serenity;
 use serenity::{ComponentInteraction, CreateInteractionResponse, CreateInteractionResponseFollowup, CreateInteractionResponseMessage};
 use tracing::warn;
 
-use super::bot::{answer, BoxError, Data};
+use super::bot::{BoxError, Data};
 use super::permissions;
 use super::records::{Kind, Record};
 use super::render::{self, buttons};
 use super::reply::{embed, ephemeral, no_mentions, refusal};
+use super::threaded::answer_here;
 use crate::labels::{self, Lang};
 
 /// Every click is acknowledged before any work (Discord's 3-second window): an ephemeral
 /// deferral, then the work (a search waits its turn on the semaphore; permission checks and the
 /// pin are REST calls), then a follow-up with the outcome.
 pub(super) async fn on_button(ctx: &serenity::Context, c: &ComponentInteraction, data: &Data) -> Result<(), BoxError> {
-    let id = c.data.custom_id.as_str();
-    if ![buttons::MORE, buttons::PIN, buttons::UP, buttons::DOWN].contains(&id) {
-        return Ok(());
-    }
+    let Some((id, scope_key)) = buttons::parse(&c.data.custom_id) else { return Ok(()) };
     let question =
         c.message.embeds.first().and_then(|e| e.footer.as_ref()).and_then(|f| render::question_from_footer(&f.text)).map(str::to_owned);
     let lang = data.language(c.guild_id);
@@ -34,15 +34,38 @@ pub(super) async fn on_button(ctx: &serenity::Context, c: &ComponentInteraction,
         return Ok(());
     };
     c.create_response(&ctx.http, CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(true))).await?;
+    // an answer limited to one document is asked again within it (the button id keeps which)
+    let scope = match scope_key {
+        None => None,
+        Some(key) => match data.engine_for(c.guild_id).manifest().documents.into_iter().find(|d| buttons::scope_key(&d.id) == key) {
+            Some(d) => Some((d.id, d.title)),
+            None => {
+                let gone = labels::scope_gone(Lang::of(&question));
+                c.create_followup(
+                    &ctx.http,
+                    CreateInteractionResponseFollowup::new().content(gone).ephemeral(true).allowed_mentions(no_mentions()),
+                )
+                .await?;
+                return Ok(());
+            }
+        },
+    };
+    let document = scope.as_ref().map(|(id, _)| id.clone());
     let followup = match id {
         buttons::PIN => CreateInteractionResponseFollowup::new().content(pin(ctx, c, data, lang).await),
-        buttons::MORE => match answer(data, c.guild_id, &question).await {
-            Ok(a) => CreateInteractionResponseFollowup::new().embed(embed(&render::more_sources_card(&a))),
+        buttons::MORE => match answer_here(data, c.guild_id, c.channel_id, &question, document).await {
+            Ok(a) => {
+                let mut card = render::more_sources_card(&a);
+                if let Some((id, title)) = &scope {
+                    card = render::scoped_to(card, id, title);
+                }
+                CreateInteractionResponseFollowup::new().embed(embed(&card))
+            }
             Err(e) => CreateInteractionResponseFollowup::new().content(refusal(&e, Lang::of(&question))),
         },
         _ => {
             let kind = if id == buttons::UP { Kind::Up } else { Kind::Down };
-            let documents = match answer(data, c.guild_id, &question).await {
+            let documents = match answer_here(data, c.guild_id, c.channel_id, &question, document).await {
                 Ok(a) => render::unique(a.citations.into_iter().map(|c| c.document)),
                 Err(_) => Vec::new(),
             };

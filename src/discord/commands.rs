@@ -16,12 +16,13 @@ use poise::serenity_prelude as serenity;
 use serenity::{CreateMessage, Message};
 use tracing::{debug, error, info, warn};
 
-use super::bot::{answer, answer_card, answer_in, log_refresh, record_outcome, BoxError, Context, Data};
+use super::bot::{answer_card, log_refresh, record_outcome, BoxError, Context, Data};
 use super::deliver;
 use super::events::strip_mentions;
 use super::render;
 use super::reply::{components, elsewhere, embed, language_of, no_mentions, reply, text_reply, wait_text};
 use super::settings::GuildSettings;
+use super::threaded::{self, record_of};
 use super::upload_commands::knowledge;
 use crate::engine::Engine;
 use crate::labels::{self, Lang};
@@ -127,16 +128,21 @@ async fn ask(
     } else {
         ctx.defer().await?;
     }
-    match answer_in(ctx.data(), ctx.guild_id(), &question, scope.as_ref().map(|(id, _)| id.clone())).await {
+    let document = scope.as_ref().map(|(id, _)| id.clone());
+    match threaded::answer_here(ctx.data(), ctx.guild_id(), ctx.channel_id(), &question, document).await {
         Ok(a) => {
             debug!(answered = a.answered, citations = a.citations.len(), scoped = scope.is_some(), "slash question");
             record_outcome(ctx.data(), &a, ctx.guild_id().map(|g| g.get()), ctx.channel_id().get());
             let mut card = answer_card(ctx.data(), ctx.guild_id(), &a, private);
-            if let Some((_, title)) = &scope {
-                card = render::scoped_to(card, title);
+            if let Some((id, title)) = &scope {
+                card = render::scoped_to(card, id, title);
             }
             let answer = reply(&card, private);
-            deliver::with_retries("answer to /ask", deliver::Repeat::Unsafe, &ctx.data().metrics, || ctx.send(answer.clone())).await?;
+            let sent =
+                deliver::with_retries("answer to /ask", deliver::Repeat::Unsafe, &ctx.data().metrics, || ctx.send(answer.clone())).await?;
+            if !private {
+                threaded::after_public_slash_answer(ctx, &question, &sent).await;
+            }
         }
         Err(e) => {
             ctx.send(text_reply(&ctx.data().refuse(&e, lang))).await?;
@@ -188,7 +194,7 @@ async fn answer_message(ctx: Context<'_>, message: &Message, private: bool) -> R
         return Ok(());
     }
     ctx.defer_ephemeral().await?;
-    let a = match answer(ctx.data(), ctx.guild_id(), &question).await {
+    let a = match threaded::answer_here(ctx.data(), ctx.guild_id(), ctx.channel_id(), &question, None).await {
         Ok(a) => a,
         Err(e) => {
             ctx.send(text_reply(&ctx.data().refuse(&e, lang))).await?;
@@ -208,13 +214,17 @@ async fn answer_message(ctx: Context<'_>, message: &Message, private: bool) -> R
         poise::Context::Application(a) => a.interaction.id.to_string(),
         poise::Context::Prefix(p) => p.msg.id.to_string(),
     };
-    let post = CreateMessage::new()
-        .embed(embed(&card))
-        .components(components(&card))
-        .reference_message(message)
-        .allowed_mentions(no_mentions())
-        .nonce(serenity::Nonce::String(nonce))
-        .enforce_nonce(true);
+    let answer = CreateMessage::new().embed(embed(&card)).components(components(&card));
+    // thread mode: the answer goes into a new thread started from the message
+    let in_channel = record_of(ctx.data(), ctx.guild_id(), message.channel_id).is_none();
+    if in_channel
+        && threaded::starts_thread(&settings, message)
+        && threaded::answer_in_new_thread(ctx.serenity_context(), ctx.data(), message, &question, answer.clone(), nonce.clone()).await
+    {
+        ctx.send(text_reply("Answered in a thread on the message.")).await?;
+        return Ok(());
+    }
+    let post = answer.reference_message(message).allowed_mentions(no_mentions()).nonce(serenity::Nonce::String(nonce)).enforce_nonce(true);
     let http = ctx.serenity_context().http.clone();
     let text = match deliver::with_retries("answer to a message", deliver::Repeat::Safe, &ctx.data().metrics, || {
         message.channel_id.send_message(&http, post.clone())
@@ -275,6 +285,8 @@ async fn settings_show(ctx: Context<'_>) -> Result<(), BoxError> {
 }
 
 /// Change this server's settings (only the options you give change).
+// every option of `/settings set` is a parameter of the poise command
+#[allow(clippy::too_many_arguments)]
 #[poise::command(slash_command, rename = "set", guild_only, required_permissions = "MANAGE_GUILD")]
 async fn settings_set(
     ctx: Context<'_>,
@@ -285,6 +297,10 @@ async fn settings_set(
     >,
     #[description = "Stop answering in this channel"] remove_channel: Option<serenity::ChannelId>,
     #[description = "Answer in every channel again"] all_channels: Option<bool>,
+    #[description = "Answer each question in this channel in a new thread (follow-ups there need no mention)"] threads_in: Option<
+        serenity::ChannelId,
+    >,
+    #[description = "Answer in this channel itself again, without threads"] no_threads_in: Option<serenity::ChannelId>,
 ) -> Result<(), BoxError> {
     let Some(guild) = ctx.guild_id() else { return Ok(()) };
     let change = move |g: &mut GuildSettings| {
@@ -304,6 +320,14 @@ async fn settings_set(
         }
         if let Some(c) = remove_channel.map(|c| c.get()) {
             g.channels.retain(|&x| x != c);
+        }
+        if let Some(c) = threads_in.map(|c| c.get()) {
+            if !g.thread_channels.contains(&c) {
+                g.thread_channels.push(c);
+            }
+        }
+        if let Some(c) = no_threads_in.map(|c| c.get()) {
+            g.thread_channels.retain(|&x| x != c);
         }
     };
     save_settings(ctx, guild, change).await

@@ -1,6 +1,8 @@
 //! Gateway events: messages addressed to the bot (a mention, a reply to one of its answers, a
-//! direct message, or any message where a server turned `mention_needed` off) answered in the
-//! channel with the question's id as an enforced nonce; component interactions handed to
+//! direct message, any message in a thread it answers in, or any message where a server turned
+//! `mention_needed` off) answered in the channel — or in a new thread, in a channel in thread
+//! mode ([`super::threaded`]) — with the question's id as an enforced nonce; thread events
+//! (created, deleted, listed) handed to [`super::threaded`]; component interactions handed to
 //! [`super::buttons`]; resumes logged. Which messages are questions, and what of their text is
 //! the question, is decided here ([`question_in`], [`strip_mentions`]).
 
@@ -10,10 +12,11 @@ use poise::serenity_prelude as serenity;
 use serenity::{CreateMessage, FullEvent, Interaction, Message};
 use tracing::{debug, info};
 
-use super::bot::{answer, answer_card, record_outcome, BoxError, Data};
+use super::bot::{answer_card, record_outcome, BoxError, Data};
 use super::buttons::on_button;
 use super::deliver;
 use super::reply::{components, embed, language_of, no_mentions, wait_text};
+use super::threaded;
 use crate::engine::Engine;
 
 pub(super) async fn on_event(framework: poise::FrameworkContext<'_, Data, BoxError>, event: &FullEvent) -> Result<(), BoxError> {
@@ -21,6 +24,22 @@ pub(super) async fn on_event(framework: poise::FrameworkContext<'_, Data, BoxErr
     match event {
         FullEvent::Message { new_message } => on_message(ctx, new_message, framework.bot_id(), data).await,
         FullEvent::InteractionCreate { interaction: Interaction::Component(c) } => on_button(ctx, c, data).await,
+        FullEvent::ThreadCreate { thread } => {
+            threaded::seen_thread(data, thread);
+            Ok(())
+        }
+        FullEvent::GuildCreate { guild, .. } => {
+            guild.threads.iter().for_each(|t| threaded::seen_thread(data, t));
+            Ok(())
+        }
+        FullEvent::ThreadListSync { thread_list_sync } => {
+            thread_list_sync.threads.iter().for_each(|t| threaded::seen_thread(data, t));
+            Ok(())
+        }
+        FullEvent::ThreadDelete { thread, .. } => {
+            threaded::thread_deleted(data, thread.id).await;
+            Ok(())
+        }
         FullEvent::Resume { .. } => {
             info!("gateway session resumed");
             Ok(())
@@ -38,8 +57,7 @@ pub(super) fn question_in(msg: &Message, bot: serenity::UserId, mention_needed: 
     }
     let direct = msg.guild_id.is_none();
     let mentioned = msg.mentions.iter().any(|u| u.id == bot);
-    let reply_to_bot = msg.referenced_message.as_ref().is_some_and(|m| m.author.id == bot);
-    if !(direct || mentioned || reply_to_bot || !mention_needed) {
+    if !(direct || addressed_to(msg, bot) || !mention_needed) {
         return None;
     }
     let question = strip_mentions(&msg.content);
@@ -49,6 +67,11 @@ pub(super) fn question_in(msg: &Message, bot: serenity::UserId, mention_needed: 
         return None;
     }
     Some(question)
+}
+
+/// Whether a message mentions the bot or replies to one of its messages.
+fn addressed_to(msg: &Message, bot: serenity::UserId) -> bool {
+    msg.mentions.iter().any(|u| u.id == bot) || msg.referenced_message.as_ref().is_some_and(|m| m.author.id == bot)
 }
 
 /// The text without Discord's mention syntax (`<@id>`, `<@!id>`, `<@&role>`, `<#channel>`,
@@ -89,10 +112,20 @@ async fn on_message(ctx: &serenity::Context, msg: &Message, bot: serenity::UserI
         return Ok(());
     }
     let settings = data.guild_settings(msg.guild_id);
-    if !settings.allows(msg.channel_id.get()) {
+    // in a thread the bot answers in, every message is a question and the channel settings
+    // are its parent's
+    let thread = threaded::record_of(data, msg.guild_id, msg.channel_id);
+    let allowed = match &thread {
+        Some(t) => settings.allows(t.parent) || settings.allows(msg.channel_id.get()),
+        None => settings.allows(msg.channel_id.get()),
+    };
+    if !allowed {
         return Ok(());
     }
-    let Some(question) = question_in(msg, bot, settings.mention_needed) else { return Ok(()) };
+    let Some(question) = question_in(msg, bot, settings.mention_needed && thread.is_none()) else { return Ok(()) };
+    // in such a thread members also talk among themselves: a message that does not address the
+    // bot gets an answer, or nothing (no "not in the documents", no "please write a question")
+    let quiet = thread.is_some() && !addressed_to(msg, bot);
     // the replies about it are in its language (a bare mention: the server's)
     let lang = language_of(&question, settings.language);
     // the question's id is the reply's nonce, enforced by Discord: a retry after a lost
@@ -108,38 +141,67 @@ async fn on_message(ctx: &serenity::Context, msg: &Message, bot: serenity::UserI
         })
         .await
     };
-    if data.config.cooldown_secs > 0 {
-        let cooldown_ctx = poise::CooldownContext { user_id: msg.author.id, guild_id: msg.guild_id, channel_id: msg.channel_id };
-        let config = poise::CooldownConfig { user: Some(Duration::from_secs(data.config.cooldown_secs)), ..Default::default() };
-        let wait = {
-            let mut tracker = data.mention_cooldowns.lock().unwrap_or_else(|p| p.into_inner());
-            let wait = tracker.remaining_cooldown(cooldown_ctx.clone(), &config);
-            if wait.is_none() {
-                tracker.start_cooldown(cooldown_ctx);
-            }
-            wait
-        };
-        if let Some(wait) = wait {
+    // a message that does not address the bot in its thread may be chat: it is searched first,
+    // and the cooldown applies only if it gets an answer (chat neither waits nor starts one)
+    if !quiet {
+        if let Some(wait) = cooldown(data, msg) {
             send(CreateMessage::new().content(wait_text(wait, lang))).await?;
             return Ok(());
         }
     }
     if let Err(e) = Engine::validate(&question) {
-        send(CreateMessage::new().content(data.refuse(&e, lang))).await?;
+        if !quiet {
+            send(CreateMessage::new().content(data.refuse(&e, lang))).await?;
+        }
         return Ok(());
     }
-    let a = match answer(data, msg.guild_id, &question).await {
+    let a = match threaded::answer_here(data, msg.guild_id, msg.channel_id, &question, None).await {
         Ok(a) => a,
         Err(e) => {
             send(CreateMessage::new().content(data.refuse(&e, lang))).await?;
             return Ok(());
         }
     };
-    debug!(answered = a.answered, citations = a.citations.len(), "message question");
+    debug!(answered = a.answered, citations = a.citations.len(), follow_up = thread.is_some(), "message question");
+    if quiet && !a.answered {
+        return Ok(());
+    }
+    if quiet {
+        if let Some(wait) = cooldown(data, msg) {
+            send(CreateMessage::new().content(wait_text(wait, lang))).await?;
+            return Ok(());
+        }
+    }
     record_outcome(data, &a, msg.guild_id.map(|g| g.get()), msg.channel_id.get());
     let card = answer_card(data, msg.guild_id, &a, false);
-    send(CreateMessage::new().embed(embed(&card)).components(components(&card))).await?;
+    let answer = CreateMessage::new().embed(embed(&card)).components(components(&card));
+    if thread.is_none()
+        && threaded::starts_thread(&settings, msg)
+        && threaded::answer_in_new_thread(ctx, data, msg, &question, answer.clone(), msg.id.to_string()).await
+    {
+        return Ok(());
+    }
+    send(answer).await?;
+    if let (None, Some(guild)) = (&thread, msg.guild_id) {
+        threaded::remember_if_thread(ctx, data, guild, msg.channel_id, &question).await;
+    }
     Ok(())
+}
+
+/// The time `msg`'s author must still wait before asking again by message; when there is none
+/// (or no cooldown is configured), their cooldown starts now.
+fn cooldown(data: &Data, msg: &Message) -> Option<Duration> {
+    if data.config.cooldown_secs == 0 {
+        return None;
+    }
+    let cooldown_ctx = poise::CooldownContext { user_id: msg.author.id, guild_id: msg.guild_id, channel_id: msg.channel_id };
+    let config = poise::CooldownConfig { user: Some(Duration::from_secs(data.config.cooldown_secs)), ..Default::default() };
+    let mut tracker = data.mention_cooldowns.lock().unwrap_or_else(|p| p.into_inner());
+    let wait = tracker.remaining_cooldown(cooldown_ctx.clone(), &config);
+    if wait.is_none() {
+        tracker.start_cooldown(cooldown_ctx);
+    }
+    wait
 }
 
 #[cfg(test)]

@@ -11,12 +11,16 @@
 //!   (`servers/<guild id>/uploads/`), and each server's engine over the shared folder plus its
 //!   uploads (the only way a server's questions reach an engine).
 //! - `upload_commands`: `/knowledge add|list|remove` and the attachment fetch.
+//! - [`threads`]: the threads the bot answers in without a mention, durable in `threads.json`
+//!   (with each one's first question), and a thread's name from its question.
 //! - [`config`]: the bot's settings ([`BotConfig`]; the token is a [`Secret`]).
 //! - `bot`: the wiring — shared state, the poise framework and serenity client (intents,
 //!   shards, proxy), one question per core on the blocking pool, shutdown.
 //! - `commands`: the slash and message commands and their error replies.
 //! - `events`: mentions, DMs and replies to the bot; gateway events.
 //! - `buttons`: the answer card's buttons (component interactions).
+//! - `threaded`: thread mode (answers in a new thread), follow-ups read with the thread's first
+//!   question, falling back to a plain reply when Discord refuses a thread.
 //! - `watcher`: the knowledge folder watcher.
 //! - `reply`: cards and texts as serenity builders (empty `allowed_mentions` everywhere).
 //! - `http`: the optional operator listener (`ISNAD_HTTP_ADDR`): `/healthz` and `/metrics`.
@@ -24,7 +28,7 @@
 //!   REST retries and undelivered replies).
 //!
 //! The parts that need serenity, poise, reqwest, tokio or notify (`bot`, `commands`, `events`,
-//! `buttons`, `watcher`, `reply`, `http`, [`metrics`], [`deliver`], `rest`, `upload_commands`)
+//! `buttons`, `threaded`, `watcher`, `reply`, `http`, [`metrics`], [`deliver`], `rest`, `upload_commands`)
 //! are compiled only with the `discord` cargo feature (on by default); the plain-data parts above
 //! always are (`isnad ask --discord` prints a [`render::Card`] without the feature), so
 //! `cargo build --no-default-features` proves that nothing outside this module needs Discord.
@@ -56,6 +60,8 @@ mod reply;
 #[cfg(feature = "discord")]
 mod rest;
 pub mod settings;
+mod threaded;
+pub mod threads;
 #[cfg(feature = "discord")]
 mod upload_commands;
 pub mod uploads;

@@ -36,12 +36,43 @@ pub mod limits {
 }
 
 /// Button ids. The answer message itself carries what a button needs (the question is in the
-/// footer), so buttons keep working after a restart.
+/// footer; the document an `/ask document:` answer was limited to is in the ids of the buttons
+/// that ask again), so buttons keep working after a restart.
 pub mod buttons {
     pub const MORE: &str = "isnad:more";
     pub const PIN: &str = "isnad:pin";
     pub const UP: &str = "isnad:up";
     pub const DOWN: &str = "isnad:down";
+
+    /// Separates a button's id from the scope key that follows it.
+    const SCOPE: char = ':';
+
+    /// The key of a document in a button id: the first 16 hex digits of the BLAKE3 hash of its
+    /// id. A document id may be longer than a custom id's 100 characters; the key is not, and
+    /// the handler finds the document back in the live index by it.
+    pub fn scope_key(document: &str) -> String {
+        blake3::hash(document.as_bytes()).to_hex()[..16].to_owned()
+    }
+
+    /// The custom id of button `base` on an answer limited to `document` (none: the plain id).
+    pub fn id(base: &str, document: Option<&str>) -> String {
+        match document {
+            Some(d) => format!("{base}{SCOPE}{}", scope_key(d)),
+            None => base.to_owned(),
+        }
+    }
+
+    /// A custom id read back: which of the bot's buttons, and the scope key it carries.
+    pub fn parse(custom_id: &str) -> Option<(&'static str, Option<&str>)> {
+        [MORE, PIN, UP, DOWN].into_iter().find_map(|base| {
+            let rest = custom_id.strip_prefix(base)?;
+            if rest.is_empty() {
+                return Some((base, None));
+            }
+            let key = rest.strip_prefix(SCOPE)?;
+            (key.len() == 16 && key.bytes().all(|b| b.is_ascii_hexdigit())).then_some((base, Some(key)))
+        })
+    }
 }
 
 /// Footer prefix that marks the question an answer card replies to.
@@ -74,6 +105,10 @@ pub struct Buttons {
     /// A "Source" link button to the first cited document's `source`, when that is a web address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// The document id the answer was limited to (`/ask document:`): More sources and 👍/👎
+    /// ask again within it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
 }
 
 /// A button as Discord gets it: its id (a link button: its address) and its label.
@@ -81,7 +116,7 @@ pub struct Buttons {
 pub enum Button {
     /// Custom id, label (none for the emoji-only feedback buttons), emoji.
     Action {
-        id: &'static str,
+        id: String,
         label: Option<String>,
         emoji: Option<&'static str>,
     },
@@ -95,16 +130,18 @@ pub enum Button {
 /// serenity's builders).
 pub fn shown_buttons(card: &Card) -> Vec<Button> {
     let (b, l) = (&card.buttons, card.lang);
+    // the buttons that ask again carry the document scope
+    let scoped = |base| buttons::id(base, b.scope.as_deref());
     let mut row = Vec::new();
     if b.more {
-        row.push(Button::Action { id: buttons::MORE, label: Some(labels::button_more(l)), emoji: None });
+        row.push(Button::Action { id: scoped(buttons::MORE), label: Some(labels::button_more(l)), emoji: None });
     }
     if b.pin {
-        row.push(Button::Action { id: buttons::PIN, label: Some(labels::button_pin(l)), emoji: Some("📌") });
+        row.push(Button::Action { id: buttons::PIN.to_owned(), label: Some(labels::button_pin(l)), emoji: Some("📌") });
     }
     if b.feedback {
-        row.push(Button::Action { id: buttons::UP, label: None, emoji: Some("👍") });
-        row.push(Button::Action { id: buttons::DOWN, label: None, emoji: Some("👎") });
+        row.push(Button::Action { id: scoped(buttons::UP), label: None, emoji: Some("👍") });
+        row.push(Button::Action { id: scoped(buttons::DOWN), label: None, emoji: Some("👎") });
     }
     if let Some(url) = &b.source {
         row.push(Button::Link { url: url.clone(), label: labels::button_source(l) });
@@ -145,7 +182,7 @@ pub fn answer_card_in(answer: &Answer, private: bool, lang: Lang) -> Card {
             fields: Vec::new(),
             footer,
             color: COLOR_NONE,
-            buttons: Buttons { more: false, pin: false, feedback: true, source: None },
+            buttons: Buttons { more: false, pin: false, feedback: true, ..Buttons::default() },
         }
         .fit();
     }
@@ -184,7 +221,7 @@ pub fn answer_card_in(answer: &Answer, private: bool, lang: Lang) -> Card {
         fields,
         footer,
         color: if answer.sources_differ { COLOR_DIFFER } else { COLOR_ANSWER },
-        buttons: Buttons { more: answer.citations.len() > shown, pin: !private, feedback: true, source: None },
+        buttons: Buttons { more: answer.citations.len() > shown, pin: !private, feedback: true, ..Buttons::default() },
     }
     .fit()
 }
@@ -212,10 +249,12 @@ pub fn with_source_link(mut card: Card, answer: &Answer, documents: &[crate::ind
     card
 }
 
-/// Says on an answer card which document the question was scoped to (`/ask document:`), as the
-/// description's first line; the footer stays the question (buttons read it back).
-pub fn scoped_to(mut card: Card, title: &str) -> Card {
+/// Says on an answer card which document the question was scoped to (`/ask document:`, its id
+/// and title), as the description's first line, and keeps the scope in the buttons that ask
+/// again (More sources, 👍/👎); the footer stays the question (buttons read it back).
+pub fn scoped_to(mut card: Card, id: &str, title: &str) -> Card {
     card.description = format!("{}\n\n{}", labels::card_only_from(card.lang, isolate(&plain(title))), card.description);
+    card.buttons.scope = Some(id.to_owned());
     card.fit()
 }
 
@@ -407,6 +446,16 @@ pub fn settings_card(settings: &crate::discord::settings::GuildSettings, message
         labels::settings_every_message_unseen(lang)
     };
     let private = if settings.private_answers { labels::settings_private(lang) } else { labels::settings_public(lang) };
+    let threads = if settings.thread_channels.is_empty() {
+        labels::settings_threads_none(lang)
+    } else {
+        let list = settings.thread_channels.iter().map(|c| format!("<#{c}>")).collect::<Vec<_>>().join(", ");
+        if message_content {
+            labels::settings_threads_in(lang, list)
+        } else {
+            labels::settings_threads_in_mention(lang, list)
+        }
+    };
     Card {
         lang,
         title: labels::settings_title(lang),
@@ -415,6 +464,7 @@ pub fn settings_card(settings: &crate::discord::settings::GuildSettings, message
             (labels::settings_channels(lang), channels),
             (labels::settings_mentions(lang), mention),
             (labels::settings_ask_answers(lang), private),
+            (labels::settings_threads(lang), threads),
             (labels::settings_language(lang), labels::settings_language_value(lang, lang.name_in(lang))),
         ],
         footer: labels::settings_footer(lang),
@@ -667,6 +717,28 @@ mod tests {
     }
 
     #[test]
+    fn scoped_answers_keep_their_document_in_the_buttons_that_ask_again() {
+        let long_id = format!("knowledge/{}.md", "a".repeat(200));
+        for doc in ["knowledge/reading-week-3.md", long_id.as_str()] {
+            let card = scoped_to(answer_card(&answer(vec![citation(doc, "q", None)], false), false), doc, "Week 3");
+            assert_eq!(card.buttons.scope.as_deref(), Some(doc));
+            let more = buttons::id(buttons::MORE, card.buttons.scope.as_deref());
+            assert!(more.len() <= 100, "a custom id holds at most 100 characters: {more}");
+            let key = buttons::scope_key(doc);
+            assert_eq!(buttons::parse(&more), Some((buttons::MORE, Some(key.as_str()))));
+        }
+        // unscoped ids are the plain ones, as on cards posted before scopes existed
+        assert_eq!(buttons::id(buttons::UP, None), "isnad:up");
+        assert_eq!(buttons::parse("isnad:up"), Some((buttons::UP, None)));
+        assert_eq!(buttons::parse("isnad:pin"), Some((buttons::PIN, None)));
+        // not the bot's: other prefixes, a bad key
+        for other in ["isnad:upx", "isnad:more:zz", "isnad:more:", "other:more", "isnad:more:0123456789abcdef0"] {
+            assert_eq!(buttons::parse(other), None, "{other}");
+        }
+        assert_ne!(buttons::scope_key("knowledge/a.md"), buttons::scope_key("knowledge/b.md"));
+    }
+
+    #[test]
     fn only_web_addresses_become_source_links() {
         assert_eq!(source_url(" https://example.org/notes?id=3 "), Some("https://example.org/notes?id=3"));
         assert_eq!(source_url("http://example.org"), Some("http://example.org"));
@@ -828,7 +900,7 @@ mod tests {
         let english = labels::literal_texts(Lang::En);
         let none = Answer::abstain("ما لون القمر؟", QuestionKind::Other, 0.0);
         let mut cards = vec![answer_card(&a, false), more_sources_card(&a), answer_card(&none, false)];
-        cards.push(scoped_to(answer_card(&a, true), "Harbour Log"));
+        cards.push(scoped_to(answer_card(&a, true), "knowledge/harbour-log.md", "Harbour Log"));
         for card in &cards {
             assert_eq!(card.lang, Lang::Ar);
             for line in label_lines(card) {
@@ -907,7 +979,7 @@ mod tests {
             .fields
             .iter()
             .all(|(n, v)| n.chars().any(crate::text::chars::is_arabic) && v.chars().any(crate::text::chars::is_arabic)));
-        assert!(card.fields[3].1.contains("العربية"), "{:?}", card.fields[3]);
+        assert!(card.fields[4].1.contains("العربية"), "{:?}", card.fields[4]);
         let report = Report { up: 1, down: 0, unanswered: vec![("what?".into(), 2)], downvoted: Vec::new(), damaged: 0 };
         assert!(report_card(&report, Lang::Ar).description.contains("لم يُجَب عنها"));
         assert!(about_card(&manifest, Lang::Ar).description.contains("وثيقتين"));

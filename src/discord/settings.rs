@@ -1,6 +1,6 @@
 //! Per-server settings of the bot, durable in `settings.json` in the data folder: where it
-//! answers, whether members must mention it, whether `/ask` answers privately by default, and
-//! the language of replies without a question.
+//! answers, whether members must mention it, whether `/ask` answers privately by default, in
+//! which channels each question gets its own thread, and the language of replies without a question.
 //!
 //! Invariants: the file is replaced whole and atomically (written to a temporary file in the same
 //! folder, synced, renamed over the old one, the folder synced), so a crash leaves the old
@@ -47,11 +47,20 @@ pub struct GuildSettings {
     /// `/settings`, `/report`, button acknowledgements, refusals of empty questions); answers
     /// and refusals of a question follow the question's script. `/settings language`.
     pub language: Lang,
+    /// Channels in thread mode: each question asked there is answered in a new thread started
+    /// from it, where follow-ups need no mention.
+    pub thread_channels: Vec<u64>,
 }
 
 impl Default for GuildSettings {
     fn default() -> Self {
-        GuildSettings { channels: Vec::new(), mention_needed: true, private_answers: false, language: Lang::En }
+        GuildSettings {
+            channels: Vec::new(),
+            mention_needed: true,
+            private_answers: false,
+            language: Lang::En,
+            thread_channels: Vec::new(),
+        }
     }
 }
 
@@ -59,6 +68,11 @@ impl GuildSettings {
     /// Whether the bot answers questions in `channel`.
     pub fn allows(&self, channel: u64) -> bool {
         self.channels.is_empty() || self.channels.contains(&channel)
+    }
+
+    /// Whether questions in `channel` are answered in a thread of their own.
+    pub fn threads_in(&self, channel: u64) -> bool {
+        self.thread_channels.contains(&channel)
     }
 }
 
@@ -170,6 +184,7 @@ mod tests {
         let g = Settings::open(&path).unwrap().get(7);
         assert!(g.private_answers && g.mention_needed && g.channels.is_empty());
         assert_eq!(g.language, Lang::En, "a file from before the language setting reads as English");
+        assert!(g.thread_channels.is_empty() && !g.threads_in(5), "no thread mode in a file from before it");
     }
 
     #[test]

@@ -46,8 +46,13 @@ pub const PIN_MESSAGES: u64 = 1 << 51;
 /// … plus MANAGE_MESSAGES and MANAGE_GUILD (no longer enough to pin)
 pub const MODERATOR_PERMS: u64 = MEMBER_PERMS | MANAGE_MESSAGES | MANAGE_GUILD;
 pub const PINNER_PERMS: u64 = MEMBER_PERMS | PIN_MESSAGES;
-/// The bot's own permissions by default: a member's, EMBED_LINKS, PIN_MESSAGES.
-pub const BOT_PERMS: u64 = MEMBER_PERMS | (1 << 14) | PIN_MESSAGES;
+/// Starting public threads (on a message or not).
+pub const CREATE_PUBLIC_THREADS: u64 = 1 << 35;
+/// Posting in threads (SEND_MESSAGES is not inherited by threads).
+pub const SEND_MESSAGES_IN_THREADS: u64 = 1 << 38;
+/// The bot's own permissions by default: a member's, EMBED_LINKS, PIN_MESSAGES and the thread
+/// permissions.
+pub const BOT_PERMS: u64 = MEMBER_PERMS | (1 << 14) | PIN_MESSAGES | CREATE_PUBLIC_THREADS | SEND_MESSAGES_IN_THREADS;
 
 /// The guild's roles: @everyone (id = the guild's), moderators, pinners. A member in an
 /// interaction carries the roles that give the permissions the test hands it.
@@ -126,6 +131,8 @@ struct Shared {
     files: Mutex<HashMap<String, (Vec<u8>, String)>>,
     /// Paths the CDN was asked for.
     cdn_requests: Mutex<Vec<String>>,
+    /// Threads by id (channel objects of type 11, `parent_id` their channel).
+    threads: Mutex<HashMap<u64, Value>>,
 }
 
 pub struct FakeDiscord {
@@ -157,6 +164,7 @@ impl FakeDiscord {
             held_ready: Mutex::new(None),
             files: Mutex::new(HashMap::new()),
             cdn_requests: Mutex::new(Vec::new()),
+            threads: Mutex::new(HashMap::new()),
         });
         let gw_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind gateway");
         let rest_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind rest");
@@ -228,13 +236,30 @@ impl FakeDiscord {
 
     /// Sends a dispatch (op 0) on the current session; it is logged for RESUME replay.
     pub fn dispatch(&self, t: &str, d: Value) {
-        let mut g = self.shared.gateway.lock().unwrap();
-        g.seq += 1;
-        let frame = json!({"op": 0, "t": t, "s": g.seq, "d": d}).to_string();
-        let seq = g.seq;
-        g.log.push((seq, frame.clone()));
-        if let Some(c) = &g.conn {
-            let _ = c.send(Control::Frame(frame));
+        dispatch(&self.shared, t, d);
+    }
+
+    /// A public thread on `parent` started by `owner` (not from a message): Discord creates it
+    /// and sends THREAD_CREATE. Returns its id.
+    pub fn start_thread(&self, parent: u64, owner: u64, name: &str) -> u64 {
+        let id = self.next_id();
+        let thread = thread_object(id, parent, owner, name);
+        self.shared.threads.lock().unwrap().insert(id, thread.clone());
+        let mut event = thread;
+        event["newly_created"] = true.into();
+        self.dispatch("THREAD_CREATE", event);
+        id
+    }
+
+    /// The thread with this id, if one was started.
+    pub fn thread(&self, id: u64) -> Option<Value> {
+        self.shared.threads.lock().unwrap().get(&id).cloned()
+    }
+
+    /// Deletes a thread: THREAD_DELETE with the fields Discord sends.
+    pub fn delete_thread(&self, id: u64) {
+        if let Some(t) = self.shared.threads.lock().unwrap().remove(&id) {
+            self.dispatch("THREAD_DELETE", json!({"id": t["id"], "guild_id": t["guild_id"], "parent_id": t["parent_id"], "type": 11}));
         }
     }
 
@@ -349,6 +374,17 @@ impl FakeDiscord {
 
 // ---------------------------------------------------------------------------------------------
 // gateway
+
+fn dispatch(shared: &Shared, t: &str, d: Value) {
+    let mut g = shared.gateway.lock().unwrap();
+    g.seq += 1;
+    let frame = json!({"op": 0, "t": t, "s": g.seq, "d": d}).to_string();
+    let seq = g.seq;
+    g.log.push((seq, frame.clone()));
+    if let Some(c) = &g.conn {
+        let _ = c.send(Control::Frame(frame));
+    }
+}
 
 async fn ws_handler(ws: WebSocketUpgrade, State(shared): State<Arc<Shared>>) -> Response {
     ws.on_upgrade(move |socket| gateway_session(socket, shared))
@@ -564,7 +600,34 @@ fn respond(shared: &Shared, method: &Method, path: &str, body: &Value) -> Respon
             let m = message_from(shared, id(), CHANNEL_ID, body);
             axum::Json(m).into_response()
         }
+        ("POST", ["channels", channel, "messages", message, "threads"]) => {
+            let perms = shared.bot_perms.load(Ordering::Relaxed);
+            let (channel, message): (u64, u64) = (channel.parse().unwrap_or(0), message.parse().unwrap_or(0));
+            if perms & CREATE_PUBLIC_THREADS == 0 {
+                return (StatusCode::FORBIDDEN, axum::Json(json!({"message": "Missing Permissions", "code": 50013}))).into_response();
+            }
+            if shared.threads.lock().unwrap().contains_key(&channel) {
+                let body = json!({"message": "Cannot execute action on this channel type", "code": 50024});
+                return (StatusCode::BAD_REQUEST, axum::Json(body)).into_response();
+            }
+            // a thread started from a message has the message's id; one message, one thread
+            if shared.threads.lock().unwrap().contains_key(&message) {
+                let body = json!({"message": "A thread has already been created for this message", "code": 160004});
+                return (StatusCode::BAD_REQUEST, axum::Json(body)).into_response();
+            }
+            let thread = thread_object(message, channel, BOT_ID, body["name"].as_str().unwrap_or_default());
+            shared.threads.lock().unwrap().insert(message, thread.clone());
+            let mut event = thread.clone();
+            event["newly_created"] = true.into();
+            dispatch(shared, "THREAD_CREATE", event);
+            axum::Json(thread).into_response()
+        }
         ("POST", ["channels", channel, "messages"]) => {
+            // SEND_MESSAGES is not inherited by threads: posting there takes SEND_MESSAGES_IN_THREADS
+            let in_thread = channel.parse().ok().is_some_and(|c: u64| shared.threads.lock().unwrap().contains_key(&c));
+            if in_thread && shared.bot_perms.load(Ordering::Relaxed) & SEND_MESSAGES_IN_THREADS == 0 {
+                return (StatusCode::FORBIDDEN, axum::Json(json!({"message": "Missing Permissions", "code": 50013}))).into_response();
+            }
             // Discord's nonce enforcement: the same nonce again returns the first message
             let nonce = body["nonce"].as_str().map(str::to_owned).or_else(|| body["nonce"].as_u64().map(|n| n.to_string()));
             if let (Some(nonce), true) = (&nonce, body["enforce_nonce"] == json!(true)) {
@@ -580,6 +643,10 @@ fn respond(shared: &Shared, method: &Method, path: &str, body: &Value) -> Respon
             axum::Json(m).into_response()
         }
         ("GET", ["guilds", guild]) if *guild == GUILD_ID.to_string() => axum::Json(guild_object()).into_response(),
+        ("GET", ["channels", channel]) if channel.parse().ok().is_some_and(|c: u64| shared.threads.lock().unwrap().contains_key(&c)) => {
+            let id: u64 = channel.parse().unwrap_or(0);
+            axum::Json(shared.threads.lock().unwrap()[&id].clone()).into_response()
+        }
         ("GET", ["channels", channel]) => axum::Json(json!({
             "id": channel, "type": 0, "guild_id": GUILD_ID.to_string(), "name": "general", "position": 0,
             "permission_overwrites": shared.overwrites.lock().unwrap().clone(), "nsfw": false, "parent_id": null,
@@ -688,6 +755,24 @@ pub fn guild_message(id: u64, author: u64, content: &str, mentions: &[Value], re
         m["referenced_message"] = r;
         m["type"] = 19.into();
     }
+    m
+}
+
+/// A thread channel object (type 11: PUBLIC_THREAD), as Discord returns and sends it.
+pub fn thread_object(id: u64, parent: u64, owner: u64, name: &str) -> Value {
+    json!({
+        "id": id.to_string(), "type": 11, "guild_id": GUILD_ID.to_string(), "parent_id": parent.to_string(),
+        "owner_id": owner.to_string(), "name": name, "last_message_id": null, "message_count": 0, "member_count": 1,
+        "rate_limit_per_user": 0, "flags": 0, "total_message_sent": 0,
+        "thread_metadata": {"archived": false, "auto_archive_duration": 1440, "archive_timestamp": "2026-11-25T10:00:00.000000+00:00",
+                            "locked": false, "create_timestamp": "2026-11-25T10:00:00.000000+00:00"}
+    })
+}
+
+/// A member's message in a thread (MESSAGE_CREATE payload: the thread's id is the channel id).
+pub fn thread_message(id: u64, author: u64, thread: u64, content: &str, mentions: &[Value]) -> Value {
+    let mut m = guild_message(id, author, content, mentions, None);
+    m["channel_id"] = thread.to_string().into();
     m
 }
 

@@ -243,3 +243,13 @@ cmd-knowledge-add-title = العنوان في الأجوبة (افتراضيًا
 cmd-knowledge-list = اعرض الوثائق التي أضافها هذا الخادم
 cmd-knowledge-remove = احذف وثيقة أضافها هذا الخادم
 cmd-knowledge-remove-document = الوثيقة المراد حذفها
+
+## وضع السلاسل في /settings
+
+settings-threads = السلاسل
+settings-threads-none = لا شيء: أجيب في القناة نفسها
+settings-threads-in = لكل سؤال في { $channels } سلسلة خاصة به؛ والمتابعات فيها لا تحتاج إلى إشارة
+settings-threads-in-mention = لكل سؤال في { $channels } سلسلة خاصة به؛ والمتابعات فيها تحتاج إلى إشارة: أعمل دون صلاحية محتوى الرسائل (Message Content)
+scope-gone = الوثيقة التي اقتصر عليها هذا الجواب لم تعد بين مصادري.
+cmd-settings-set-threads_in = أجب عن كل سؤال هنا في سلسلة جديدة
+cmd-settings-set-no_threads_in = أجب في هذه القناة نفسها مجددًا، دون سلاسل

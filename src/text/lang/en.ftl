@@ -151,3 +151,13 @@ cmd-knowledge-add-title = Title shown in answers (default: the file's own)
 cmd-knowledge-list = List the documents this server added
 cmd-knowledge-remove = Remove a document this server added
 cmd-knowledge-remove-document = The document to remove
+
+## thread mode in /settings
+
+settings-threads = Threads
+settings-threads-none = none: I answer in the channel
+settings-threads-in = each question in { $channels } gets its own thread; follow-ups there need no mention
+settings-threads-in-mention = each question in { $channels } gets its own thread; follow-ups there need a mention: I run without the Message Content intent
+scope-gone = The document this answer was limited to is no longer among my sources.
+cmd-settings-set-threads_in = Answer each question here in a new thread
+cmd-settings-set-no_threads_in = Answer in this channel again, without threads
