@@ -23,6 +23,12 @@
 //! checked against a pinned SHA-256, and its SQLite index is turned (python's `sqlite3`) into an
 //! `arabic<TAB>spelling<TAB>…` list, most used spelling first. The gloss looks a name word up
 //! there before it falls back to isnad's own transliteration rules (`src/text/lang/translit.toml`).
+//!
+//! And English word frequencies from the PyPI package `wordfreq` (code Apache-2.0, data
+//! CC-BY-SA 4.0, by Robyn Speer and the sources its README credits): the wheel is fetched with
+//! pip and checked against a pinned SHA-256, its English list (msgpack, read with the `rmpv`
+//! crate) turned into `word<TAB>zipf` in the cache. The gloss ranks an Arabic word's English
+//! senses with it (common words first); without it the gloss ranks by the word lists alone.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -47,6 +53,10 @@ fn main() {
         match prepare_dictionary(&ARA_ENG) {
             Ok(file) => println!("cargo:rustc-env=ISNAD_GLOSSARY_FILE={}", file.display()),
             Err(why) => println!("cargo:warning=Arabic→English dictionary unavailable: {why}"),
+        }
+        match prepare_frequencies() {
+            Ok(file) => println!("cargo:rustc-env=ISNAD_WORD_FREQUENCIES_FILE={}", file.display()),
+            Err(why) => println!("cargo:warning=English word frequencies unavailable (gloss senses ranked by the word lists alone): {why}"),
         }
         match prepare_names() {
             Ok(file) => println!("cargo:rustc-env=ISNAD_NAMES_FILE={}", file.display()),
@@ -302,6 +312,80 @@ const ARA_ENG: Dictionary = Dictionary {
     dictd: "freedict-ara-eng",
     translations_are_arabic: false,
 };
+
+const WORDFREQ_VERSION: &str = "3.1.1";
+const WORDFREQ_SHA256: &str = "4b1c6ecffc6198be3396d5cf871c4423ca71c907c231348d352dd54d62b97473";
+/// Member of the wheel holding English's frequencies: the large list (every word used at least
+/// once in a hundred million, Zipf ≥ 1), so rare senses (`leaguer`) still have a value below
+/// common ones (`member`).
+const WORDFREQ_MEMBER: &str = "wordfreq/data/large_en.msgpack.gz";
+/// Format of the converted frequency list.
+const WORDFREQ_FORMAT: u32 = 1;
+
+/// Returns the path of the English word frequencies (`word<TAB>zipf`, most frequent first),
+/// fetching the `wordfreq` wheel and converting its English list if needed. The list is a
+/// msgpack array (wordfreq's "cBpack"): a header `{"format": "cB", "version": 1}`, then one array
+/// of words per centibel of frequency, the i-th holding the words whose frequency is 10^(-i/100)
+/// — so a word's Zipf value (log10 of its uses per billion words) is 9 - i/100. Only words
+/// written in ASCII letters (with `'` or `-` inside) are kept: the gloss ranks English senses.
+fn prepare_frequencies() -> Result<PathBuf, String> {
+    let cache = cache_dir();
+    let out = cache.join(format!("wordfreq-{WORDFREQ_VERSION}-en.v{WORDFREQ_FORMAT}.tsv"));
+    if out.is_file() {
+        return Ok(out);
+    }
+    let file = format!("wordfreq-{WORDFREQ_VERSION}-py3-none-any.whl");
+    let wheel =
+        fetched(&cache.join("wheels"), |n| n == file, WORDFREQ_SHA256, |d| pip_download(d, &format!("wordfreq=={WORDFREQ_VERSION}")))?;
+    // unzip and gunzip the member with python's standard library (python is already required
+    // for pip); the msgpack is read here with the rmpv crate
+    let script = "import sys, zipfile, gzip\nsys.stdout.buffer.write(gzip.decompress(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2])))\n";
+    let unpacked = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(&wheel)
+        .arg(WORDFREQ_MEMBER)
+        .output()
+        .map_err(|e| format!("cannot run python3: {e}"))?;
+    if !unpacked.status.success() {
+        return Err(format!("unpacking {WORDFREQ_MEMBER} from the wordfreq wheel failed"));
+    }
+    let tsv = cbpack_to_tsv(&unpacked.stdout)?;
+    let partial = out.with_extension(format!("partial-{}", std::process::id()));
+    std::fs::write(&partial, tsv).map_err(|e| format!("{}: {e}", partial.display()))?;
+    std::fs::rename(&partial, &out).map_err(|e| format!("{}: {e}", out.display()))?;
+    Ok(out)
+}
+
+/// wordfreq's cBpack (see [`prepare_frequencies`]) → `word<TAB>zipf` lines.
+fn cbpack_to_tsv(bytes: &[u8]) -> Result<String, String> {
+    use rmpv::Value;
+    let value = rmpv::decode::read_value(&mut &bytes[..]).map_err(|e| format!("wordfreq list: {e}"))?;
+    let Value::Array(items) = value else { return Err("wordfreq list: not an array".into()) };
+    let header_ok = items
+        .first()
+        .and_then(Value::as_map)
+        .is_some_and(|m| m.iter().any(|(k, v)| k.as_str() == Some("format") && v.as_str() == Some("cB")));
+    if !header_ok {
+        return Err("wordfreq list: no cB header".into());
+    }
+    let is_word = |w: &str| {
+        w.bytes().all(|b| b.is_ascii_lowercase() || b == b'\'' || b == b'-')
+            && w.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
+            && w.bytes().last().is_some_and(|b| b.is_ascii_lowercase())
+    };
+    let mut out = String::new();
+    for (centibels, bucket) in items[1..].iter().enumerate() {
+        let zipf = 9.0 - centibels as f64 / 100.0;
+        for word in bucket.as_array().into_iter().flatten().filter_map(Value::as_str).filter(|w| is_word(w)) {
+            out.push_str(&format!("{word}\t{zipf:.2}\n"));
+        }
+    }
+    if out.is_empty() {
+        return Err("wordfreq list: no English words".into());
+    }
+    Ok(out)
+}
 
 /// Format of the converted lists; bumped when the conversion changes so caches are rebuilt.
 const TSV_FORMAT: u32 = 2;
