@@ -315,19 +315,24 @@ const ARA_ENG: Dictionary = Dictionary {
 
 const WORDFREQ_VERSION: &str = "3.1.1";
 const WORDFREQ_SHA256: &str = "4b1c6ecffc6198be3396d5cf871c4423ca71c907c231348d352dd54d62b97473";
-/// Member of the wheel holding English's frequencies: the large list (every word used at least
-/// once in a hundred million, Zipf ≥ 1), so rare senses (`leaguer`) still have a value below
-/// common ones (`member`).
+/// Member of the wheel holding English's frequencies: the large list (down to words used once
+/// in a billion, Zipf 1), so rare senses (`leaguer`, 2.4) still have a value below common ones
+/// (`member`, 5.2).
 const WORDFREQ_MEMBER: &str = "wordfreq/data/large_en.msgpack.gz";
+/// Words rarer than this (Zipf; once in ten million words) are left out: 214 k of the list's
+/// 308 k words, mostly misspellings and fragments, which would only slow the loading; the gloss
+/// counts a word the list lacks as Zipf 0.
+const WORDFREQ_LEAST: f64 = 2.0;
 /// Format of the converted frequency list.
-const WORDFREQ_FORMAT: u32 = 1;
+const WORDFREQ_FORMAT: u32 = 2;
 
 /// Returns the path of the English word frequencies (`word<TAB>zipf`, most frequent first),
 /// fetching the `wordfreq` wheel and converting its English list if needed. The list is a
 /// msgpack array (wordfreq's "cBpack"): a header `{"format": "cB", "version": 1}`, then one array
 /// of words per centibel of frequency, the i-th holding the words whose frequency is 10^(-i/100)
 /// — so a word's Zipf value (log10 of its uses per billion words) is 9 - i/100. Only words
-/// written in ASCII letters (with `'` or `-` inside) are kept: the gloss ranks English senses.
+/// written in ASCII letters (with `'` or `-` inside) and at least [`WORDFREQ_LEAST`] are kept:
+/// the gloss ranks English senses.
 fn prepare_frequencies() -> Result<PathBuf, String> {
     let cache = cache_dir();
     let out = cache.join(format!("wordfreq-{WORDFREQ_VERSION}-en.v{WORDFREQ_FORMAT}.tsv"));
@@ -377,6 +382,9 @@ fn cbpack_to_tsv(bytes: &[u8]) -> Result<String, String> {
     let mut out = String::new();
     for (centibels, bucket) in items[1..].iter().enumerate() {
         let zipf = 9.0 - centibels as f64 / 100.0;
+        if zipf < WORDFREQ_LEAST {
+            break;
+        }
         for word in bucket.as_array().into_iter().flatten().filter_map(Value::as_str).filter(|w| is_word(w)) {
             out.push_str(&format!("{word}\t{zipf:.2}\n"));
         }

@@ -11,6 +11,7 @@
 //! fetched by `build.rs` like the lists: `member` before `organ` before `leaguer`), so the sense
 //! an English reader expects leads. Without the frequencies the lists' trust alone ranks them.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
@@ -84,17 +85,24 @@ pub struct Found {
     pub senses: Vec<String>,
 }
 
-fn add(map: &mut HashMap<String, Vec<Sense>>, key: String, english: &str, weight: f32, list: u8) {
+/// Adds a sense to `key`'s (once: a second list giving it adds [`BOTH_LISTS`]); returns it.
+fn add<'m>(map: &'m mut HashMap<String, Vec<Sense>>, key: String, english: &str, weight: f32, list: u8) -> &'m mut Sense {
     let senses = map.entry(key).or_default();
-    match senses.iter_mut().find(|s| s.english.eq_ignore_ascii_case(english)) {
-        Some(s) => {
+    let at = match senses.iter().position(|s| s.english.eq_ignore_ascii_case(english)) {
+        Some(at) => {
+            let s = &mut senses[at];
             if s.lists & list == 0 {
                 s.weight = s.weight.max(weight) + BOTH_LISTS;
                 s.lists |= list;
             }
+            at
         }
-        None => senses.push(Sense { english: english.to_owned(), weight, lists: list, zipf: 0.0 }),
-    }
+        None => {
+            senses.push(Sense { english: english.to_owned(), weight, lists: list, zipf: 0.0 });
+            senses.len() - 1
+        }
+    };
+    &mut senses[at]
 }
 
 fn key_of(arabic: &str) -> String {
@@ -178,7 +186,7 @@ impl Glossary {
                 add(&mut exact, key_of(a), &english.join(" "), 1.2, 4);
             }
         }
-        let zipf = zipf_of(frequencies, &exact);
+        let zipf = zipf_of(frequencies);
         for s in exact.values_mut().flatten() {
             s.zipf = phrase_zipf(&s.english, &zipf);
         }
@@ -191,11 +199,8 @@ impl Glossary {
             // through a stem, only senses of common words: the Arabic→English list's names of
             // people (`دولي` → Dooley) must not answer for every word sharing three letters
             for s in senses.iter().filter(|s| s.lists & 0b110 != 0) {
-                add(&mut stems, stem.to_owned(), &s.english, s.weight * BY_STEM, s.lists);
+                add(&mut stems, stem.to_owned(), &s.english, s.weight * BY_STEM, s.lists).zipf = s.zipf;
             }
-        }
-        for s in stems.values_mut().flatten() {
-            s.zipf = phrase_zipf(&s.english, &zipf);
         }
         for senses in exact.values_mut().chain(stems.values_mut()) {
             senses.sort_by(|a, b| b.score().total_cmp(&a.score()));
@@ -271,32 +276,40 @@ fn tanween_base(word: &str) -> Option<String> {
     })
 }
 
-/// The Zipf values of the frequency list's words that some sense uses (the list has 300 k words;
-/// a few thousand are kept).
-fn zipf_of(frequencies: &str, exact: &HashMap<String, Vec<Sense>>) -> HashMap<String, f32> {
-    if frequencies.is_empty() {
-        return HashMap::new();
+/// The frequency list's words with their Zipf values, borrowed from the list (the build's has
+/// 94 k words: no copy of each is made).
+fn zipf_of(frequencies: &str) -> HashMap<&str, f32> {
+    let mut zipf = HashMap::with_capacity(frequencies.len() / 12);
+    for line in frequencies.lines() {
+        let Some((word, value)) = line.split_once('\t') else { continue };
+        if let Some(value) = value.trim().parse::<f32>().ok().filter(|z| z.is_finite()) {
+            zipf.insert(word, value.clamp(0.0, 9.0));
+        }
     }
-    let used: HashSet<String> = exact.values().flatten().flat_map(|s| s.english.split_whitespace().map(str::to_lowercase)).collect();
-    frequencies
-        .lines()
-        .filter_map(|line| {
-            let (word, zipf) = line.split_once('\t')?;
-            let zipf: f32 = zipf.trim().parse().ok().filter(|z: &f32| z.is_finite())?;
-            used.contains(word).then(|| (word.to_owned(), zipf.clamp(0.0, 9.0)))
-        })
-        .collect()
+    zipf
+}
+
+/// A word in lower case, borrowed when it is already.
+fn lower(word: &str) -> Cow<'_, str> {
+    if word.chars().any(char::is_uppercase) {
+        Cow::Owned(word.to_lowercase())
+    } else {
+        Cow::Borrowed(word)
+    }
 }
 
 /// The Zipf value of a sense: a word's own, a phrase's from its words' frequencies combined as
 /// wordfreq combines a phrase's tokens (1/f = Σ 1/fᵢ: the rarest word rules); a word the list
 /// lacks counts as Zipf 0.
-fn phrase_zipf(english: &str, zipf: &HashMap<String, f32>) -> f32 {
+fn phrase_zipf(english: &str, zipf: &HashMap<&str, f32>) -> f32 {
     if zipf.is_empty() {
         return 0.0;
     }
-    let inverse: f64 =
-        english.split_whitespace().map(|w| 10f64.powf(-f64::from(zipf.get(&w.to_lowercase()).copied().unwrap_or(0.0)))).sum();
+    let of = |w: &str| zipf.get(lower(w).as_ref()).copied().unwrap_or(0.0);
+    if !english.contains(' ') {
+        return of(english);
+    }
+    let inverse: f64 = english.split_whitespace().map(|w| 10f64.powf(-f64::from(of(w)))).sum();
     if inverse <= 0.0 {
         return 0.0;
     }
@@ -436,7 +449,7 @@ mod tests {
 
     #[test]
     fn a_phrase_is_as_common_as_its_rarest_words_allow() {
-        let zipf: HashMap<String, f32> = [("port".to_owned(), 4.0), ("city".to_owned(), 5.0)].into();
+        let zipf: HashMap<&str, f32> = [("port", 4.0), ("city", 5.0)].into();
         let both = phrase_zipf("port city", &zipf);
         assert!(both < 4.0 && both > 3.9, "{both}");
         assert_eq!(phrase_zipf("Port", &zipf), 4.0, "looked up in lower case");
