@@ -171,6 +171,27 @@ fn fetched(
     Ok(path)
 }
 
+/// The converted list `out` in the cache, made by `make(partial)` unless it is already there: made
+/// into a partial file beside it and renamed, so a build stopped halfway leaves no torn list (a
+/// failed `make` leaves nothing).
+fn converted(out: PathBuf, make: impl FnOnce(&Path) -> Result<(), String>) -> Result<PathBuf, String> {
+    if out.is_file() {
+        return Ok(out);
+    }
+    let partial = out.with_extension(format!("partial-{}", std::process::id()));
+    if let Err(why) = make(&partial) {
+        let _ = std::fs::remove_file(&partial);
+        return Err(why);
+    }
+    std::fs::rename(&partial, &out).map_err(|e| format!("{}: {e}", out.display()))?;
+    Ok(out)
+}
+
+/// Writes a converted list (see [`converted`]).
+fn write_list(path: &Path, text: &str) -> Result<(), String> {
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
 /// Returns the folder holding e5.c, e5.h and the weights, fetching and unpacking them if needed.
 fn prepare() -> Result<PathBuf, String> {
     let cache = cache_dir();
@@ -224,17 +245,20 @@ const NAMES_LEAST: f32 = 1.0;
 fn prepare_names() -> Result<PathBuf, String> {
     let cache = cache_dir();
     let out = cache.join(format!("arabic-name-romanizer-{NAMES_VERSION}.v{NAMES_FORMAT}.tsv"));
-    if out.is_file() {
-        return Ok(out);
-    }
-    let file = format!("arabic_name_romanizer-{NAMES_VERSION}-py3-none-any.whl");
-    let wheel = fetched(
-        &cache.join("wheels"),
-        |n| n == file,
-        NAMES_SHA256,
-        |d| pip_download(d, &format!("arabic-name-romanizer=={NAMES_VERSION}")),
-    )?;
-    let partial = out.with_extension(format!("partial-{}", std::process::id()));
+    converted(out, |partial| {
+        let file = format!("arabic_name_romanizer-{NAMES_VERSION}-py3-none-any.whl");
+        let wheel = fetched(
+            &cache.join("wheels"),
+            |n| n == file,
+            NAMES_SHA256,
+            |d| pip_download(d, &format!("arabic-name-romanizer=={NAMES_VERSION}")),
+        )?;
+        names_from_wheel(&wheel, partial)
+    })
+}
+
+/// Converts the `arabic-name-romanizer` wheel's name index into the name list at `out`.
+fn names_from_wheel(wheel: &Path, out: &Path) -> Result<(), String> {
     let script = r#"
 import sys, zipfile, sqlite3, tempfile, os, re
 from collections import defaultdict
@@ -272,18 +296,16 @@ with open(sys.argv[2], "w", encoding="utf-8") as out:
     let status = Command::new("python3")
         .arg("-c")
         .arg(script)
-        .arg(&wheel)
-        .arg(&partial)
+        .arg(wheel)
+        .arg(out)
         .arg(NAMES_PER_WORD.to_string())
         .arg(NAMES_LEAST.to_string())
         .status()
         .map_err(|e| format!("cannot run python3: {e}"))?;
     if !status.success() {
-        let _ = std::fs::remove_file(&partial);
         return Err("converting the name index failed".into());
     }
-    std::fs::rename(&partial, &out).map_err(|e| format!("{}: {e}", out.display()))?;
-    Ok(out)
+    Ok(())
 }
 
 /// A Debian FreeDict package turned into a tab-separated word list in the cache.
@@ -336,30 +358,26 @@ const WORDFREQ_FORMAT: u32 = 2;
 fn prepare_frequencies() -> Result<PathBuf, String> {
     let cache = cache_dir();
     let out = cache.join(format!("wordfreq-{WORDFREQ_VERSION}-en.v{WORDFREQ_FORMAT}.tsv"));
-    if out.is_file() {
-        return Ok(out);
-    }
-    let file = format!("wordfreq-{WORDFREQ_VERSION}-py3-none-any.whl");
-    let wheel =
-        fetched(&cache.join("wheels"), |n| n == file, WORDFREQ_SHA256, |d| pip_download(d, &format!("wordfreq=={WORDFREQ_VERSION}")))?;
-    // unzip and gunzip the member with python's standard library (python is already required
-    // for pip); the msgpack is read here with the rmpv crate
-    let script = "import sys, zipfile, gzip\nsys.stdout.buffer.write(gzip.decompress(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2])))\n";
-    let unpacked = Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .arg(&wheel)
-        .arg(WORDFREQ_MEMBER)
-        .output()
-        .map_err(|e| format!("cannot run python3: {e}"))?;
-    if !unpacked.status.success() {
-        return Err(format!("unpacking {WORDFREQ_MEMBER} from the wordfreq wheel failed"));
-    }
-    let tsv = cbpack_to_tsv(&unpacked.stdout)?;
-    let partial = out.with_extension(format!("partial-{}", std::process::id()));
-    std::fs::write(&partial, tsv).map_err(|e| format!("{}: {e}", partial.display()))?;
-    std::fs::rename(&partial, &out).map_err(|e| format!("{}: {e}", out.display()))?;
-    Ok(out)
+    converted(out, |partial| {
+        let file = format!("wordfreq-{WORDFREQ_VERSION}-py3-none-any.whl");
+        let wheel =
+            fetched(&cache.join("wheels"), |n| n == file, WORDFREQ_SHA256, |d| pip_download(d, &format!("wordfreq=={WORDFREQ_VERSION}")))?;
+        // unzip and gunzip the member with python's standard library (python is already required
+        // for pip); the msgpack is read here with the rmpv crate
+        let script =
+            "import sys, zipfile, gzip\nsys.stdout.buffer.write(gzip.decompress(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2])))\n";
+        let unpacked = Command::new("python3")
+            .arg("-c")
+            .arg(script)
+            .arg(&wheel)
+            .arg(WORDFREQ_MEMBER)
+            .output()
+            .map_err(|e| format!("cannot run python3: {e}"))?;
+        if !unpacked.status.success() {
+            return Err(format!("unpacking {WORDFREQ_MEMBER} from the wordfreq wheel failed"));
+        }
+        write_list(partial, &cbpack_to_tsv(&unpacked.stdout)?)
+    })
 }
 
 /// wordfreq's cBpack (see [`prepare_frequencies`]) → `word<TAB>zipf` lines.
@@ -409,12 +427,15 @@ fn prepare_lexicon() -> Result<PathBuf, String> {
 /// Returns the path of `dict`'s word list (`headword<TAB>translation<TAB>…`), fetching the
 /// package with `apt-get download`, checking its pinned SHA-256 and converting its dictd files.
 fn prepare_dictionary(dict: &Dictionary) -> Result<PathBuf, String> {
-    let Dictionary { package, version, sha256, dictd: base, .. } = *dict;
+    let Dictionary { package, version, .. } = *dict;
     let cache = cache_dir();
     let out = cache.join(format!("{package}-{version}.v{TSV_FORMAT}.tsv"));
-    if out.is_file() {
-        return Ok(out);
-    }
+    converted(out, |partial| write_list(partial, &dictionary_tsv(dict, &cache)?))
+}
+
+/// Fetches `dict`'s package into the cache and converts its dictd files to the list's text.
+fn dictionary_tsv(dict: &Dictionary, cache: &Path) -> Result<String, String> {
+    let Dictionary { package, version, sha256, dictd: base, .. } = *dict;
     let file = format!("{package}_{version}_all.deb");
     let deb = fetched(
         &cache.join("debs"),
@@ -454,10 +475,7 @@ fn prepare_dictionary(dict: &Dictionary) -> Result<PathBuf, String> {
     if tsv.is_empty() {
         return Err("the dictionary had no entries".into());
     }
-    let partial = out.with_extension(format!("partial-{}", std::process::id()));
-    std::fs::write(&partial, tsv).map_err(|e| format!("{}: {e}", partial.display()))?;
-    std::fs::rename(&partial, &out).map_err(|e| format!("{}: {e}", out.display()))?;
-    Ok(out)
+    Ok(tsv)
 }
 
 /// dictd's base64 numbers (offsets and lengths in the index).
