@@ -23,6 +23,12 @@
 //! checked against a pinned SHA-256, and its SQLite index is turned (python's `sqlite3`) into an
 //! `arabic<TAB>spelling<TAB>…` list, most used spelling first. The gloss looks a name word up
 //! there before it falls back to isnad's own transliteration rules (`src/text/lang/translit.toml`).
+//!
+//! And English word frequencies from the PyPI package `wordfreq` (code Apache-2.0, data
+//! CC-BY-SA 4.0, by Robyn Speer and the sources its README credits): the wheel is fetched with
+//! pip and checked against a pinned SHA-256, its English list (msgpack, read with the `rmpv`
+//! crate) turned into `word<TAB>zipf` in the cache. The gloss ranks an Arabic word's English
+//! senses with it (common words first); without it the gloss ranks by the word lists alone.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -47,6 +53,10 @@ fn main() {
         match prepare_dictionary(&ARA_ENG) {
             Ok(file) => println!("cargo:rustc-env=ISNAD_GLOSSARY_FILE={}", file.display()),
             Err(why) => println!("cargo:warning=Arabic→English dictionary unavailable: {why}"),
+        }
+        match prepare_frequencies() {
+            Ok(file) => println!("cargo:rustc-env=ISNAD_WORD_FREQUENCIES_FILE={}", file.display()),
+            Err(why) => println!("cargo:warning=English word frequencies unavailable (gloss senses ranked by the word lists alone): {why}"),
         }
         match prepare_names() {
             Ok(file) => println!("cargo:rustc-env=ISNAD_NAMES_FILE={}", file.display()),
@@ -161,6 +171,27 @@ fn fetched(
     Ok(path)
 }
 
+/// The converted list `out` in the cache, made by `make(partial)` unless it is already there: made
+/// into a partial file beside it and renamed, so a build stopped halfway leaves no torn list (a
+/// failed `make` leaves nothing).
+fn converted(out: PathBuf, make: impl FnOnce(&Path) -> Result<(), String>) -> Result<PathBuf, String> {
+    if out.is_file() {
+        return Ok(out);
+    }
+    let partial = out.with_extension(format!("partial-{}", std::process::id()));
+    if let Err(why) = make(&partial) {
+        let _ = std::fs::remove_file(&partial);
+        return Err(why);
+    }
+    std::fs::rename(&partial, &out).map_err(|e| format!("{}: {e}", out.display()))?;
+    Ok(out)
+}
+
+/// Writes a converted list (see [`converted`]).
+fn write_list(path: &Path, text: &str) -> Result<(), String> {
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
 /// Returns the folder holding e5.c, e5.h and the weights, fetching and unpacking them if needed.
 fn prepare() -> Result<PathBuf, String> {
     let cache = cache_dir();
@@ -214,17 +245,20 @@ const NAMES_LEAST: f32 = 1.0;
 fn prepare_names() -> Result<PathBuf, String> {
     let cache = cache_dir();
     let out = cache.join(format!("arabic-name-romanizer-{NAMES_VERSION}.v{NAMES_FORMAT}.tsv"));
-    if out.is_file() {
-        return Ok(out);
-    }
-    let file = format!("arabic_name_romanizer-{NAMES_VERSION}-py3-none-any.whl");
-    let wheel = fetched(
-        &cache.join("wheels"),
-        |n| n == file,
-        NAMES_SHA256,
-        |d| pip_download(d, &format!("arabic-name-romanizer=={NAMES_VERSION}")),
-    )?;
-    let partial = out.with_extension(format!("partial-{}", std::process::id()));
+    converted(out, |partial| {
+        let file = format!("arabic_name_romanizer-{NAMES_VERSION}-py3-none-any.whl");
+        let wheel = fetched(
+            &cache.join("wheels"),
+            |n| n == file,
+            NAMES_SHA256,
+            |d| pip_download(d, &format!("arabic-name-romanizer=={NAMES_VERSION}")),
+        )?;
+        names_from_wheel(&wheel, partial)
+    })
+}
+
+/// Converts the `arabic-name-romanizer` wheel's name index into the name list at `out`.
+fn names_from_wheel(wheel: &Path, out: &Path) -> Result<(), String> {
     let script = r#"
 import sys, zipfile, sqlite3, tempfile, os, re
 from collections import defaultdict
@@ -262,18 +296,16 @@ with open(sys.argv[2], "w", encoding="utf-8") as out:
     let status = Command::new("python3")
         .arg("-c")
         .arg(script)
-        .arg(&wheel)
-        .arg(&partial)
+        .arg(wheel)
+        .arg(out)
         .arg(NAMES_PER_WORD.to_string())
         .arg(NAMES_LEAST.to_string())
         .status()
         .map_err(|e| format!("cannot run python3: {e}"))?;
     if !status.success() {
-        let _ = std::fs::remove_file(&partial);
         return Err("converting the name index failed".into());
     }
-    std::fs::rename(&partial, &out).map_err(|e| format!("{}: {e}", out.display()))?;
-    Ok(out)
+    Ok(())
 }
 
 /// A Debian FreeDict package turned into a tab-separated word list in the cache.
@@ -303,6 +335,84 @@ const ARA_ENG: Dictionary = Dictionary {
     translations_are_arabic: false,
 };
 
+const WORDFREQ_VERSION: &str = "3.1.1";
+const WORDFREQ_SHA256: &str = "4b1c6ecffc6198be3396d5cf871c4423ca71c907c231348d352dd54d62b97473";
+/// Member of the wheel holding English's frequencies: the large list (down to words used once
+/// in a billion, Zipf 1), so rare senses (`leaguer`, 2.4) still have a value below common ones
+/// (`member`, 5.2).
+const WORDFREQ_MEMBER: &str = "wordfreq/data/large_en.msgpack.gz";
+/// Words rarer than this (Zipf; once in ten million words) are left out: 214 k of the list's
+/// 308 k words, mostly misspellings and fragments, which would only slow the loading; the gloss
+/// counts a word the list lacks as Zipf 0.
+const WORDFREQ_LEAST: f64 = 2.0;
+/// Format of the converted frequency list.
+const WORDFREQ_FORMAT: u32 = 2;
+
+/// Returns the path of the English word frequencies (`word<TAB>zipf`, most frequent first),
+/// fetching the `wordfreq` wheel and converting its English list if needed. The list is a
+/// msgpack array (wordfreq's "cBpack"): a header `{"format": "cB", "version": 1}`, then one array
+/// of words per centibel of frequency, the i-th holding the words whose frequency is 10^(-i/100)
+/// — so a word's Zipf value (log10 of its uses per billion words) is 9 - i/100. Only words
+/// written in ASCII letters (with `'` or `-` inside) and at least [`WORDFREQ_LEAST`] are kept:
+/// the gloss ranks English senses.
+fn prepare_frequencies() -> Result<PathBuf, String> {
+    let cache = cache_dir();
+    let out = cache.join(format!("wordfreq-{WORDFREQ_VERSION}-en.v{WORDFREQ_FORMAT}.tsv"));
+    converted(out, |partial| {
+        let file = format!("wordfreq-{WORDFREQ_VERSION}-py3-none-any.whl");
+        let wheel =
+            fetched(&cache.join("wheels"), |n| n == file, WORDFREQ_SHA256, |d| pip_download(d, &format!("wordfreq=={WORDFREQ_VERSION}")))?;
+        // unzip and gunzip the member with python's standard library (python is already required
+        // for pip); the msgpack is read here with the rmpv crate
+        let script =
+            "import sys, zipfile, gzip\nsys.stdout.buffer.write(gzip.decompress(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2])))\n";
+        let unpacked = Command::new("python3")
+            .arg("-c")
+            .arg(script)
+            .arg(&wheel)
+            .arg(WORDFREQ_MEMBER)
+            .output()
+            .map_err(|e| format!("cannot run python3: {e}"))?;
+        if !unpacked.status.success() {
+            return Err(format!("unpacking {WORDFREQ_MEMBER} from the wordfreq wheel failed"));
+        }
+        write_list(partial, &cbpack_to_tsv(&unpacked.stdout)?)
+    })
+}
+
+/// wordfreq's cBpack (see [`prepare_frequencies`]) → `word<TAB>zipf` lines.
+fn cbpack_to_tsv(bytes: &[u8]) -> Result<String, String> {
+    use rmpv::Value;
+    let value = rmpv::decode::read_value(&mut &bytes[..]).map_err(|e| format!("wordfreq list: {e}"))?;
+    let Value::Array(items) = value else { return Err("wordfreq list: not an array".into()) };
+    let header_ok = items
+        .first()
+        .and_then(Value::as_map)
+        .is_some_and(|m| m.iter().any(|(k, v)| k.as_str() == Some("format") && v.as_str() == Some("cB")));
+    if !header_ok {
+        return Err("wordfreq list: no cB header".into());
+    }
+    let is_word = |w: &str| {
+        w.bytes().all(|b| b.is_ascii_lowercase() || b == b'\'' || b == b'-')
+            && w.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
+            && w.bytes().last().is_some_and(|b| b.is_ascii_lowercase())
+    };
+    let mut out = String::new();
+    for (centibels, bucket) in items[1..].iter().enumerate() {
+        let zipf = 9.0 - centibels as f64 / 100.0;
+        if zipf < WORDFREQ_LEAST {
+            break;
+        }
+        for word in bucket.as_array().into_iter().flatten().filter_map(Value::as_str).filter(|w| is_word(w)) {
+            out.push_str(&format!("{word}\t{zipf:.2}\n"));
+        }
+    }
+    if out.is_empty() {
+        return Err("wordfreq list: no English words".into());
+    }
+    Ok(out)
+}
+
 /// Format of the converted lists; bumped when the conversion changes so caches are rebuilt.
 const TSV_FORMAT: u32 = 2;
 /// Format of the converted name list.
@@ -317,12 +427,15 @@ fn prepare_lexicon() -> Result<PathBuf, String> {
 /// Returns the path of `dict`'s word list (`headword<TAB>translation<TAB>…`), fetching the
 /// package with `apt-get download`, checking its pinned SHA-256 and converting its dictd files.
 fn prepare_dictionary(dict: &Dictionary) -> Result<PathBuf, String> {
-    let Dictionary { package, version, sha256, dictd: base, .. } = *dict;
+    let Dictionary { package, version, .. } = *dict;
     let cache = cache_dir();
     let out = cache.join(format!("{package}-{version}.v{TSV_FORMAT}.tsv"));
-    if out.is_file() {
-        return Ok(out);
-    }
+    converted(out, |partial| write_list(partial, &dictionary_tsv(dict, &cache)?))
+}
+
+/// Fetches `dict`'s package into the cache and converts its dictd files to the list's text.
+fn dictionary_tsv(dict: &Dictionary, cache: &Path) -> Result<String, String> {
+    let Dictionary { package, version, sha256, dictd: base, .. } = *dict;
     let file = format!("{package}_{version}_all.deb");
     let deb = fetched(
         &cache.join("debs"),
@@ -362,10 +475,7 @@ fn prepare_dictionary(dict: &Dictionary) -> Result<PathBuf, String> {
     if tsv.is_empty() {
         return Err("the dictionary had no entries".into());
     }
-    let partial = out.with_extension(format!("partial-{}", std::process::id()));
-    std::fs::write(&partial, tsv).map_err(|e| format!("{}: {e}", partial.display()))?;
-    std::fs::rename(&partial, &out).map_err(|e| format!("{}: {e}", out.display()))?;
-    Ok(out)
+    Ok(tsv)
 }
 
 /// dictd's base64 numbers (offsets and lengths in the index).

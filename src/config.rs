@@ -171,8 +171,9 @@ impl Source {
 /// What the process loads once and shares between engines: the embedding model and its matrix
 /// kernel, and the English→Arabic word list. Read from `ISNAD_NO_MODEL` / `ISNAD_MODEL`,
 /// `ISNAD_EMBED_KERNEL` (`auto`, `vnni512`, `vnni256`, `avx2`, `portable`) and
-/// `ISNAD_NO_LEXICON` / `ISNAD_LEXICON`; the gloss's Arabic→English list and attested name
-/// spellings from `ISNAD_GLOSSARY` and `ISNAD_NAMES` (both off with `ISNAD_NO_LEXICON`).
+/// `ISNAD_NO_LEXICON` / `ISNAD_LEXICON`; the gloss's Arabic→English list, English word
+/// frequencies and attested name spellings from `ISNAD_GLOSSARY`, `ISNAD_WORD_FREQUENCIES` and
+/// `ISNAD_NAMES` (all off with `ISNAD_NO_LEXICON`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Resources {
     pub model: Source,
@@ -180,12 +181,21 @@ pub struct Resources {
     pub embed_kernel: Option<crate::embed::Kernel>,
     pub lexicon: Source,
     pub glossary: Source,
+    /// English word frequencies (`word<TAB>zipf`), which rank the gloss's senses.
+    pub frequencies: Source,
     pub names: Source,
 }
 
 impl Default for Resources {
     fn default() -> Resources {
-        Resources { model: Source::Built, embed_kernel: None, lexicon: Source::Built, glossary: Source::Built, names: Source::Built }
+        Resources {
+            model: Source::Built,
+            embed_kernel: None,
+            lexicon: Source::Built,
+            glossary: Source::Built,
+            frequencies: Source::Built,
+            names: Source::Built,
+        }
     }
 }
 
@@ -222,6 +232,7 @@ impl Resources {
             embed_kernel,
             lexicon: source("ISNAD_NO_LEXICON", "ISNAD_LEXICON")?,
             glossary: source("ISNAD_NO_LEXICON", "ISNAD_GLOSSARY")?,
+            frequencies: source("ISNAD_NO_LEXICON", "ISNAD_WORD_FREQUENCIES")?,
             names: source("ISNAD_NO_LEXICON", "ISNAD_NAMES")?,
         })
     }
@@ -336,6 +347,9 @@ mod tests {
         assert_eq!(r.model.path(None), Some(PathBuf::from("/m.bin")));
         assert_eq!(r.lexicon.path(Some("/built.tsv")), None, "off wins over the built file");
         assert_eq!(Source::Built.path(Some("/built.tsv")), Some(PathBuf::from("/built.tsv")));
+        assert_eq!((&r.glossary, &r.frequencies, &r.names), (&Source::Off, &Source::Off, &Source::Off), "the gloss's lists too");
+        let r = Resources::from_lookup(lookup(&[("ISNAD_WORD_FREQUENCIES", "/f.tsv")])).expect("valid");
+        assert_eq!(r.frequencies, Source::Path("/f.tsv".into()));
         let r = Resources::from_lookup(lookup(&[("ISNAD_NO_MODEL", "0"), ("ISNAD_EMBED_KERNEL", "auto")])).expect("valid");
         assert_eq!((r.model, r.embed_kernel), (Source::Built, None));
         for k in Kernel::ALL {

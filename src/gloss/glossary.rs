@@ -4,9 +4,14 @@
 //! Arabic→English list (`dict-freedict-ara-eng`, sparse and odd: `عام` → Generic) and the
 //! English→Arabic list (`dict-freedict-eng-ara`) read in reverse (each Arabic rendering → its
 //! English headword), plus isnad's own compounds (`text/lang/en-ar-phrases.txt`) reversed. A
-//! word is found as written (normalized), without its clitics (`وال…`, `بال…`, `لل…`), or by its
-//! light stem; senses that agree with the English question's words come first.
+//! word is found as written (normalized), without its clitics (`وال…`, `بال…`, `لل…`), without
+//! the alif of an accusative tanween (`عضوًا` → `عضو`), or by its light stem. Senses that agree
+//! with the English question's words come first; the others are ranked by how much the lists
+//! trust them plus how common the English word is (English word frequencies from `wordfreq`,
+//! fetched by `build.rs` like the lists: `member` before `organ` before `leaguer`), so the sense
+//! an English reader expects leads. Without the frequencies the lists' trust alone ranks them.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
@@ -28,8 +33,15 @@ pub const AGREES: f32 = 2.0;
 pub const SAME_WORD: f32 = 0.5;
 /// Penalty of a sense that is another sense with an ending (`statehood` beside `state`).
 const DERIVED: f32 = 0.3;
-/// Bonus of a sense both lists give.
-const BOTH_LISTS: f32 = 0.5;
+/// Bonus of a sense both lists give. Small: three quarters of the Arabic→English list's senses
+/// are the English→Arabic list read backwards (the same FreeDict data), so being in both is
+/// little more evidence than being in one.
+const BOTH_LISTS: f32 = 0.2;
+/// Weight of one unit of a sense's Zipf frequency (log10 of its uses per billion English words:
+/// `the` 7.7, `member` 5.2, `organ` 4.1, `leaguer` 2.4; a word the list lacks counts 0). Large
+/// enough that a common sense beats a rare one the lists trust a little more (`state` beside
+/// `statehood`), while agreement with the question is compared first.
+const PER_ZIPF: f32 = 0.3;
 
 /// One English sense of an Arabic key, with how much it is trusted.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,6 +50,15 @@ struct Sense {
     weight: f32,
     /// Which lists gave it (bit 0: Arabic→English, bit 1: English→Arabic, bit 2: isnad's).
     lists: u8,
+    /// How common the English is (Zipf; 0 without the frequency list or when it lacks it).
+    zipf: f32,
+}
+
+impl Sense {
+    /// Its rank without the question: the lists' trust plus how common it is.
+    fn score(&self) -> f32 {
+        self.weight + PER_ZIPF * self.zipf
+    }
 }
 
 /// Arabic → English senses.
@@ -64,17 +85,24 @@ pub struct Found {
     pub senses: Vec<String>,
 }
 
-fn add(map: &mut HashMap<String, Vec<Sense>>, key: String, english: &str, weight: f32, list: u8) {
+/// Adds a sense to `key`'s (once: a second list giving it adds [`BOTH_LISTS`]); returns it.
+fn add<'m>(map: &'m mut HashMap<String, Vec<Sense>>, key: String, english: &str, weight: f32, list: u8) -> &'m mut Sense {
     let senses = map.entry(key).or_default();
-    match senses.iter_mut().find(|s| s.english.eq_ignore_ascii_case(english)) {
-        Some(s) => {
+    let at = match senses.iter().position(|s| s.english.eq_ignore_ascii_case(english)) {
+        Some(at) => {
+            let s = &mut senses[at];
             if s.lists & list == 0 {
                 s.weight = s.weight.max(weight) + BOTH_LISTS;
                 s.lists |= list;
             }
+            at
         }
-        None => senses.push(Sense { english: english.to_owned(), weight, lists: list }),
-    }
+        None => {
+            senses.push(Sense { english: english.to_owned(), weight, lists: list, zipf: 0.0 });
+            senses.len() - 1
+        }
+    };
+    &mut senses[at]
 }
 
 fn key_of(arabic: &str) -> String {
@@ -105,7 +133,15 @@ impl Glossary {
                     tracing::info!("no Arabic↔English word lists built in: glosses give names and numbers only");
                     return None;
                 }
-                let g = Glossary::parse(ara_eng.as_deref().unwrap_or(""), eng_ara.as_deref().unwrap_or(""));
+                let frequencies = read(resources.frequencies.path(option_env!("ISNAD_WORD_FREQUENCIES_FILE")));
+                if frequencies.is_none() {
+                    tracing::info!("no English word frequencies built in: gloss senses ranked by the word lists alone");
+                }
+                let g = Glossary::parse_with_frequencies(
+                    ara_eng.as_deref().unwrap_or(""),
+                    eng_ara.as_deref().unwrap_or(""),
+                    frequencies.as_deref().unwrap_or(""),
+                );
                 tracing::info!(keys = g.exact.len(), "glossary loaded");
                 Some(Arc::new(g))
             })
@@ -113,8 +149,15 @@ impl Glossary {
     }
 
     /// Builds the glossary from an `arabic<TAB>english<TAB>…` list and an
-    /// `english<TAB>arabic<TAB>…` list (read in reverse), plus isnad's compounds.
+    /// `english<TAB>arabic<TAB>…` list (read in reverse), plus isnad's compounds; senses ranked
+    /// by the lists alone.
     pub fn parse(ara_eng: &str, eng_ara: &str) -> Glossary {
+        Glossary::parse_with_frequencies(ara_eng, eng_ara, "")
+    }
+
+    /// [`Glossary::parse`], with English word frequencies (`word<TAB>zipf` lines) ranking the
+    /// senses too.
+    pub fn parse_with_frequencies(ara_eng: &str, eng_ara: &str, frequencies: &str) -> Glossary {
         let mut exact: HashMap<String, Vec<Sense>> = HashMap::new();
         // the English→Arabic list's headwords: an Arabic→English sense that is one of them is a
         // common word (lower-cased); one that is not keeps its capital (a proper name)
@@ -143,6 +186,10 @@ impl Glossary {
                 add(&mut exact, key_of(a), &english.join(" "), 1.2, 4);
             }
         }
+        let zipf = zipf_of(frequencies);
+        for s in exact.values_mut().flatten() {
+            s.zipf = phrase_zipf(&s.english, &zipf);
+        }
         let mut stems: HashMap<String, Vec<Sense>> = HashMap::new();
         for (key, senses) in &exact {
             if key.contains(' ') {
@@ -152,11 +199,11 @@ impl Glossary {
             // through a stem, only senses of common words: the Arabic→English list's names of
             // people (`دولي` → Dooley) must not answer for every word sharing three letters
             for s in senses.iter().filter(|s| s.lists & 0b110 != 0) {
-                add(&mut stems, stem.to_owned(), &s.english, s.weight * BY_STEM, s.lists);
+                add(&mut stems, stem.to_owned(), &s.english, s.weight * BY_STEM, s.lists).zipf = s.zipf;
             }
         }
         for senses in exact.values_mut().chain(stems.values_mut()) {
-            senses.sort_by(|a, b| b.weight.total_cmp(&a.weight));
+            senses.sort_by(|a, b| b.score().total_cmp(&a.score()));
             senses.truncate(MAX_SENSES);
         }
         Glossary { exact, stems }
@@ -176,13 +223,97 @@ impl Glossary {
                 }
             }
         }
-        for head in forms(first) {
-            if let Some(senses) = self.exact.get(&head) {
-                return Some(Found { words: 1, senses: rank(senses, agrees) });
+        // a word and the same word with the article are one word (the English→Arabic list writes
+        // most nouns with it, the Arabic→English list often without: `ماء` → miaowed beside
+        // `الماء` → water): their senses are ranked together
+        let base = tanween_base(first);
+        for head in forms(first).into_iter().chain(base.iter().flat_map(|b| forms(b))) {
+            let other = match head.strip_prefix("ال") {
+                Some(bare) if bare.chars().count() >= 2 => bare.to_owned(),
+                _ => format!("ال{head}"),
+            };
+            let senses = merged(self.exact.get(&head), self.exact.get(&other));
+            if !senses.is_empty() {
+                return Some(Found { words: 1, senses: rank(&senses, agrees) });
             }
         }
-        self.stems.get(light_stem(first)).map(|senses| Found { words: 1, senses: rank(senses, agrees) })
+        std::iter::once(first)
+            .chain(base.as_deref())
+            .find_map(|w| self.stems.get(light_stem(w)))
+            .map(|senses| Found { words: 1, senses: rank(senses, agrees) })
     }
+}
+
+/// The senses of two keys of one word, each once (the higher weight, the lists of both).
+fn merged(a: Option<&Vec<Sense>>, b: Option<&Vec<Sense>>) -> Vec<Sense> {
+    let mut out: Vec<Sense> = a.cloned().unwrap_or_default();
+    for s in b.into_iter().flatten() {
+        match out.iter_mut().find(|o| o.english.eq_ignore_ascii_case(&s.english)) {
+            Some(o) => {
+                o.weight = o.weight.max(s.weight);
+                o.lists |= s.lists;
+            }
+            None => out.push(s.clone()),
+        }
+    }
+    out
+}
+
+/// The word without the alif of an accusative tanween (`عضوًا`, normalized `عضوا` → `عضو`;
+/// `شيئًا` → `شيء`), or `None` when the word cannot be one: too short, or the letter before
+/// the alif never carries it (an alif or alif maqsura, or `ه`: after normalization `ةً` is `ه`
+/// written without an alif, and `…ها` is the possessive suffix, which the stem handles).
+fn tanween_base(word: &str) -> Option<String> {
+    let base = word.strip_suffix('ا')?;
+    let last = base.chars().last()?;
+    if base.chars().count() < 2 || matches!(last, 'ا' | 'ى' | 'ه') {
+        return None;
+    }
+    // the hamza of `…ئًا` sits on a yeh only because of the ending
+    Some(match base.strip_suffix('ئ') {
+        Some(stem) => format!("{stem}ء"),
+        None => base.to_owned(),
+    })
+}
+
+/// The frequency list's words with their Zipf values, borrowed from the list (the build's has
+/// 94 k words: no copy of each is made).
+fn zipf_of(frequencies: &str) -> HashMap<&str, f32> {
+    let mut zipf = HashMap::with_capacity(frequencies.len() / 12);
+    for line in frequencies.lines() {
+        let Some((word, value)) = line.split_once('\t') else { continue };
+        if let Some(value) = value.trim().parse::<f32>().ok().filter(|z| z.is_finite()) {
+            zipf.insert(word, value.clamp(0.0, 9.0));
+        }
+    }
+    zipf
+}
+
+/// A word in lower case, borrowed when it is already.
+fn lower(word: &str) -> Cow<'_, str> {
+    if word.chars().any(char::is_uppercase) {
+        Cow::Owned(word.to_lowercase())
+    } else {
+        Cow::Borrowed(word)
+    }
+}
+
+/// The Zipf value of a sense: a word's own, a phrase's from its words' frequencies combined as
+/// wordfreq combines a phrase's tokens (1/f = Σ 1/fᵢ: the rarest word rules); a word the list
+/// lacks counts as Zipf 0.
+fn phrase_zipf(english: &str, zipf: &HashMap<&str, f32>) -> f32 {
+    if zipf.is_empty() {
+        return 0.0;
+    }
+    let of = |w: &str| zipf.get(lower(w).as_ref()).copied().unwrap_or(0.0);
+    if !english.contains(' ') {
+        return of(english);
+    }
+    let inverse: f64 = english.split_whitespace().map(|w| 10f64.powf(-f64::from(of(w)))).sum();
+    if inverse <= 0.0 {
+        return 0.0;
+    }
+    (-inverse.log10()).max(0.0) as f32
 }
 
 /// A normalized word, then the word without its proclitics (conjunction, preposition, article),
@@ -208,15 +339,17 @@ fn forms(word: &str) -> Vec<String> {
     out
 }
 
+/// The senses best first: those that agree with the question before the others (agreement is
+/// compared first, so no frequency or list weight outranks it), then by [`Sense::score`], a
+/// derived word (`statehood`) after its base (`state`) when both are senses.
 fn rank(senses: &[Sense], agrees: &dyn Fn(&str) -> f32) -> Vec<String> {
-    // a derived word (`statehood`) after its base (`state`) when both are senses
     let derived = |e: &str| senses.iter().any(|o| o.english.len() >= 3 && o.english.len() < e.len() && e.starts_with(o.english.as_str()));
-    let mut scored: Vec<(f32, &str)> = senses
+    let mut scored: Vec<(f32, f32, &str)> = senses
         .iter()
-        .map(|s| (s.weight + agrees(&s.english) - if derived(&s.english) { DERIVED } else { 0.0 }, s.english.as_str()))
+        .map(|s| (agrees(&s.english), s.score() - if derived(&s.english) { DERIVED } else { 0.0 }, s.english.as_str()))
         .collect();
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
-    scored.into_iter().take(SENSES_SHOWN).map(|(_, e)| e.to_owned()).collect()
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.total_cmp(&a.1)));
+    scored.into_iter().take(SENSES_SHOWN).map(|(_, _, e)| e.to_owned()).collect()
 }
 
 #[cfg(test)]
@@ -272,5 +405,73 @@ mod tests {
         let none = |_: &str| 0.0;
         let found = g.lookup(&["ميناء", "الواحه", "الكبير"], &none).expect("found");
         assert_eq!((found.words, found.senses[0].as_str()), (2, "Oasis Port"));
+    }
+
+    // invented frequencies (Zipf values in the build's `word<TAB>zipf` format)
+    const FREQUENCIES: &str = "ship\t5.1\nvessel\t4.2\nharbour\t4.0\ncarrack\t1.9\nmoorage\t1.2\n";
+    const SHIPS: &str = "سفينة\tCarrack\tShip\tVessel\n";
+    const SHIPS_REVERSED: &str = "carrack\tسفينة\nship\tسفينة\nvessel\tسفينة\n";
+
+    #[test]
+    fn common_english_words_come_first_with_frequencies() {
+        let g = Glossary::parse_with_frequencies(SHIPS, SHIPS_REVERSED, FREQUENCIES);
+        let none = |_: &str| 0.0;
+        assert_eq!(g.lookup(&["سفينه"], &none).expect("found").senses, ["ship", "vessel", "carrack"]);
+    }
+
+    #[test]
+    fn without_frequencies_the_lists_rank_the_senses() {
+        // the same lists, no frequency list (a build whose fetch failed): every sense is still
+        // there, in the lists' order
+        let g = Glossary::parse(SHIPS, SHIPS_REVERSED);
+        let none = |_: &str| 0.0;
+        assert_eq!(g.lookup(&["سفينه"], &none).expect("found").senses, ["carrack", "ship", "vessel"]);
+        // and a frequency list that has none of the senses changes nothing
+        let g = Glossary::parse_with_frequencies(SHIPS, SHIPS_REVERSED, "harbour\t4.0\nnot a line\nship\tmany\n");
+        assert_eq!(g.lookup(&["سفينه"], &none).expect("found").senses, ["carrack", "ship", "vessel"]);
+    }
+
+    #[test]
+    fn agreement_with_the_question_outranks_frequency() {
+        let g = Glossary::parse_with_frequencies(SHIPS, SHIPS_REVERSED, FREQUENCIES);
+        let carrack = |e: &str| if e == "carrack" { AGREES } else { 0.0 };
+        assert_eq!(g.lookup(&["سفينه"], &carrack).expect("found").senses[0], "carrack");
+    }
+
+    #[test]
+    fn a_word_and_its_form_with_the_article_are_ranked_together() {
+        // the Arabic→English list has the bare word, the English→Arabic one the word with ال
+        let g = Glossary::parse_with_frequencies("مرسى\tMoorage\n", "harbour\tالمرسى\nmoorage\tالمرسى\n", FREQUENCIES);
+        let none = |_: &str| 0.0;
+        assert_eq!(g.lookup(&["مرسي"], &none).expect("found").senses, ["harbour", "moorage"]);
+        assert_eq!(g.lookup(&["والمرسي"], &none).expect("found").senses, ["harbour", "moorage"]);
+    }
+
+    #[test]
+    fn a_phrase_is_as_common_as_its_rarest_words_allow() {
+        let zipf: HashMap<&str, f32> = [("port", 4.0), ("city", 5.0)].into();
+        let both = phrase_zipf("port city", &zipf);
+        assert!(both < 4.0 && both > 3.9, "{both}");
+        assert_eq!(phrase_zipf("Port", &zipf), 4.0, "looked up in lower case");
+        assert!(phrase_zipf("port town", &zipf) < 0.01, "an unknown word makes the phrase rare");
+        assert_eq!(phrase_zipf("port", &HashMap::new()), 0.0);
+    }
+
+    #[test]
+    fn a_tanween_alif_is_looked_through_after_the_word_as_written() {
+        let g = Glossary::parse("", "boat\tالقارب\nsky\tسما\npoison\tسم\nthing\tشيء\n");
+        let none = |_: &str| 0.0;
+        // قاربًا, normalized قاربا → قارب (with its clitics too)
+        assert_eq!(g.lookup(&["قاربا"], &none).expect("found").senses, ["boat"]);
+        assert_eq!(g.lookup(&["وقاربا"], &none).expect("found").senses, ["boat"]);
+        // شيئًا → شيء
+        assert_eq!(g.lookup(&["شيئا"], &none).expect("found").senses, ["thing"]);
+        // a word that ends in alif as written is itself first
+        assert_eq!(g.lookup(&["سما"], &none).expect("found").senses, ["sky"]);
+        assert_eq!(tanween_base("قاربا").as_deref(), Some("قارب"));
+        // ةً is written without an alif (normalized ه); …ها is a suffix; too short
+        assert_eq!(tanween_base("كتابها"), None);
+        assert_eq!(tanween_base("ما"), None);
+        assert_eq!(tanween_base("قارب"), None);
     }
 }

@@ -154,7 +154,9 @@ impl Glosser<'_> {
     }
 
     /// A text word by word: numbers in digits, words and phrases the lists know as their first
-    /// sense, other Arabic words (runs of them: a name) in Latin letters.
+    /// sense, other Arabic words (runs of them: a name) in Latin letters. A title or rank the
+    /// lists do not know (`text/lang/titles.txt`: `العميد`, `الركن`) is spelled in Latin letters
+    /// too but is no name: it ends a run and is not listed among the names.
     fn pieces(&self, text: &str, agrees: &dyn Fn(&str) -> f32, got: &mut Collected) -> Vec<Piece> {
         let words = self.analyzer.words(text);
         let norms: Vec<&str> = words.iter().map(|w| w.norm.as_str()).collect();
@@ -194,6 +196,12 @@ impl Glosser<'_> {
                     got.term(ar, &found.senses);
                     out.push(Piece { text: found.senses[0].clone(), number: None, known: true });
                     i += found.words;
+                }
+                None if is_title(norms[i]) => {
+                    flush(unknown.take(), i, &mut out, got);
+                    let ar = &text[words[i].from..words[i].to];
+                    out.push(Piece { text: Rules::shipped().name_with(ar, self.names), number: None, known: false });
+                    i += 1;
                 }
                 None => {
                     unknown.get_or_insert(i);
@@ -250,6 +258,13 @@ impl Glosser<'_> {
         }
         pieces.join(" ")
     }
+}
+
+/// Whether a normalized word is a one-word title or rank of `text/lang/titles.txt`, as written or
+/// after a conjunction (`والعميد`).
+fn is_title(norm: &str) -> bool {
+    use crate::text::lang::{contains, List};
+    contains(List::Titles, norm) || norm.strip_prefix('و').is_some_and(|rest| contains(List::Titles, rest))
 }
 
 /// The number that starts at word `i` (digits or spelled out), with the words it takes.
@@ -415,6 +430,38 @@ mod tests {
         assert_eq!(glosser.gloss(&ans, &concepts(&a, q)).expect("gloss").answer, "23");
         let ans = answer("who?", QuestionKind::Person, "سالم", vec![citation("a.md", "قال العميد سالم", Some(("x", "سالم")))], false);
         assert_eq!(glosser.gloss(&ans, &[]).expect("gloss").answer, "Salim");
+    }
+
+    #[test]
+    fn a_noun_with_a_tanween_alif_is_glossed_not_named() {
+        let a = Analyzer::default();
+        let g = Glossary::parse(ARA_ENG, "sailor\tالبحار\n");
+        let glosser = Glosser { analyzer: &a, glossary: Some(&g), names: None };
+        let q = "how many sailors returned?";
+        let ans =
+            answer(q, QuestionKind::Count, "12 بحارًا", vec![citation("a.md", "عاد 12 بحارًا إلى السفينة", Some(("12", "12 بحارًا")))], false);
+        let gloss = glosser.gloss(&ans, &concepts(&a, q)).expect("gloss");
+        assert_eq!(gloss.answer, "12 sailors");
+        assert!(!gloss.names.iter().any(|n| n.ar.contains("بحار")), "{:?}", gloss.names);
+        assert!(gloss.terms.iter().any(|t| t.ar == "بحارًا" && t.en == ["sailor"]), "{:?}", gloss.terms);
+    }
+
+    #[test]
+    fn a_title_the_lists_do_not_know_is_no_name() {
+        let a = Analyzer::default();
+        // the invented lists know neither title (both are in text/lang/titles.txt)
+        let g = Glossary::parse(ARA_ENG, ENG_ARA);
+        let glosser = Glosser { analyzer: &a, glossary: Some(&g), names: None };
+        let q = "who runs the port?";
+        let quote = "قال المهندس سالم حمدان إن الميناء";
+        let ans = answer(q, QuestionKind::Person, "سالم حمدان", vec![citation("a.md", quote, Some(("x", "سالم حمدان")))], false);
+        let gloss = glosser.gloss(&ans, &concepts(&a, q)).expect("gloss");
+        assert_eq!(gloss.names, [NameGloss { ar: "سالم حمدان".into(), latin: "Salim Hamdan".into() }]);
+        // in a run of unknown words a title ends the run: the name after it stands alone
+        let mut got = Collected::default();
+        let pieces = glosser.pieces("والقاضي سالم حمدان", &|_: &str| 0.0, &mut got);
+        assert_eq!(got.names.iter().map(|n| n.ar.as_str()).collect::<Vec<_>>(), ["سالم حمدان"]);
+        assert_eq!(pieces.len(), 2, "the title, then the name");
     }
 
     #[test]
