@@ -60,6 +60,7 @@ mod reply;
 #[cfg(feature = "discord")]
 mod rest;
 pub mod settings;
+#[cfg(feature = "discord")]
 mod threaded;
 pub mod threads;
 #[cfg(feature = "discord")]
