@@ -228,11 +228,13 @@ impl Glossary {
         // `الماء` → water): their senses are ranked together
         let base = tanween_base(first);
         for head in forms(first).into_iter().chain(base.iter().flat_map(|b| forms(b))) {
-            let other = match head.strip_prefix("ال") {
-                Some(bare) if bare.chars().count() >= 2 => bare.to_owned(),
-                _ => format!("ال{head}"),
+            // (not when the bare word has two letters: `الله` is no `ال` + `له`)
+            let (bare, other) = match head.strip_prefix("ال") {
+                Some(bare) => (bare, bare.to_owned()),
+                None => (head.as_str(), format!("ال{head}")),
             };
-            let senses = merged(self.exact.get(&head), self.exact.get(&other));
+            let other = self.exact.get(&other).filter(|_| bare.chars().count() >= 3);
+            let senses = merged(self.exact.get(&head), other);
             if !senses.is_empty() {
                 return Some(Found { words: 1, senses: rank(&senses, agrees) });
             }
@@ -445,6 +447,9 @@ mod tests {
         let none = |_: &str| 0.0;
         assert_eq!(g.lookup(&["مرسي"], &none).expect("found").senses, ["harbour", "moorage"]);
         assert_eq!(g.lookup(&["والمرسي"], &none).expect("found").senses, ["harbour", "moorage"]);
+        // not when the bare word has two letters: ال + two letters is mostly a word of its own
+        let g = Glossary::parse_with_frequencies("", "tide\tالمد\nship\tمد\n", FREQUENCIES);
+        assert_eq!(g.lookup(&["المد"], &none).expect("found").senses, ["tide"]);
     }
 
     #[test]
