@@ -5,7 +5,7 @@
 //! English→Arabic list (`dict-freedict-eng-ara`) read in reverse (each Arabic rendering → its
 //! English headword), plus isnad's own compounds (`text/lang/en-ar-phrases.txt`) reversed. A
 //! word is found as written (normalized), without its clitics (`وال…`, `بال…`, `لل…`), without
-//! the alif of an accusative tanween (`عضوًا` → `عضو`), or by its light stem. Senses that agree
+//! the alif of an accusative tanween (`قاربًا` → `قارب`), or by its light stem. Senses that agree
 //! with the English question's words come first; the others are ranked by how much the lists
 //! trust them plus how common the English word is (English word frequencies from `wordfreq`,
 //! fetched by `build.rs` like the lists: `member` before `organ` before `leaguer`), so the sense
@@ -261,7 +261,7 @@ fn merged(a: Option<&Vec<Sense>>, b: Option<&Vec<Sense>>) -> Vec<Sense> {
     out
 }
 
-/// The word without the alif of an accusative tanween (`عضوًا`, normalized `عضوا` → `عضو`;
+/// The word without the alif of an accusative tanween (`قاربًا`, normalized `قاربا` → `قارب`;
 /// `شيئًا` → `شيء`), or `None` when the word cannot be one: too short, or the letter before
 /// the alif never carries it (an alif or alif maqsura, or `ه`: after normalization `ةً` is `ه`
 /// written without an alif, and `…ها` is the possessive suffix, which the stem handles).
