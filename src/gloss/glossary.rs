@@ -5,7 +5,7 @@
 //! English→Arabic list (`dict-freedict-eng-ara`) read in reverse (each Arabic rendering → its
 //! English headword), plus isnad's own compounds (`text/lang/en-ar-phrases.txt`) reversed. A
 //! word is found as written (normalized), without its clitics (`وال…`, `بال…`, `لل…`), without
-//! the alif of an accusative tanween (`عضوًا` → `عضو`), or by its light stem. Senses that agree
+//! the alif of an accusative tanween (`قاربًا` → `قارب`), or by its light stem. Senses that agree
 //! with the English question's words come first; the others are ranked by how much the lists
 //! trust them plus how common the English word is (English word frequencies from `wordfreq`,
 //! fetched by `build.rs` like the lists: `member` before `organ` before `leaguer`), so the sense
@@ -228,11 +228,13 @@ impl Glossary {
         // `الماء` → water): their senses are ranked together
         let base = tanween_base(first);
         for head in forms(first).into_iter().chain(base.iter().flat_map(|b| forms(b))) {
-            let other = match head.strip_prefix("ال") {
-                Some(bare) if bare.chars().count() >= 2 => bare.to_owned(),
-                _ => format!("ال{head}"),
+            // (not when the bare word has two letters: `الله` is no `ال` + `له`)
+            let (bare, other) = match head.strip_prefix("ال") {
+                Some(bare) => (bare, bare.to_owned()),
+                None => (head.as_str(), format!("ال{head}")),
             };
-            let senses = merged(self.exact.get(&head), self.exact.get(&other));
+            let other = self.exact.get(&other).filter(|_| bare.chars().count() >= 3);
+            let senses = merged(self.exact.get(&head), other);
             if !senses.is_empty() {
                 return Some(Found { words: 1, senses: rank(&senses, agrees) });
             }
@@ -259,7 +261,7 @@ fn merged(a: Option<&Vec<Sense>>, b: Option<&Vec<Sense>>) -> Vec<Sense> {
     out
 }
 
-/// The word without the alif of an accusative tanween (`عضوًا`, normalized `عضوا` → `عضو`;
+/// The word without the alif of an accusative tanween (`قاربًا`, normalized `قاربا` → `قارب`;
 /// `شيئًا` → `شيء`), or `None` when the word cannot be one: too short, or the letter before
 /// the alif never carries it (an alif or alif maqsura, or `ه`: after normalization `ةً` is `ه`
 /// written without an alif, and `…ها` is the possessive suffix, which the stem handles).
@@ -445,6 +447,9 @@ mod tests {
         let none = |_: &str| 0.0;
         assert_eq!(g.lookup(&["مرسي"], &none).expect("found").senses, ["harbour", "moorage"]);
         assert_eq!(g.lookup(&["والمرسي"], &none).expect("found").senses, ["harbour", "moorage"]);
+        // not when the bare word has two letters: ال + two letters is mostly a word of its own
+        let g = Glossary::parse_with_frequencies("", "tide\tالمد\nship\tمد\n", FREQUENCIES);
+        assert_eq!(g.lookup(&["المد"], &none).expect("found").senses, ["tide"]);
     }
 
     #[test]

@@ -155,7 +155,7 @@ impl Glosser<'_> {
 
     /// A text word by word: numbers in digits, words and phrases the lists know as their first
     /// sense, other Arabic words (runs of them: a name) in Latin letters. A title or rank the
-    /// lists do not know (`text/lang/titles.txt`: `العميد`, `الركن`) is spelled in Latin letters
+    /// lists do not know (`text/lang/titles.txt`: `القاضي`, `المهندس`) is spelled in Latin letters
     /// too but is no name: it ends a run and is not listed among the names.
     fn pieces(&self, text: &str, agrees: &dyn Fn(&str) -> f32, got: &mut Collected) -> Vec<Piece> {
         let words = self.analyzer.words(text);
@@ -261,7 +261,7 @@ impl Glosser<'_> {
 }
 
 /// Whether a normalized word is a one-word title or rank of `text/lang/titles.txt`, as written or
-/// after a conjunction (`والعميد`).
+/// after a conjunction (`والقاضي`).
 fn is_title(norm: &str) -> bool {
     use crate::text::lang::{contains, List};
     contains(List::Titles, norm) || norm.strip_prefix('و').is_some_and(|rest| contains(List::Titles, rest))
