@@ -278,23 +278,26 @@ pub fn compose(
     candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
     // "who" questions: a sentence naming a person right after the question's own role words
     // (see `short::person`) answers
-    let named: Vec<bool> =
+    let mut named: Vec<bool> =
         candidates.iter().map(|c| kind == QuestionKind::Person && c.value.as_ref().is_some_and(|v| v.anchored)).collect();
     let scores: Vec<f32> = candidates.iter().map(|c| c.score).collect();
     let at = first_choice(&scores, &named, policy.relative_floor);
     if at > 0 {
         let c = candidates.remove(at);
         candidates.insert(0, c);
+        named.remove(at);
+        named.insert(0, true);
     }
     let traces = candidates
         .iter()
-        .map(|c| CandidateTrace {
+        .zip(named)
+        .map(|(c, named)| CandidateTrace {
             document: c.hit.doc.clone(),
             quote: c.hit.text[c.rel.clone()].to_owned(),
             features: c.features.clone(),
             coverage: c.coverage,
             cosine: c.cos,
-            named: kind == QuestionKind::Person && c.value.as_ref().is_some_and(|v| v.anchored),
+            named,
         })
         .collect();
     let Some(best) = candidates.first() else {
