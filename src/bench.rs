@@ -252,7 +252,7 @@ pub fn run(
         let t = Instant::now();
         let handle = index::build(&dir, &corpus, "synthetic", &analyzer, None, &|_, _| {})?;
         let build_s = t.elapsed().as_secs_f64();
-        let (generation, passages) = (handle.dir.clone(), handle.manifest.passages as usize);
+        let (generation, passages) = (handle.dir().to_owned(), handle.manifest().passages as usize);
         drop(handle);
         let engine = Engine::from_index(lexical.clone(), &dir)?;
         let row = measure(&format!("synthetic {size}"), &engine, &corpus, build_s, questions, rounds, bandwidth, &default_dir)?;
@@ -295,7 +295,7 @@ fn measure(
     default_dir: &Path,
 ) -> Result<BenchRow> {
     let handle = engine.handle();
-    let m = &handle.manifest;
+    let m = &handle.manifest();
     let times = time_questions(engine, questions, rounds)?;
     let lexicon = crate::text::Lexicon::load();
     let k = engine.config().passages;
@@ -304,13 +304,13 @@ fn measure(
         crate::retrieve::search(&handle, &concepts, k).map(drop)
     })?;
     let mut postings = 0u64;
-    let searcher = handle.reader.searcher();
+    let searcher = handle.searcher();
     for q in questions {
         let (_, concepts) = crate::text::question_concepts(engine.analyzer(), lexicon.as_deref(), q);
         for t in concepts.iter().flat_map(crate::text::Concept::alternatives) {
-            let term = tantivy::Term::from_field_text(handle.fields.body, t);
+            let term = tantivy::Term::from_field_text(handle.fields().body, t);
             for seg in searcher.segment_readers() {
-                if let Some(info) = seg.inverted_index(handle.fields.body)?.get_term_info(&term).map_err(Error::io(&handle.dir))? {
+                if let Some(info) = seg.inverted_index(handle.fields().body)?.get_term_info(&term).map_err(Error::io(&handle.dir()))? {
                     postings += info.postings_range.len() as u64;
                 }
             }
@@ -328,7 +328,7 @@ fn measure(
         build_s,
         build_mb_s: text_mb / build_s.max(1e-9),
         build_passages_s: m.passages as f64 / build_s.max(1e-9),
-        index_mb: dir_mb(&handle.dir),
+        index_mb: dir_mb(handle.dir()),
         query_p50_ms: percentile(&times, 0.5),
         query_p99_ms: percentile(&times, 0.99),
         queries: times.len(),

@@ -5,8 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::answer::model::{Calibration, Fusion};
+use crate::answer::model::Calibration;
 use crate::answer::Policy;
+use crate::retrieve::Fusion;
 use crate::text::ArabicStemmer;
 
 /// Longest question accepted, in characters.

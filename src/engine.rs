@@ -26,10 +26,6 @@ use crate::text::{question_concepts, Analyzer, Lexicon};
 mod followup;
 pub use followup::CONTEXT_WEIGHT;
 
-/// How many times more dense candidates a question scoped to one document draws before keeping
-/// that document's.
-const SCOPED_DENSE_WIDENING: usize = 8;
-
 /// What a refresh did.
 #[derive(Debug, Clone)]
 pub struct RefreshReport {
@@ -101,7 +97,7 @@ impl Engine {
             .ok_or_else(|| Error::DamagedIndex { path: index_dir.to_owned(), reason: "no index here".into() })?;
         Ok(Engine {
             opened: Opened::Reused,
-            embedder: if config.dense && handle.dense.is_some() { Embedder::load() } else { None },
+            embedder: if config.dense && handle.dense().is_some() { Embedder::load() } else { None },
             config,
             analyzer,
             lexicon: Lexicon::load(),
@@ -130,17 +126,7 @@ impl Engine {
         for root in std::iter::once(config.knowledge_dir.as_path()).chain(uploads) {
             let mut found = knowledge::load_dir(root)?;
             if let Some(last) = last {
-                found.keep_last_good(root, |id| {
-                    let info = last.manifest.documents.iter().find(|d| d.id == id)?;
-                    let body = index::recover_body(last, id).ok()??;
-                    let meta = knowledge::Meta {
-                        title: info.title.clone(),
-                        language: info.language.clone(),
-                        source: info.source.clone(),
-                        date: info.date.clone(),
-                    };
-                    Some((meta, body))
-                });
+                found.keep_last_good(root, |id| last.recover(id));
             }
             all.documents.extend(found.documents);
             all.rejected.extend(found.rejected);
@@ -151,7 +137,7 @@ impl Engine {
     /// The generation `CURRENT` names, unless it is `skip` (already held), or unusable.
     fn on_disk(index_dir: &std::path::Path, analyzer: &Analyzer, skip: Option<&IndexHandle>) -> Option<IndexHandle> {
         let name = index::current_name(index_dir).ok().flatten()?;
-        if skip.is_some_and(|h| h.dir.file_name().is_some_and(|n| n.to_string_lossy() == name)) {
+        if skip.is_some_and(|h| h.dir().file_name().is_some_and(|n| n.to_string_lossy() == name)) {
             return None;
         }
         match index::open_current(index_dir, analyzer) {
@@ -184,7 +170,7 @@ impl Engine {
         let fingerprint = Self::fingerprint(config, analyzer, embedder)?;
         let mut on_disk = Self::on_disk(&index_dir, analyzer, previous);
         match &on_disk {
-            Some(h) if h.manifest.fingerprint == fingerprint && !force => return Ok((on_disk.take().expect("checked"), Opened::Reused)),
+            Some(h) if h.manifest().fingerprint == fingerprint && !force => return Ok((on_disk.take().expect("checked"), Opened::Reused)),
             Some(_) => info!("knowledge changed since the index was built; rebuilding"),
             None if previous.is_none() => info!(dir = %index_dir.display(), "no index yet; building"),
             None => {}
@@ -204,7 +190,7 @@ impl Engine {
                 };
                 // the other process may have built just what we need, or a newer last good
                 if let Some(newer) = Self::on_disk(&index_dir, analyzer, on_disk.as_ref().or(previous)) {
-                    if newer.manifest.fingerprint == fingerprint && !force {
+                    if newer.manifest().fingerprint == fingerprint && !force {
                         return Ok((newer, Opened::Built));
                     }
                     on_disk = Some(newer);
@@ -253,7 +239,7 @@ impl Engine {
 
     /// What the live index was built from.
     pub fn manifest(&self) -> Manifest {
-        self.handle().manifest.clone()
+        self.handle().manifest().clone()
     }
 
     /// Rebuilds the index if the knowledge folder changed (always, with `force`) and swaps it in.
@@ -263,11 +249,11 @@ impl Engine {
         let _one_build_at_a_time = self.building.lock().unwrap_or_else(|p| p.into_inner());
         let before = self.handle();
         let fingerprint = Self::fingerprint(&self.config, &self.analyzer, self.embedder.as_deref())?;
-        let stale = force || before.manifest.fingerprint != fingerprint || !before.dir.exists();
+        let stale = force || before.manifest().fingerprint != fingerprint || !before.dir().exists();
         let mut rebuilt = false;
         if stale {
             let (handle, _) = Self::fresh_handle(&self.config, &self.analyzer, self.embedder.as_deref(), Some(&before), force, progress)?;
-            rebuilt = handle.dir != before.dir;
+            rebuilt = handle.dir() != before.dir();
             *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(handle);
             drop(before);
             // the generation just replaced goes as soon as no question holds it
@@ -275,51 +261,6 @@ impl Engine {
         }
         let m = self.manifest();
         Ok(RefreshReport { rebuilt, documents: m.documents.len(), passages: m.passages, rejected: m.rejected })
-    }
-
-    /// Hybrid ranking: the union of the lexical and the dense top passages, scored
-    /// `m · bm25/max_bm25 + min-max(cosine)`, where `m = d·m_own + t·m_translated` weighs the
-    /// share of the question's term weight found in the index as its own words and the share
-    /// found only through a translation ([`Fusion`]: `d`, `t` are fitted by `isnad calibrate
-    /// --tune-fusion`; a translation is weaker evidence than the word itself). A question in
-    /// another language than the documents, with no translation, has m ≈ 0 and is ranked by
-    /// meaning; a question whose names and numbers occur keeps their lexical weight.
-    fn fuse(
-        &self,
-        handle: &IndexHandle,
-        lexical: Vec<retrieve::Hit>,
-        qv: &[f32],
-        weights: &retrieve::ConceptWeights,
-        dense: &retrieve::Dense,
-    ) -> Result<Vec<retrieve::Hit>> {
-        let Some(store) = &handle.dense else { return Ok(lexical) };
-        let (own, translated) = weights.found_shares();
-        let fusion = &self.config.fusion;
-        let m = fusion.own * own + fusion.translated * translated;
-        let lex_max = lexical.first().map_or(1.0, |h| h.score).max(1e-6);
-        let mut pool: Vec<(f32, retrieve::Hit)> = lexical.into_iter().map(|h| (h.score / lex_max, h)).collect();
-        let searcher = handle.reader.searcher();
-        for &(_, pid) in &dense.top {
-            if !pool.iter().any(|(_, h)| h.pid == pid) {
-                if let Some(&addr) = handle.addresses.get(pid) {
-                    pool.push((0.0, retrieve::fetch(handle, &searcher, addr, 0.0)?));
-                }
-            }
-        }
-        let cos: Vec<f32> = pool.iter().map(|(_, h)| store.passage(h.pid).map_or(0.0, |v| crate::embed::dot(qv, v))).collect();
-        let (lo, hi) = cos.iter().fold((f32::MAX, f32::MIN), |(lo, hi), &c| (lo.min(c), hi.max(c)));
-        let span = (hi - lo).max(1e-6);
-        let mut fused: Vec<retrieve::Hit> = pool
-            .into_iter()
-            .zip(cos)
-            .map(|((lex, mut h), c)| {
-                h.score = m * lex + (c - lo) / span;
-                h
-            })
-            .collect();
-        fused.sort_by(|a, b| b.score.total_cmp(&a.score));
-        fused.truncate(self.config.passages);
-        Ok(fused)
     }
 
     /// Checks a question before it is searched: not empty, not too long.
@@ -350,11 +291,11 @@ impl Engine {
 
     /// The title of the live index's document with this id, if it holds one.
     pub fn document_title(&self, id: &str) -> Option<String> {
-        self.handle().manifest.documents.iter().find(|d| d.id == id).map(|d| d.title.clone())
+        self.handle().manifest().documents.iter().find(|d| d.id == id).map(|d| d.meta.title.clone())
     }
 
     /// Changes the hybrid ranking's weights (calibration tries several on one index).
-    pub(crate) fn set_fusion(&mut self, fusion: crate::answer::model::Fusion) {
+    pub(crate) fn set_fusion(&mut self, fusion: retrieve::Fusion) {
         self.config.fusion = fusion;
     }
 
@@ -420,7 +361,7 @@ impl Engine {
     ) -> Result<Trace> {
         let handle = self.handle();
         if let Some(id) = document {
-            if !handle.manifest.documents.iter().any(|d| d.id == id) {
+            if !handle.manifest().documents.iter().any(|d| d.id == id) {
                 return Err(Error::UnknownDocument(id.to_owned()));
             }
         }
@@ -441,7 +382,7 @@ impl Engine {
         let mut signals = Signals {
             found_share: weights.found_share(),
             english: is_latin(q),
-            passages: handle.manifest.passages,
+            passages: handle.manifest().passages,
             concepts: own,
             known,
             ..Signals::default()
@@ -450,30 +391,14 @@ impl Engine {
             signals.bm25 = top.score;
             signals.bm25_margin = hits.get(1).map_or(1.0, |h| (top.score - h.score) / top.score.max(1e-6));
         }
-        let query_vector = match (&self.embedder, &handle.dense) {
+        let query_vector = match (&self.embedder, &handle.dense()) {
             (Some(e), Some(_)) => {
                 context.query_vector(e, q).map_err(|why| tracing::warn!("question not embedded, answering lexically: {why}")).ok()
             }
             _ => None,
         };
         if let Some(qv) = &query_vector {
-            let dense = match document {
-                None => retrieve::dense_search(&handle, qv, self.config.passages),
-                Some(id) => {
-                    // draw more candidates, then keep those of the document (a vector store has
-                    // no document filter); the standout is still measured over the collection
-                    let mut d = retrieve::dense_search(&handle, qv, self.config.passages * SCOPED_DENSE_WIDENING);
-                    let searcher = handle.reader.searcher();
-                    d.top.retain(|&(_, pid)| {
-                        handle
-                            .addresses
-                            .get(pid)
-                            .is_some_and(|&addr| retrieve::fetch(&handle, &searcher, addr, 0.0).is_ok_and(|h| h.doc == id))
-                    });
-                    d.top.truncate(self.config.passages);
-                    d
-                }
-            };
+            let dense = retrieve::dense_search_in(&handle, qv, self.config.passages, document);
             if let (Some(z), Some(&(best, best_pid))) = (dense.standout, dense.top.first()) {
                 signals.dense = true;
                 signals.agreement = match hits.first().map(|h| h.pid) {
@@ -485,10 +410,10 @@ impl Engine {
                 signals.best_cosine = best;
                 signals.cosine_margin = dense.top.get(1).map_or(0.0, |&(second, _)| best - second);
             }
-            hits = self.fuse(&handle, hits, qv, &weights, &dense)?;
+            hits = retrieve::fuse(&handle, hits, qv, &weights, &dense, &self.config.fusion, self.config.passages)?;
         }
         let sentence_cos = |hit: &retrieve::Hit, i: usize| -> Option<f32> {
-            let (qv, store) = (query_vector.as_ref()?, handle.dense.as_ref()?);
+            let (qv, store) = (query_vector.as_ref()?, handle.dense()?);
             Some(crate::embed::dot(qv, store.sentence(*hit.svec.get(i)?)?))
         };
         let composed =

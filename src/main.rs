@@ -305,7 +305,14 @@ fn run(cli: Cli) -> Result<()> {
                 writeln!(out)?;
             } else {
                 for d in &m.documents {
-                    writeln!(out, "{}  [{}] {} passages  {}", printable(&d.id), printable(&d.language), d.passages, printable(&d.title))?;
+                    writeln!(
+                        out,
+                        "{}  [{}] {} passages  {}",
+                        printable(&d.id),
+                        printable(&d.meta.language),
+                        d.passages,
+                        printable(&d.meta.title)
+                    )?;
                 }
                 for r in &m.rejected {
                     writeln!(out, "rejected {}", printable(&r.to_string()))?;

@@ -1373,11 +1373,11 @@ async fn ask_document_option_autocompletes_titles_and_scopes_the_answer() {
     assert_eq!(values.len(), docs.len(), "{}", all.body);
     // a piece of the second title, upper-cased: matches that document, case-insensitively
     let target = &docs[1];
-    let piece: String = target.title.split_whitespace().last().unwrap().chars().take(4).collect::<String>().to_uppercase();
+    let piece: String = target.meta.title.split_whitespace().last().unwrap().chars().take(4).collect::<String>().to_uppercase();
     let some = autocomplete(piece.clone()).await;
     assert_eq!(some.body["type"], 8);
     let choices = some.body["data"]["choices"].as_array().unwrap();
-    assert!(choices.iter().any(|c| c["value"] == target.id.as_str() && c["name"] == target.title.as_str()), "{piece}: {}", some.body);
+    assert!(choices.iter().any(|c| c["value"] == target.id.as_str() && c["name"] == target.meta.title.as_str()), "{piece}: {}", some.body);
     assert!(choices.len() <= 25);
     // nothing matches
     let none = autocomplete("zzqqxx".into()).await;
@@ -1395,10 +1395,10 @@ async fn ask_document_option_autocompletes_titles_and_scopes_the_answer() {
             .unwrap_or_else(|| panic!("scoped answer; log:\n{}", bot.log_text()));
         let e = embed(&followup.body);
         // an Arabic question: the note is Arabic
-        assert!(unescape(e["description"].as_str().unwrap()).contains(&labels::card_only_from(Lang::Ar, doc.title.as_str())), "{e}");
+        assert!(unescape(e["description"].as_str().unwrap()).contains(&labels::card_only_from(Lang::Ar, doc.meta.title.as_str())), "{e}");
         for f in e["fields"].as_array().map(Vec::as_slice).unwrap_or_default() {
             let name = unescape(f["name"].as_str().unwrap());
-            assert!(!name.contains(&other.title), "quoted {} in a question scoped to {}: {name}", other.id, doc.id);
+            assert!(!name.contains(&other.meta.title), "quoted {} in a question scoped to {}: {name}", other.id, doc.id);
         }
     }
 
@@ -1995,12 +1995,12 @@ async fn more_sources_keeps_the_document_scope() {
         fake.wait_for(after, STEP, |r| r.path.starts_with(&format!("/webhooks/{BOT_ID}/itoken-{click_id}"))).await.expect("more sources");
     let e = embed(&shown.body);
     assert_eq!(e["title"], "More sources", "{}", shown.body);
-    assert!(unescape(e["description"].as_str().unwrap_or_default()).contains(&format!("Only from: {}", fleet.title)), "{e}");
+    assert!(unescape(e["description"].as_str().unwrap_or_default()).contains(&format!("Only from: {}", fleet.meta.title)), "{e}");
     let fields = e["fields"].as_array().cloned().unwrap_or_default();
     assert!(!fields.is_empty(), "no further source within the document: {e}");
     for f in &fields {
         let name = unescape(f["name"].as_str().unwrap());
-        assert!(name.contains(&fleet.title) && !name.contains(&guild.title), "a source outside the document: {name}");
+        assert!(name.contains(&fleet.meta.title) && !name.contains(&guild.meta.title), "a source outside the document: {name}");
     }
 
     let (click_id, after) = click(&fake, MEMBER_ID, MEMBER_PERMS, &up, &message).await;

@@ -69,8 +69,8 @@ impl Dirs {
     /// `CURRENT` names a generation that opens and holds every passage its manifest lists.
     fn assert_current_is_valid(&self) {
         let h = index::open_current(&self.index(), &Analyzer::default()).expect("opens").expect("CURRENT exists");
-        assert!(h.manifest.passages > 0);
-        assert_eq!(h.dir.file_name().map(|n| n.to_string_lossy().into_owned()), Some(self.current()));
+        assert!(h.manifest().passages > 0);
+        assert_eq!(h.dir().file_name().map(|n| n.to_string_lossy().into_owned()), Some(self.current()));
     }
 }
 

@@ -8,6 +8,7 @@
 //! Newton's method on at most a few dozen features, and the machine-learning crates that offer
 //! it (linfa, smartcore) would bring an ndarray/BLAS stack for that.
 
+use crate::retrieve::Fusion;
 use serde::{Deserialize, Serialize};
 
 /// A fitted logistic regression over named, standardised features.
@@ -161,21 +162,6 @@ pub struct Calibration {
     /// How hybrid retrieval weighs lexical evidence against meaning.
     #[serde(default)]
     pub fusion: Fusion,
-}
-
-/// Weights of lexical evidence in hybrid ranking (see `Engine::fuse`): BM25 counts `own` times
-/// the share of the question found as its own words plus `translated` times the share found only
-/// through a translation, against the min-max scaled cosine.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Fusion {
-    pub own: f32,
-    pub translated: f32,
-}
-
-impl Default for Fusion {
-    fn default() -> Self {
-        Fusion { own: 1.0, translated: 1.0 }
-    }
 }
 
 impl Calibration {

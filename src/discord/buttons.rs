@@ -38,7 +38,7 @@ pub(super) async fn on_button(ctx: &serenity::Context, c: &ComponentInteraction,
     let scope = match scope_key {
         None => None,
         Some(key) => match data.engine_for(c.guild_id).manifest().documents.into_iter().find(|d| buttons::scope_key(&d.id) == key) {
-            Some(d) => Some((d.id, d.title)),
+            Some(d) => Some((d.id, d.meta.title)),
             None => {
                 let gone = labels::scope_gone(Lang::of(&question));
                 c.create_followup(

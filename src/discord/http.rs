@@ -67,7 +67,7 @@ async fn healthz(State(ops): State<Ops>) -> impl IntoResponse {
     let body = json!({
         "status": if ready { "ok" } else { "unavailable" },
         "gateway": {"shards": shards.len(), "connected": connected},
-        "index": {"generation": generation, "documents": handle.manifest.documents.len()},
+        "index": {"generation": generation, "documents": handle.manifest().documents.len()},
     });
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, [(header::CONTENT_TYPE, "application/json")], body.to_string())

@@ -151,8 +151,8 @@ impl Metrics {
         let handle = engine.handle();
         self.generation.clear();
         self.generation.get_or_create(&[("generation", handle.generation().into_owned())]).set(1);
-        self.documents.set(handle.manifest.documents.len() as i64);
-        self.passages.set(handle.manifest.passages as i64);
+        self.documents.set(handle.manifest().documents.len() as i64);
+        self.passages.set(handle.manifest().passages as i64);
         self.shard_latency.clear();
         self.shard_connected.clear();
         for s in shards {

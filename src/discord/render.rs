@@ -244,7 +244,7 @@ pub fn with_source_link(mut card: Card, answer: &Answer, documents: &[crate::ind
     if answer.answered {
         let first = answer.citations.first().map(|c| c.document.as_str());
         card.buttons.source =
-            documents.iter().find(|d| Some(d.id.as_str()) == first).and_then(|d| source_url(&d.source)).map(str::to_owned);
+            documents.iter().find(|d| Some(d.id.as_str()) == first).and_then(|d| source_url(&d.meta.source)).map(str::to_owned);
     }
     card
 }
@@ -271,10 +271,10 @@ pub fn document_choices(documents: &[crate::index::DocumentInfo], partial: &str)
     documents
         .iter()
         .filter(|d| d.id.chars().count() <= MAX_CHOICE_CHARS)
-        .filter(|d| wanted.is_empty() || crate::text::normalize::fold_text(&d.title).contains(&wanted))
+        .filter(|d| wanted.is_empty() || crate::text::normalize::fold_text(&d.meta.title).contains(&wanted))
         .take(MAX_CHOICES)
         .map(|d| {
-            let name = if d.title.trim().is_empty() { d.id.clone() } else { d.title.clone() };
+            let name = if d.meta.title.trim().is_empty() { d.id.clone() } else { d.meta.title.clone() };
             (truncate(&name, MAX_CHOICE_CHARS), d.id.clone())
         })
         .collect()
@@ -330,12 +330,12 @@ pub fn sources_card(manifest: &Manifest, lang: Lang) -> Card {
     let mut description = String::new();
     for d in &manifest.documents {
         // a language isnad speaks by its name, any other by its code
-        let language = match d.language.as_str() {
+        let language = match d.meta.language.as_str() {
             "en" => Lang::En.name_in(lang),
             "ar" => Lang::Ar.name_in(lang),
             other => isolate(&escape(other)),
         };
-        description.push_str(&labels::sources_line(lang, isolate(&escape(&d.title)), language, d.passages));
+        description.push_str(&labels::sources_line(lang, isolate(&escape(&d.meta.title)), language, d.passages));
         description.push('\n');
     }
     if manifest.documents.is_empty() {
@@ -641,10 +641,7 @@ mod tests {
     fn document(id: &str, title: &str) -> crate::index::DocumentInfo {
         crate::index::DocumentInfo {
             id: id.into(),
-            title: title.into(),
-            language: "en".into(),
-            source: String::new(),
-            date: String::new(),
+            meta: crate::knowledge::Meta { title: title.into(), language: "en".into(), ..Default::default() },
             passages: 1,
         }
     }

@@ -22,11 +22,12 @@ use serde::Serialize;
 use super::folders::for_each_folder;
 use super::{open_squad_engine, read_parallel, read_squad, write_squad_knowledge, Case, SquadOptions};
 use crate::answer::features::{answer_features, Chosen, Signals, ANSWER, SENTENCE};
-use crate::answer::model::{sigmoid, Calibration, Fusion, Logistic, OperatingPoint};
+use crate::answer::model::{sigmoid, Calibration, Logistic, OperatingPoint};
 use crate::answer::{first_choice, CandidateTrace, Policy};
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::retrieve::Fusion;
 
 /// One data set to learn from: a SQuAD-format file and, optionally, a parallel file whose
 /// questions are asked instead.

@@ -64,10 +64,9 @@ pub struct Manifest {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct DocumentInfo {
     pub id: String,
-    pub title: String,
-    pub language: String,
-    pub source: String,
-    pub date: String,
+    /// Title, language, source and date (stored flat in the manifest, as before).
+    #[serde(flatten)]
+    pub meta: knowledge::Meta,
     pub passages: u32,
 }
 
@@ -106,22 +105,79 @@ fn schema() -> (Schema, Fields) {
 
 /// An open, searchable index generation.
 pub struct IndexHandle {
-    pub index: Index,
-    pub reader: IndexReader,
-    pub fields: Fields,
-    pub manifest: Manifest,
-    pub dir: PathBuf,
-    pub analyzer: Analyzer,
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+    manifest: Manifest,
+    dir: PathBuf,
     /// Passage and sentence vectors, when the generation was built with the embedding model.
-    pub dense: Option<DenseStore>,
+    dense: Option<DenseStore>,
     /// Where each passage (by pid) lives in the tantivy index; filled when `dense` is.
-    pub addresses: Vec<DocAddress>,
+    addresses: Vec<DocAddress>,
     /// Shared lock on the generation's [`HOLD_LOCK`] for as long as the handle lives, so no
     /// collector removes the generation under it (`None` where the disk would not allow one).
     _hold: Option<std::fs::File>,
 }
 
 impl IndexHandle {
+    /// A searcher over the generation (cheap: the reader is never reloaded, a generation does
+    /// not change once built).
+    pub fn searcher(&self) -> tantivy::Searcher {
+        self.reader.searcher()
+    }
+
+    /// The tantivy index itself (benchmarks read its segment sizes).
+    pub fn tantivy(&self) -> &Index {
+        &self.index
+    }
+
+    /// The schema's fields.
+    pub fn fields(&self) -> Fields {
+        self.fields
+    }
+
+    /// What the generation was built from.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// The generation's folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Passage and sentence vectors, when the generation was built with the embedding model.
+    pub fn dense(&self) -> Option<&DenseStore> {
+        self.dense.as_ref()
+    }
+
+    /// Passage `pid`'s vector (`None` in a lexical-only generation or for an unknown pid).
+    pub fn vector(&self, pid: usize) -> Option<&[f32]> {
+        self.dense.as_ref()?.passage(pid)
+    }
+
+    /// Where passage `pid` lives in the tantivy index (known in generations with vectors, where
+    /// dense candidates arrive as pids).
+    pub fn address(&self, pid: usize) -> Option<DocAddress> {
+        self.addresses.get(pid).copied()
+    }
+
+    /// Document `id` as this generation indexed it: its metadata and its body stitched back from
+    /// the passages ([`recover_body`]). `None` when the generation does not hold it or its
+    /// passages no longer fit together. What a document whose file went bad falls back to
+    /// ([`knowledge::Knowledge::keep_last_good`]).
+    pub fn recover(&self, id: &str) -> Option<(knowledge::Meta, String)> {
+        let info = self.manifest.documents.iter().find(|d| d.id == id)?;
+        let body = match recover_body(self, id) {
+            Ok(body) => body?,
+            Err(e) => {
+                warn!(document = id, error = %e, "could not read the last good version back from the index");
+                return None;
+            }
+        };
+        Some((info.meta.clone(), body))
+    }
+
     /// The generation's name: its folder's (`gen-…`), what `CURRENT` names when it is current.
     pub fn generation(&self) -> std::borrow::Cow<'_, str> {
         self.dir.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
@@ -346,14 +402,7 @@ fn write_generation(
                 progress(done, total);
             }
         }
-        documents.push(DocumentInfo {
-            id: d.id.clone(),
-            title: d.meta.title.clone(),
-            language: d.meta.language.clone(),
-            source: d.meta.source.clone(),
-            date: d.meta.date.clone(),
-            passages: ps.len() as u32,
-        });
+        documents.push(DocumentInfo { id: d.id.clone(), meta: d.meta.clone(), passages: ps.len() as u32 });
     }
     writer.commit()?;
     writer.wait_merging_threads()?;
@@ -519,14 +568,14 @@ pub fn open_current(index_root: &Path, analyzer: &Analyzer) -> Result<Option<Ind
 /// offset, so citations of the recovered body are still verbatim quotes. `None` when the
 /// generation does not hold the document.
 pub fn recover_body(handle: &IndexHandle, id: &str) -> Result<Option<String>> {
-    let searcher = handle.reader.searcher();
-    let query = tantivy::query::TermQuery::new(tantivy::Term::from_field_text(handle.fields.doc, id), IndexRecordOption::Basic);
+    let searcher = handle.searcher();
+    let query = tantivy::query::TermQuery::new(tantivy::Term::from_field_text(handle.fields().doc, id), IndexRecordOption::Basic);
     let found = searcher.search(&query, &tantivy::collector::DocSetCollector)?;
     let mut pieces: Vec<(usize, String)> = Vec::with_capacity(found.len());
     for addr in found {
         let d: TantivyDocument = searcher.doc(addr)?;
-        let start = d.get_first(handle.fields.start).and_then(|v| v.as_u64()).unwrap_or_default() as usize;
-        let text = d.get_first(handle.fields.body).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+        let start = d.get_first(handle.fields().start).and_then(|v| v.as_u64()).unwrap_or_default() as usize;
+        let text = d.get_first(handle.fields().body).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
         pieces.push((start, text));
     }
     if pieces.is_empty() {
@@ -573,7 +622,7 @@ pub fn open_generation(dir: &Path, analyzer: &Analyzer) -> Result<IndexHandle> {
     } else {
         (None, Vec::new())
     };
-    Ok(IndexHandle { index, reader, fields, manifest, dir: dir.to_owned(), analyzer: analyzer.clone(), dense, addresses, _hold: hold })
+    Ok(IndexHandle { index, reader, fields, manifest, dir: dir.to_owned(), dense, addresses, _hold: hold })
 }
 
 /// A shared lock on the generation's hold file (created for generations older than it), or

@@ -19,6 +19,9 @@ use crate::index::passage::decode_ranges;
 use crate::index::IndexHandle;
 use crate::text::Concept;
 
+mod fuse;
+pub use fuse::{fuse, Fusion};
+
 /// Weight of a title match relative to a body match.
 pub const TITLE_BOOST: f32 = 0.5;
 /// Weight of a match through a translation relative to a match of the question's own word.
@@ -57,9 +60,9 @@ pub fn idf_of(n: f32, df: f32) -> f32 {
 /// missing from the documents is not answered by the documents, however well its common words
 /// match.
 pub fn weights(handle: &IndexHandle, concepts: &[Concept]) -> Result<ConceptWeights> {
-    let searcher = handle.reader.searcher();
+    let searcher = handle.searcher();
     let n = searcher.num_docs() as f32;
-    let df = |t: &str| -> Result<u64> { Ok(searcher.doc_freq(&Term::from_field_text(handle.fields.body, t))?) };
+    let df = |t: &str| -> Result<u64> { Ok(searcher.doc_freq(&Term::from_field_text(handle.fields().body, t))?) };
     let mut out = ConceptWeights::default();
     for c in concepts {
         let own = df(&c.term)?;
@@ -127,7 +130,7 @@ pub fn search_in(handle: &IndexHandle, concepts: &[Concept], k: usize, document:
     if concepts.is_empty() || k == 0 {
         return Ok(Vec::new());
     }
-    let f = handle.fields;
+    let f = handle.fields();
     let term_query = |field, t: &str, boost: f32| -> Box<dyn Query> {
         let q = TermQuery::new(Term::from_field_text(field, t), IndexRecordOption::WithFreqs);
         if boost == 1.0 {
@@ -161,14 +164,14 @@ pub fn search_in(handle: &IndexHandle, concepts: &[Concept], k: usize, document:
             ),
         ])),
     };
-    let searcher = handle.reader.searcher();
+    let searcher = handle.searcher();
     let top = searcher.search(&query, &TopDocs::with_limit(k).order_by_score())?;
     top.into_iter().map(|(score, addr)| fetch(handle, &searcher, addr, score)).collect()
 }
 
 /// Reads one passage from the index.
 pub fn fetch(handle: &IndexHandle, searcher: &tantivy::Searcher, addr: DocAddress, score: f32) -> Result<Hit> {
-    let f = handle.fields;
+    let f = handle.fields();
     let d: TantivyDocument = searcher.doc(addr)?;
     let text_of = |field| d.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
     let num_of = |field| d.get_first(field).and_then(|v| v.as_u64()).unwrap_or_default();
@@ -187,11 +190,27 @@ pub fn fetch(handle: &IndexHandle, searcher: &tantivy::Searcher, addr: DocAddres
     })
 }
 
+/// How many times more dense candidates a question scoped to one document draws before keeping
+/// that document's.
+const SCOPED_DENSE_WIDENING: usize = 8;
+
+/// [`dense_search`] restricted to one document (its id) when `document` is given: a vector
+/// store has no document filter, so more candidates are drawn and that document's are kept;
+/// the standout is still measured over the collection.
+pub fn dense_search_in(handle: &IndexHandle, query: &[f32], k: usize, document: Option<&str>) -> Dense {
+    let Some(id) = document else { return dense_search(handle, query, k) };
+    let mut d = dense_search(handle, query, k * SCOPED_DENSE_WIDENING);
+    let searcher = handle.searcher();
+    d.top.retain(|&(_, pid)| handle.address(pid).is_some_and(|addr| fetch(handle, &searcher, addr, 0.0).is_ok_and(|h| h.doc == id)));
+    d.top.truncate(k);
+    d
+}
+
 /// The `k` passages whose vectors are closest to the query vector: (cosine, pid), best first.
 /// Every passage is compared, or, in a generation with an inverted file, those of the lists
 /// nearest the query.
 pub fn dense_search(handle: &IndexHandle, query: &[f32], k: usize) -> Dense {
-    let Some(store) = &handle.dense else { return Dense::default() };
+    let Some(store) = &handle.dense() else { return Dense::default() };
     let n = store.passage_count() as f32;
     let cos = |pid: usize| store.passage(pid).map(|v| dot(query, v));
     // the collection's cosine mean and spread: over every passage, or an even sample of a large
