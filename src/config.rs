@@ -35,7 +35,7 @@ pub struct Config {
     pub uploads_dir: Option<PathBuf>,
     /// Another index folder's embedding cache whose vectors a build borrows instead of embedding
     /// those texts again (a server's engine borrows the shared index's; see
-    /// [`crate::index::build_locked_borrowing`]).
+    /// [`crate::index::BuildSpec::borrow`]).
     pub borrow_embeddings: Option<PathBuf>,
 }
 

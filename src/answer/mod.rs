@@ -172,6 +172,24 @@ pub struct Composed {
     pub candidates: Vec<CandidateTrace>,
 }
 
+impl Composed {
+    /// Why these sentences (`isnad ask --explain`): the best `n` candidates with the shipped
+    /// sentence model's probability, their document and the start of their quote, and their
+    /// non-zero features by name.
+    pub fn explanation(&self, n: usize) -> String {
+        let sentence = &model::Calibration::shipped().sentence;
+        let mut s = String::new();
+        for c in self.candidates.iter().take(n) {
+            let quote: String = c.quote.chars().take(90).collect();
+            s.push_str(&format!("{:.3}  {}  {quote}\n", sentence.probability(&c.features), c.document));
+            let named: Vec<String> =
+                features::SENTENCE.iter().zip(&c.features).filter(|(_, v)| **v != 0.0).map(|(n, v)| format!("{n}={v:.2}")).collect();
+            s.push_str(&format!("       {}\n", named.join(" ")));
+        }
+        s
+    }
+}
+
 /// Composes the answer to `question` from retrieved `hits`, as if the documents answer it; the
 /// answer decision ([`decide`]) then keeps it or abstains. `concepts`/`weights` are what the
 /// question asks about and their weights (see [`crate::retrieve::weights`]).

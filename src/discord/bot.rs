@@ -118,6 +118,7 @@ pub async fn serve(engine: Arc<Engine>, config: BotConfig) -> Result<(), ServeEr
     // every server with uploads gets its engine before the gateway connects (reused indexes
     // open in moments; one that must be rebuilt delays the start, as the shared one does)
     let uploads = Arc::new(tokio::task::block_in_place(|| Uploads::open(Arc::clone(&engine), config.upload_max_bytes)));
+    tokio::task::block_in_place(|| engine.warm_up());
     let data = Data {
         uploads: Arc::clone(&uploads),
         metrics: Arc::clone(&metrics),

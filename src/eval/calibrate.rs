@@ -37,6 +37,25 @@ pub struct Set {
     pub questions: Option<PathBuf>,
 }
 
+impl Set {
+    /// `FILE` or `FILE,QUESTIONS` (the command line's `--set`).
+    pub fn parse(arg: &str) -> Set {
+        match arg.split_once(',') {
+            Some((file, questions)) => Set { file: file.into(), questions: Some(questions.into()) },
+            None => Set { file: arg.into(), questions: None },
+        }
+    }
+
+    /// File names only: `xquad.ar.json+xquad.en.json`.
+    fn label(&self) -> String {
+        let name = |p: &std::path::Path| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        match &self.questions {
+            Some(q) => format!("{}+{}", name(&self.file), name(q)),
+            None => name(&self.file),
+        }
+    }
+}
+
 /// Options of a calibration run.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -48,14 +67,29 @@ pub struct Options {
     pub precision: f32,
     /// L2 penalty of both regressions.
     pub lambda: f64,
-    /// What to write in the file's `made_by`.
-    pub made_by: String,
     /// Keep the collected questions in this file (JSON lines), or, when it exists, learn from
     /// it instead of asking again (a faster loop while changing only the fitting).
     pub examples: Option<PathBuf>,
     /// Fit the hybrid ranking's lexical weights first ([`tune_fusion`]); otherwise the shipped
     /// ones are kept.
     pub tune_fusion: bool,
+}
+
+impl Options {
+    /// The command that makes this calibration, written into the file's `made_by`.
+    fn made_by(&self) -> String {
+        let sets: Vec<String> = self.sets.iter().map(Set::label).collect();
+        format!(
+            "isnad calibrate --every {} --offset {} --precision {} --lambda {}{} on {} ({})",
+            self.every,
+            self.offset,
+            self.precision,
+            self.lambda,
+            if self.tune_fusion { " --tune-fusion" } else { "" },
+            sets.join(", "),
+            env!("CARGO_PKG_VERSION")
+        )
+    }
 }
 
 /// Lexical weights `--tune-fusion` tries, for each of [`Fusion`]'s two.
@@ -79,6 +113,30 @@ pub struct GroupRow {
     pub right_paragraph_first: f64,
     pub right_quote_first: f64,
     pub out_of_scope_answered: f64,
+}
+
+/// The learning split's numbers per regime as `isnad calibrate` prints them (a Markdown table).
+pub fn table(rows: &[GroupRow]) -> String {
+    let mut s = String::new();
+    write_table(&mut s, rows).expect("writing to a String cannot fail");
+    s
+}
+
+fn write_table(s: &mut String, rows: &[GroupRow]) -> std::fmt::Result {
+    use std::fmt::Write;
+    writeln!(
+        s,
+        "| regime (learning split) | questions | in scope answered | right paragraph first | right quote first | off-topic answered |"
+    )?;
+    writeln!(s, "|---|---|---|---|---|---|")?;
+    for r in rows {
+        writeln!(
+            s,
+            "| {} | {} | {:.3} | {:.3} | {:.3} | {:.3} |",
+            r.group, r.questions, r.in_scope_answered, r.right_paragraph_first, r.right_quote_first, r.out_of_scope_answered
+        )?;
+    }
+    Ok(())
 }
 
 /// Learns a calibration; returns it with the learning split's numbers per regime.
@@ -280,7 +338,7 @@ fn fit(opts: &Options, examples: Vec<Example>, groups: Vec<String>) -> Result<(C
     let (answer, points) = fit_decision(decided.iter().filter(|d| d.dense), opts.lambda);
     let (answer_lexical, points_lexical) = fit_decision(decided.iter().filter(|d| !d.dense), opts.lambda);
     let calibration = Calibration {
-        made_by: opts.made_by.clone(),
+        made_by: opts.made_by(),
         sentence,
         answer,
         answer_lexical,

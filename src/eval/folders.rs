@@ -39,6 +39,30 @@ pub struct FolderReport {
     pub by_language: BTreeMap<String, FolderRow>,
 }
 
+impl FolderReport {
+    /// The run as `isnad eval --folders` prints it (a Markdown table per question language); `diagnostic` labels a run with abstention off.
+    pub fn table(&self, diagnostic: bool) -> String {
+        let mut s = String::new();
+        self.write_table(&mut s, diagnostic).expect("writing to a String cannot fail");
+        s
+    }
+
+    fn write_table(&self, s: &mut String, diagnostic: bool) -> std::fmt::Result {
+        use std::fmt::Write;
+        writeln!(s, "{} folders{}", self.folders, if diagnostic { " (abstention off: a diagnostic)" } else { "" })?;
+        writeln!(s, "| language | in scope | answered | right quote first | right paragraph first | off-topic | off-topic answered |")?;
+        writeln!(s, "|---|---|---|---|---|---|---|")?;
+        for (lang, row) in &self.by_language {
+            writeln!(
+                s,
+                "| {lang} | {} | {:.3} | {:.3} | {:.3} | {} | {:.3} |",
+                row.in_scope, row.answered, row.right_quote_first, row.right_paragraph_first, row.out_of_scope, row.answered_out_of_scope
+            )?;
+        }
+        Ok(())
+    }
+}
+
 /// Calls `visit(engine, case)` for every question of the split, each asked of its article's
 /// folder (in scope) and, for a sample, of another article's folder (off-topic: `case.in_scope`
 /// is false). Returns the number of folders.

@@ -54,6 +54,29 @@ pub struct GoldenReport {
     pub cases: Vec<CaseResult>,
 }
 
+/// The run as `isnad eval` prints it: a verdict per question, then the totals.
+impl std::fmt::Display for GoldenReport {
+    fn fmt(&self, s: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for c in &self.cases {
+            let verdict = match (c.should_answer, c.answered, c.rank) {
+                (true, _, Some(1)) => "ok".to_owned(),
+                (true, _, Some(k)) => format!("rank {k}"),
+                (true, false, None) => "abstained".to_owned(),
+                (true, true, None) => "MISS".to_owned(),
+                (false, false, _) => "ok (abstained)".to_owned(),
+                (false, true, _) => "ANSWERED (should abstain)".to_owned(),
+            };
+            writeln!(s, "{verdict:>26}  {}", c.question)?;
+        }
+        writeln!(
+            s,
+            "questions {}  hit@1 {:.3}  hit@3 {:.3}  MRR {:.3}  abstention accuracy {:.3}",
+            self.questions, self.hit1, self.hit3, self.mrr, self.abstention_accuracy
+        )?;
+        Ok(())
+    }
+}
+
 /// Reads a golden JSONL file (blank lines and `//` comments allowed).
 pub fn read_golden(path: &Path) -> Result<Vec<GoldenCase>> {
     let text = std::fs::read_to_string(path).map_err(Error::io(path))?;
@@ -181,6 +204,18 @@ pub struct SquadReport {
     pub p50_ms: f64,
     pub p99_ms: f64,
     pub index_s: f64,
+}
+
+/// The run as `isnad eval` prints it: one line.
+impl std::fmt::Display for SquadReport {
+    fn fmt(&self, s: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            s,
+            "questions {}  paragraph R@1 {:.3}  R@5 {:.3}  MRR {:.3}  answer-top1 {:.3}  abstained {:.3}  p50 {:.1} ms  p99 {:.1} ms  index {:.1} s",
+            self.questions, self.paragraph_r1, self.paragraph_r5, self.mrr, self.answer_top1, self.abstained, self.p50_ms, self.p99_ms, self.index_s
+        )?;
+        Ok(())
+    }
 }
 
 /// Options of a SQuAD-format run.

@@ -272,53 +272,39 @@ impl BuildLock {
     }
 }
 
-/// Builds a new generation from `knowledge` under `index_root` and makes it current, taking the
-/// build lock for the time of the build (see [`build_locked`]).
-pub fn build(
-    index_root: &Path,
-    knowledge: &Knowledge,
-    fingerprint: &str,
-    analyzer: &Analyzer,
-    embedder: Option<&Embedder>,
-    progress: Progress,
-) -> Result<IndexHandle> {
+/// What a generation is built from.
+pub struct BuildSpec<'a> {
+    pub knowledge: &'a Knowledge,
+    /// The folder's fingerprint ([`fingerprint`]), recorded in the manifest and the
+    /// generation's name.
+    pub fingerprint: &'a str,
+    pub analyzer: &'a Analyzer,
+    /// With an embedder, every passage and sentence is also embedded (cached by content hash in
+    /// `embeddings.bin` in the index folder, compacted to the live texts afterwards).
+    pub embedder: Option<&'a Embedder>,
+    /// Another index folder's embedding cache (a path to its `embeddings.bin`) lent for the
+    /// build: texts it holds are not embedded again, and this folder's cache keeps only the
+    /// texts it lacked ([`EmbeddingCache::borrow`]). A server's index of the shared knowledge
+    /// plus its uploads borrows the shared index's vectors.
+    pub borrow: Option<&'a Path>,
+    pub progress: Progress<'a>,
+}
+
+/// Builds a new generation under `index_root` and makes it current, taking the build lock for
+/// the time of the build (see [`build_locked`]).
+pub fn build(index_root: &Path, spec: &BuildSpec) -> Result<IndexHandle> {
     let lock = BuildLock::acquire(index_root)?;
-    build_locked(&lock, knowledge, fingerprint, analyzer, embedder, progress)
+    build_locked(&lock, spec)
 }
 
-/// Builds a new generation from `knowledge` in the lock's index folder and makes it current.
-/// With an `embedder`, every passage and sentence is also embedded (cached by content hash in
-/// `embeddings.bin` in the index folder, compacted to the live texts afterwards). A build that
-/// fails (a full or read-only disk) removes what it wrote and returns [`Error::Build`] naming
-/// the generation folder and the cause; `CURRENT` is untouched. Generations left by killed
-/// builds are collected afterwards.
-pub fn build_locked(
-    lock: &BuildLock,
-    knowledge: &Knowledge,
-    fingerprint: &str,
-    analyzer: &Analyzer,
-    embedder: Option<&Embedder>,
-    progress: Progress,
-) -> Result<IndexHandle> {
-    build_locked_borrowing(lock, knowledge, fingerprint, analyzer, embedder, None, progress)
-}
-
-/// [`build_locked`], with the vectors of another index folder's embedding cache (`borrow`, a
-/// path to its `embeddings.bin`) lent for the build: texts it holds are not embedded again, and
-/// this folder's cache keeps only the texts it lacked ([`EmbeddingCache::borrow`]). A server's
-/// index of the shared knowledge plus its uploads borrows the shared index's vectors.
-pub fn build_locked_borrowing(
-    lock: &BuildLock,
-    knowledge: &Knowledge,
-    fingerprint: &str,
-    analyzer: &Analyzer,
-    embedder: Option<&Embedder>,
-    borrow: Option<&Path>,
-    progress: Progress,
-) -> Result<IndexHandle> {
+/// Builds a new generation in the lock's index folder and makes it current. A build that fails
+/// (a full or read-only disk) removes what it wrote and returns [`Error::Build`] naming the
+/// generation folder and the cause; `CURRENT` is untouched. Generations left by killed builds
+/// are collected afterwards.
+pub fn build_locked(lock: &BuildLock, spec: &BuildSpec) -> Result<IndexHandle> {
     let index_root = lock.root.as_path();
     let stamp = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    let name = format!("gen-{fingerprint}-{stamp}-{}", std::process::id());
+    let name = format!("gen-{}-{stamp}-{}", spec.fingerprint, std::process::id());
     let dir = index_root.join(&name);
     let failed = |e: Error| {
         if let Err(err) = std::fs::remove_dir_all(&dir) {
@@ -328,27 +314,19 @@ pub fn build_locked_borrowing(
         }
         Error::Build { dir: dir.clone(), cause: Box::new(e) }
     };
-    let vectors = embedder.map(|e| (e, borrow));
-    let manifest = write_generation(index_root, &dir, knowledge, fingerprint, analyzer, vectors, progress).map_err(&failed)?;
+    let manifest = write_generation(index_root, &dir, spec).map_err(&failed)?;
     // the swap: readers following CURRENT see the old generation or the new one, never a mix
     write_atomically(&index_root.join(CURRENT), name.as_bytes()).map_err(&failed)?;
     info!(generation = %name, passages = manifest.passages, documents = manifest.documents.len(), rejected = manifest.rejected.len(), "index built");
-    let handle = open_generation(&dir, analyzer)?;
+    let handle = open_generation(&dir, spec.analyzer)?;
     collect_stale(lock);
     Ok(handle)
 }
 
-/// Writes one complete generation into `dir` and returns its manifest; with `vectors`, the
-/// embedder and the embedding cache to borrow from, if any.
-fn write_generation(
-    index_root: &Path,
-    dir: &Path,
-    knowledge: &Knowledge,
-    fingerprint: &str,
-    analyzer: &Analyzer,
-    vectors: Option<(&Embedder, Option<&Path>)>,
-    progress: Progress,
-) -> Result<Manifest> {
+/// Writes one complete generation into `dir` and returns its manifest.
+fn write_generation(index_root: &Path, dir: &Path, spec: &BuildSpec) -> Result<Manifest> {
+    let BuildSpec { knowledge, fingerprint, analyzer, embedder, borrow, progress } = *spec;
+    let vectors = embedder.map(|e| (e, borrow));
     if let Some(e) = injected_fault("read-only") {
         return Err(Error::Io { path: dir.to_owned(), source: e });
     }
