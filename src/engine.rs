@@ -1,7 +1,8 @@
 //! The engine: one knowledge folder (plus, for a Discord server with uploads, its uploads
 //! folder: [`Config::uploads_dir`]), its live index, and the question path
-//! (analyze → retrieve → compose). This is the library's front door; the CLI and the Discord
-//! adapter hold an `Engine` and nothing else of the core.
+//! (analyze → retrieve → compose). This is the library's front door: the CLI and the Discord
+//! adapter ask and refresh through an `Engine`; besides it they read only what it hands out
+//! (answers, the manifest) and the words to show them in (`labels`).
 //!
 //! Invariant: `ask` always runs against one complete index generation. `refresh` builds a new
 //! generation off to the side and swaps the pointer; questions in flight keep the old one. Other

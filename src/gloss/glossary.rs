@@ -150,7 +150,8 @@ impl Glossary {
 
     /// Builds the glossary from an `arabic<TAB>english<TAB>…` list and an
     /// `english<TAB>arabic<TAB>…` list (read in reverse), plus isnad's compounds; senses ranked
-    /// by the lists alone.
+    /// by the lists alone (the tests' glossaries).
+    #[cfg(test)]
     pub fn parse(ara_eng: &str, eng_ara: &str) -> Glossary {
         Glossary::parse_with_frequencies(ara_eng, eng_ara, "")
     }
