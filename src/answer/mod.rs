@@ -5,8 +5,8 @@
 //! Invariant: every answered reply cites at least one quote, and every quote is a verbatim slice
 //! of a document body (the composer never rewrites source text).
 
-pub mod features;
-pub mod model;
+pub(crate) mod features;
+pub(crate) mod model;
 mod short;
 
 use std::collections::{HashMap, HashSet};

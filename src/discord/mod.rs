@@ -43,32 +43,41 @@ mod bot;
 mod buttons;
 #[cfg(feature = "discord")]
 mod commands;
-pub mod config;
 #[cfg(feature = "discord")]
-pub mod deliver;
+pub(crate) mod config;
+#[cfg(feature = "discord")]
+pub(crate) mod deliver;
 #[cfg(feature = "discord")]
 mod events;
 #[cfg(feature = "discord")]
 mod http;
 #[cfg(feature = "discord")]
-pub mod metrics;
-pub mod permissions;
-pub mod records;
+pub(crate) mod metrics;
+#[cfg(feature = "discord")]
+pub(crate) mod permissions;
+// without the bot (no `discord` feature) only the card types `render` shows are used
+#[cfg_attr(not(feature = "discord"), allow(dead_code))]
+pub(crate) mod records;
 pub mod render;
 #[cfg(feature = "discord")]
 mod reply;
 #[cfg(feature = "discord")]
 mod rest;
-pub mod settings;
+// without the bot (no `discord` feature) only the card types `render` shows are used
+#[cfg_attr(not(feature = "discord"), allow(dead_code))]
+pub(crate) mod settings;
 #[cfg(feature = "discord")]
 mod threaded;
-pub mod threads;
+#[cfg(feature = "discord")]
+pub(crate) mod threads;
 #[cfg(feature = "discord")]
 mod upload_commands;
-pub mod uploads;
+#[cfg(feature = "discord")]
+pub(crate) mod uploads;
 #[cfg(feature = "discord")]
 mod watcher;
 
 #[cfg(feature = "discord")]
 pub use bot::{serve, ServeError};
+#[cfg(feature = "discord")]
 pub use config::{BotConfig, BotConfigError, Secret};

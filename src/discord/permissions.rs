@@ -12,6 +12,7 @@ use serde::Deserialize;
 /// `1 << 3`: every permission, overwrites ignored.
 pub const ADMINISTRATOR: u64 = 1 << 3;
 /// `1 << 13`: no longer enough to pin since 2026-02-23.
+#[cfg(test)]
 pub const MANAGE_MESSAGES: u64 = 1 << 13;
 /// `1 << 51`: pin and unpin messages (Discord change log, "Permission Changes Going into Effect
 /// February 2026").

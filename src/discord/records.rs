@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
@@ -105,10 +105,6 @@ impl Records {
             records.open_file()?;
         }
         Ok(records)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     /// Where a full record file goes: `records.jsonl` → `records.1.jsonl`.
@@ -303,7 +299,7 @@ mod tests {
         }
         let report = r.report(10).unwrap();
         let kept: usize = report.unanswered.iter().map(|(_, n)| n).sum();
-        let lines = |p: &Path| std::fs::read_to_string(p).unwrap().lines().count();
+        let lines = |p: &std::path::Path| std::fs::read_to_string(p).unwrap().lines().count();
         assert_eq!(kept, lines(&path) + lines(&rotated));
         assert!(kept < 100 && kept > 20, "{kept}");
         assert_eq!(report.damaged, 0);

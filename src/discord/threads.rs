@@ -142,10 +142,12 @@ impl Threads {
     }
 
     /// How many threads are remembered.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.file.lock().unwrap_or_else(|p| p.into_inner()).threads.len()
     }
 
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -46,6 +46,7 @@ impl QActs {
     /// nearest even, clamp to −128..127.
     /// Portable code; the SIMD forms (`x86::quantize_avx512`, `x86::quantize_avx2`) give the
     /// same bytes.
+    #[cfg(test)]
     #[inline(always)]
     pub fn quantize(&mut self, x: &[f32], tokens: usize, nin: usize) {
         self.shape(tokens, nin);

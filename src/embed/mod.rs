@@ -13,12 +13,12 @@
 //! [`Embedder::load`] says so once in the log and returns `None`, and isnad answers lexically.
 //! `ISNAD_EMBED_KERNEL` (read by [`crate::config::Resources`]) forces a kernel.
 
-pub mod forward;
-pub mod kernel;
-pub mod model;
+pub(crate) mod forward;
+pub(crate) mod kernel;
+pub(crate) mod model;
 #[cfg(isnad_e5)]
-pub mod reference;
-pub mod tokenizer;
+pub(crate) mod reference;
+pub(crate) mod tokenizer;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};

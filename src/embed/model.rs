@@ -124,6 +124,7 @@ impl QMatrix {
     }
 
     /// The nibble (0..15) of weight `(row, input)`: where the kernels find it.
+    #[cfg(test)]
     pub fn nibble(&self, row: usize, input: usize) -> u8 {
         let nb = self.nin / QK;
         let (g, j, b, i) = (row / ROWS, row % ROWS, input / QK, input % QK);
@@ -167,7 +168,6 @@ pub struct Layer {
 #[derive(Debug)]
 pub struct Model {
     pub hidden: usize,
-    pub heads: usize,
     pub ff: usize,
     pub max_positions: usize,
     pub eps: f32,
@@ -332,7 +332,7 @@ impl Model {
         let token_type = floats("emb.type", hidden)?;
         let eln_w = floats("emb.ln.w", hidden)?;
         let eln_b = floats("emb.ln.b", hidden)?;
-        Some(Model { hidden, heads, ff, max_positions, eps, tokenizer, word, vocab, pos, token_type, eln_w, eln_b, layers, map })
+        Some(Model { hidden, ff, max_positions, eps, tokenizer, word, vocab, pos, token_type, eln_w, eln_b, layers, map })
     }
 
     /// Whether `id` has a word embedding.

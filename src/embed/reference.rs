@@ -20,7 +20,6 @@ mod portable {
         pub fn e5_free(m: *mut c_void);
         pub fn e5_dim(m: *const c_void) -> c_int;
         pub fn e5_embed(m: *mut c_void, text: *const c_char, is_query: c_int, out: *mut f32) -> c_int;
-        pub fn e5_embed_batch(m: *mut c_void, texts: *const *const c_char, n: c_int, is_query: c_int, out: *mut f32) -> c_int;
     }
 }
 
@@ -32,7 +31,6 @@ mod avx2 {
         pub fn e5avx2_free(m: *mut c_void);
         pub fn e5avx2_dim(m: *const c_void) -> c_int;
         pub fn e5avx2_embed(m: *mut c_void, text: *const c_char, is_query: c_int, out: *mut f32) -> c_int;
-        pub fn e5avx2_embed_batch(m: *mut c_void, texts: *const *const c_char, n: c_int, is_query: c_int, out: *mut f32) -> c_int;
     }
 }
 
@@ -42,25 +40,12 @@ struct Api {
     free: unsafe extern "C" fn(*mut c_void),
     dim: unsafe extern "C" fn(*const c_void) -> c_int,
     embed: unsafe extern "C" fn(*mut c_void, *const c_char, c_int, *mut f32) -> c_int,
-    embed_batch: unsafe extern "C" fn(*mut c_void, *const *const c_char, c_int, c_int, *mut f32) -> c_int,
 }
 
-static PORTABLE: Api = Api {
-    load: portable::e5_load,
-    free: portable::e5_free,
-    dim: portable::e5_dim,
-    embed: portable::e5_embed,
-    embed_batch: portable::e5_embed_batch,
-};
+static PORTABLE: Api = Api { load: portable::e5_load, free: portable::e5_free, dim: portable::e5_dim, embed: portable::e5_embed };
 
 #[cfg(isnad_e5_avx2)]
-static AVX2: Api = Api {
-    load: avx2::e5avx2_load,
-    free: avx2::e5avx2_free,
-    dim: avx2::e5avx2_dim,
-    embed: avx2::e5avx2_embed,
-    embed_batch: avx2::e5avx2_embed_batch,
-};
+static AVX2: Api = Api { load: avx2::e5avx2_load, free: avx2::e5avx2_free, dim: avx2::e5avx2_dim, embed: avx2::e5avx2_embed };
 
 /// A model loaded in the C engine.
 pub struct Reference {
@@ -119,24 +104,5 @@ impl Reference {
             return Err(EmbedError::Failed(format!("the reference engine returned {rc}")));
         }
         Ok(out)
-    }
-
-    /// Embeddings of several texts in one call (the engine's own batching).
-    pub fn embed_batch(&self, texts: &[&str], is_query: bool) -> Result<Vec<Vec<f32>>, EmbedError> {
-        let owned: Vec<CString> = texts
-            .iter()
-            .map(|t| CString::new(t.replace('\0', " ")))
-            .collect::<Result<_, _>>()
-            .map_err(|_| EmbedError::Failed("text contains NUL".into()))?;
-        let ptrs: Vec<*const c_char> = owned.iter().map(|c| c.as_ptr()).collect();
-        let n = c_int::try_from(texts.len()).map_err(|_| EmbedError::Failed("too many texts".into()))?;
-        let mut out = vec![0f32; DIM * texts.len()];
-        // SAFETY: model valid; ptrs holds n NUL-terminated strings alive for the call; out holds
-        // n·DIM floats.
-        let rc = unsafe { (self.api.embed_batch)(self.model.as_ptr(), ptrs.as_ptr(), n, c_int::from(is_query), out.as_mut_ptr()) };
-        if rc != 0 {
-            return Err(EmbedError::Failed(format!("the reference engine returned {rc}")));
-        }
-        Ok(out.chunks_exact(DIM).map(<[f32]>::to_vec).collect())
     }
 }

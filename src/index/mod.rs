@@ -20,7 +20,7 @@
 //! [`IndexHandle`] keeps a shared lock on its generation's `isnad-hold.lock`).
 
 pub mod dense;
-pub mod passage;
+pub(crate) mod passage;
 
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};

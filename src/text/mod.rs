@@ -14,16 +14,16 @@
 //!
 //! Nothing here knows any corpus: stop words and number words are language data.
 
-pub mod analyzer;
-pub mod chars;
-pub mod lang;
-pub mod lexicon;
+pub(crate) mod analyzer;
+pub(crate) mod chars;
+pub(crate) mod lang;
+pub(crate) mod lexicon;
 pub mod normalize;
 pub mod numbers;
-pub mod question;
+pub(crate) mod question;
 pub mod segment;
-pub mod stem;
-pub mod tokenize;
+pub(crate) mod stem;
+pub(crate) mod tokenize;
 pub mod translit;
 
 pub use analyzer::{Analyzer, IsnadTokenizer, Term, Word};
