@@ -1665,9 +1665,9 @@ async fn knowledge_add_refuses_bad_files_and_stores_nothing() {
     let binary = fake.host_attachment("binary.txt", b"text\0with a NUL", None);
     for (attachment, expected) in [
         (&lying, "larger than the 4.0 KiB"),
-        (&legacy, "not valid UTF-8"),
+        (&legacy, "not UTF-8 text"),
         (&legacy, "Windows-1256"),
-        (&blank, "empty document"),
+        (&blank, "it is empty"),
         (&binary, "binary"),
     ] {
         let text = knowledge_add(&fake, GUILD_ID, MODERATOR_ID, MODERATOR_PERMS, attachment, None).await;
