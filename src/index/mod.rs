@@ -38,8 +38,10 @@ use crate::text::{Analyzer, ArabicStemmer, IsnadTokenizer};
 use dense::{DenseStore, EmbeddingCache, EMBEDDING_CACHE, VECTORS};
 use passage::{encode_ranges, passages};
 
-/// Bumped whenever analysis or passage building changes meaning, so old indexes are rebuilt.
-pub const FORMAT_VERSION: u32 = 3;
+/// Bumped whenever analysis or passage building changes meaning, so old indexes are rebuilt
+/// (4: the manifest's rejected files carry typed reasons; older manifests still open, their
+/// reasons read as text, until the rebuild).
+pub const FORMAT_VERSION: u32 = 4;
 const MANIFEST: &str = "isnad-manifest.json";
 const CURRENT: &str = "CURRENT";
 /// The builders' lock file in the index folder.
