@@ -643,7 +643,8 @@ mod tests {
             path: "/srv/secret/index".into(),
             source: IoError::new(kind, "No space left (os error 28)"),
         };
-        let cases: Vec<(Error, fn(Lang) -> String)> = vec![
+        type Message = fn(Lang) -> String;
+        let cases: Vec<(Error, Message)> = vec![
             (
                 KnowledgeError::Unreadable { path: "/srv/secret/k".into(), source: IoError::from(ErrorKind::NotFound) }.into(),
                 error_knowledge_unreadable,
