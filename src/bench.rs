@@ -11,9 +11,11 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::engine::Engine;
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::eval::EvalError;
 use crate::index;
 use crate::index::dense::{best_k, SplitMix};
+use crate::index::IndexError;
 use crate::knowledge::{self, Document, Knowledge, Meta};
 use crate::text::segment::sentences;
 use crate::text::Analyzer;
@@ -333,7 +335,7 @@ pub fn run(
             source.documents.push(Document { path: id.clone().into(), id, meta: Meta::default(), body, hash: String::new() });
         }
     }
-    let tmp = tempfile::tempdir().map_err(Error::io(std::env::temp_dir()))?;
+    let tmp = tempfile::tempdir().map_err(EvalError::io(std::env::temp_dir()))?;
     let bandwidth = bandwidth_gb_s();
     tracing::info!(bandwidth_gb_s = bandwidth, "memory bandwidth measured");
 
@@ -426,7 +428,7 @@ fn measure(
         for t in concepts.iter().flat_map(crate::text::Concept::alternatives) {
             let term = tantivy::Term::from_field_text(handle.fields().body, t);
             for seg in searcher.segment_readers() {
-                if let Some(info) = seg.inverted_index(handle.fields().body)?.get_term_info(&term).map_err(Error::io(&handle.dir()))? {
+                if let Some(info) = seg.inverted_index(handle.fields().body)?.get_term_info(&term).map_err(IndexError::io(handle.dir()))? {
                     postings += info.postings_range.len() as u64;
                 }
             }
@@ -472,7 +474,7 @@ struct DefaultTokenizerIndex {
 impl DefaultTokenizerIndex {
     fn build(dir: &Path, corpus: &Knowledge) -> Result<Self> {
         use tantivy::schema::{Schema, STORED, TEXT};
-        std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
+        std::fs::create_dir_all(dir).map_err(EvalError::io(dir))?;
         let mut schema = Schema::builder();
         let body = schema.add_text_field("body", TEXT | STORED);
         let t = Instant::now();
@@ -762,7 +764,7 @@ pub fn embedding_fixture_texts() -> Vec<String> {
 #[cfg(isnad_e5)]
 pub fn embedding(base: &Config, questions: &[String], rounds: usize) -> Result<EmbeddingReport> {
     use crate::embed::{dot, reference::Reference, Embedder, Kernel};
-    let failed = |e: crate::embed::EmbedError| Error::Dataset { path: "embedding model".into(), reason: e.to_string() };
+    let failed = |e: crate::embed::EmbedError| crate::Error::from(EvalError::Embedding(e));
     let path = crate::embed::model_path().map_err(failed)?;
     let reference = Reference::load(&path).map_err(failed)?;
     let ours = Embedder::load().ok_or_else(|| failed(crate::embed::EmbedError::Unavailable("see the log".into())))?;
@@ -835,7 +837,7 @@ pub fn embedding(base: &Config, questions: &[String], rounds: usize) -> Result<E
     let sentence_tokens: usize = sentence_texts.iter().map(|p| ours.token_count(p, false)).sum();
     let tokens: usize = passages.iter().map(|p| ours.token_count(p, false)).sum();
     // hybrid answers on the knowledge folder
-    let tmp = tempfile::tempdir().map_err(Error::io(std::env::temp_dir()))?;
+    let tmp = tempfile::tempdir().map_err(EvalError::io(std::env::temp_dir()))?;
     let mut cfg = base.clone();
     cfg.data_dir = tmp.path().to_owned();
     cfg.dense = true;

@@ -20,6 +20,7 @@ use crate::config::{Config, MAX_QUESTION_CHARS};
 use crate::embed::Embedder;
 use crate::error::{Error, Result};
 use crate::index::{self, IndexHandle, Manifest, Progress};
+use crate::index::{Damage, IndexError};
 use crate::knowledge;
 use crate::retrieve;
 use crate::text::{question_concepts, Analyzer, Lexicon};
@@ -37,8 +38,20 @@ pub struct RefreshReport {
     pub rejected: Vec<knowledge::Rejected>,
 }
 
+/// Why a question cannot be asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QuestionError {
+    #[error("question is empty")]
+    Empty,
+    #[error("question is too long ({len} characters; the limit is {max})")]
+    TooLong { len: usize, max: usize },
+    /// A question scoped to a document the live index does not hold (its id).
+    #[error("no document {0:?} in the knowledge folder")]
+    UnknownDocument(String),
+}
+
 /// How [`Engine::open`] came by its generation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Opened {
     /// The generation on disk was up to date (or another process was rebuilding it).
     Reused,
@@ -46,7 +59,7 @@ pub enum Opened {
     /// the build lock, by another.
     Built,
     /// The rebuild failed; the last good generation is served (the error, already logged).
-    LastGood { error: String },
+    LastGood { error: Arc<Error> },
 }
 
 pub struct Engine {
@@ -95,7 +108,7 @@ impl Engine {
     pub fn from_index(config: Config, index_dir: &std::path::Path) -> Result<Engine> {
         let analyzer = Analyzer::new(config.stemmer);
         let handle = index::open_current(index_dir, &analyzer)?
-            .ok_or_else(|| Error::DamagedIndex { path: index_dir.to_owned(), reason: "no index here".into() })?;
+            .ok_or_else(|| IndexError::Damaged { path: index_dir.to_owned(), damage: Damage::Missing })?;
         Ok(Engine {
             opened: Opened::Reused,
             embedder: if config.dense && handle.dense().is_some() { Embedder::load() } else { None },
@@ -215,7 +228,7 @@ impl Engine {
         match (previous, on_disk) {
             (None, Some(h)) => {
                 warn!(error = %e, "answering from the last good index generation");
-                Ok((h, Opened::LastGood { error: e.to_string() }))
+                Ok((h, Opened::LastGood { error: Arc::new(e) }))
             }
             _ => Err(e),
         }
@@ -269,11 +282,11 @@ impl Engine {
     pub fn validate(question: &str) -> Result<&str> {
         let q = question.trim();
         if !q.chars().any(char::is_alphanumeric) {
-            return Err(Error::EmptyQuestion);
+            return Err(QuestionError::Empty.into());
         }
         let len = q.chars().count();
         if len > MAX_QUESTION_CHARS {
-            return Err(Error::QuestionTooLong { len, max: MAX_QUESTION_CHARS });
+            return Err(QuestionError::TooLong { len, max: MAX_QUESTION_CHARS }.into());
         }
         Ok(q)
     }
@@ -285,7 +298,7 @@ impl Engine {
 
     /// Answers one question from one document only (its id, as in [`Manifest::documents`]), or
     /// from every document with `None`. An id the live index does not hold is
-    /// [`Error::UnknownDocument`].
+    /// [`QuestionError::UnknownDocument`].
     pub fn ask_in(&self, question: &str, document: Option<&str>) -> Result<Answer> {
         let trace = self.trace_in(question, document)?;
         Ok(decide(trace.composed, &trace.signals, &self.config.policy, Calibration::shipped()))
@@ -372,7 +385,7 @@ impl Engine {
         let handle = self.handle();
         if let Some(id) = document {
             if !handle.manifest().documents.iter().any(|d| d.id == id) {
-                return Err(Error::UnknownDocument(id.to_owned()));
+                return Err(QuestionError::UnknownDocument(id.to_owned()).into());
             }
         }
         let own = concepts.len();

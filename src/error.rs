@@ -1,36 +1,36 @@
-//! The library's error type. One enum, one variant per way the library can fail; file-level
-//! problems in the knowledge folder are *not* errors (see [`crate::knowledge::Rejected`]).
+//! The library's error type, composed of one typed error per subsystem (tantivy's style: each
+//! module owns the ways it can fail, and `#[from]` lifts them into [`Error`]):
+//! [`KnowledgeError`] (the knowledge folder itself), [`IndexError`] (building, opening and
+//! reading index generations; a damaged one says how in [`Damage`]), [`QuestionError`] (a
+//! question that cannot be asked) and [`EvalError`] (evaluation, calibration and benchmark
+//! files). File-level problems in the knowledge folder are *not* errors: a bad file is
+//! [`crate::knowledge::Rejected`] with a typed [`crate::knowledge::Reason`].
+//!
+//! The `Display` texts are English, for the CLI and the logs; what a Discord member reads comes
+//! from the message catalogues (`labels`, `discord::reply`).
 
-use std::path::PathBuf;
+pub use crate::engine::QuestionError;
+pub use crate::eval::EvalError;
+pub use crate::index::{Damage, IndexError};
+pub use crate::knowledge::KnowledgeError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{}: {source}", path.display())]
-    Io { path: PathBuf, source: std::io::Error },
-    #[error("{} is not a folder", .0.display())]
-    NotADirectory(PathBuf),
-    #[error("search index: {0}")]
-    Index(#[from] tantivy::TantivyError),
-    #[error("could not build the index in {}: {cause}", dir.display())]
-    Build { dir: PathBuf, cause: Box<Error> },
-    #[error("index folder {} is damaged: {reason}", path.display())]
-    DamagedIndex { path: PathBuf, reason: String },
-    #[error("question is empty")]
-    EmptyQuestion,
-    #[error("question is too long ({len} characters; the limit is {max})")]
-    QuestionTooLong { len: usize, max: usize },
-    #[error("{}: line {line}: {reason}", path.display())]
-    EvalFile { path: PathBuf, line: usize, reason: String },
-    #[error("{}: {reason}", path.display())]
-    Dataset { path: PathBuf, reason: String },
-    #[error("no document {0:?} in the knowledge folder")]
-    UnknownDocument(String),
+    #[error(transparent)]
+    Knowledge(#[from] KnowledgeError),
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    #[error(transparent)]
+    Question(#[from] QuestionError),
+    #[error(transparent)]
+    Eval(#[from] EvalError),
 }
 
-impl Error {
-    pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
-        let path = path.into();
-        move |source| Error::Io { path, source }
+/// tantivy's errors surface wherever the index is searched (retrieval, the engine, benchmarks):
+/// they are the index subsystem's.
+impl From<tantivy::TantivyError> for Error {
+    fn from(e: tantivy::TantivyError) -> Error {
+        Error::Index(IndexError::Tantivy(e))
     }
 }
 

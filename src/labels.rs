@@ -20,6 +20,8 @@ use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 use serde::{Deserialize, Serialize};
 
 use crate::answer::Answer;
+use crate::error::Error;
+use crate::knowledge::{Reason, Rejected};
 
 /// A language isnad labels its answers in.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
@@ -39,6 +41,18 @@ impl Lang {
             Lang::En
         } else {
             Lang::Ar
+        }
+    }
+
+    /// The language of text about a question (its card, its refusals): the question's script
+    /// ([`Lang::of`]), or `fallback` (the server's language) when it has no Latin or Arabic
+    /// letter at all (`2024?`, `٢٠٢٤؟`, an empty question).
+    pub fn of_or(question: &str, fallback: Lang) -> Lang {
+        let letters = question.chars().any(|c| c.is_ascii_alphabetic() || (crate::text::chars::is_arabic(c) && c.is_alphabetic()));
+        if letters {
+            Lang::of(question)
+        } else {
+            fallback
         }
     }
 
@@ -236,6 +250,28 @@ messages! {
     pinned = "pinned" ();
     pin_bot_lacks = "pin-bot-lacks" ();
     pin_failed = "pin-failed" ();
+    reason_unreadable = "reason-unreadable" ();
+    reason_too_large = "reason-too-large" (size, max);
+    reason_binary = "reason-binary" ();
+    reason_not_utf8 = "reason-not-utf8" (at);
+    reason_windows_1256 = "reason-windows-1256" (at);
+    reason_empty = "reason-empty" ();
+    reason_unclosed_front_matter = "reason-unclosed-front-matter" (format, fence);
+    reason_bad_front_matter = "reason-bad-front-matter" (format, error);
+    reason_symbolic_link = "reason-symbolic-link" ();
+    reason_symbolic_link_folder = "reason-symbolic-link-folder" ();
+    reason_other = "reason-other" ();
+    reason_kept = "reason-kept" (reason);
+    upload_unstorable = "upload-unstorable" (name);
+    upload_not_indexed = "upload-not-indexed" (name);
+    answered_in_thread = "answered-in-thread" ();
+    error_knowledge_unreadable = "error-knowledge-unreadable" ();
+    error_knowledge_not_a_folder = "error-knowledge-not-a-folder" ();
+    error_disk_full = "error-disk-full" ();
+    error_disk_read_only = "error-disk-read-only" ();
+    error_no_permission = "error-no-permission" ();
+    error_index_damaged = "error-index-damaged" ();
+    error_other = "error-other" ();
 }
 
 /// The literal words of every message of `lang` — each message with its variables cut out, in
@@ -299,6 +335,67 @@ pub fn short_answer(answer: &Answer, lang: Lang) -> Option<String> {
         return answer.answer.clone();
     }
     Some(values.into_iter().map(|(value, documents)| value_with_documents(lang, value, documents)).collect::<Vec<_>>().join(" · "))
+}
+
+/// Why a knowledge file is not a document, in `lang` (`/sources`, `/reindex`, `/knowledge add`).
+/// The system's and the parsers' own texts stay in the log, except a front-matter parser's
+/// message, shown as code (it names the line).
+pub fn rejection(lang: Lang, reason: &Reason) -> String {
+    match reason {
+        Reason::Unreadable { .. } => reason_unreadable(lang),
+        Reason::TooLarge { size, max } => reason_too_large(lang, *size, *max),
+        Reason::Binary => reason_binary(lang),
+        Reason::NotUtf8 { at, windows_1256: false } => reason_not_utf8(lang, *at),
+        Reason::NotUtf8 { at, windows_1256: true } => reason_windows_1256(lang, *at),
+        Reason::Empty => reason_empty(lang),
+        Reason::UnclosedFrontMatter { format } => reason_unclosed_front_matter(lang, format.name(), format.fence()),
+        // one line, and no backtick that would end the code span early
+        Reason::BadFrontMatter { format, error } => {
+            let error: String =
+                error.lines().next().unwrap_or_default().chars().take(200).map(|c| if c == '`' { '\'' } else { c }).collect();
+            reason_bad_front_matter(lang, format.name(), error)
+        }
+        Reason::SymbolicLink => reason_symbolic_link(lang),
+        Reason::SymbolicLinkToFolder => reason_symbolic_link_folder(lang),
+        Reason::Other { .. } => reason_other(lang),
+    }
+}
+
+/// A rejected file's reason in `lang`, saying so when its last good version is still served.
+pub fn rejected_file(lang: Lang, rejected: &Rejected) -> String {
+    let reason = rejection(lang, &rejected.reason);
+    if rejected.kept {
+        reason_kept(lang, reason)
+    } else {
+        reason
+    }
+}
+
+/// What went wrong, in `lang`, for a person who cannot read the log (`/reindex`): the kind of
+/// failure, not its details (paths and system texts stay in the log).
+pub fn failure(lang: Lang, e: &Error) -> String {
+    use crate::engine::QuestionError;
+    use crate::index::IndexError;
+    use crate::knowledge::KnowledgeError;
+    use std::io::ErrorKind;
+    let io = |kind: ErrorKind| match kind {
+        ErrorKind::StorageFull => error_disk_full(lang),
+        ErrorKind::ReadOnlyFilesystem => error_disk_read_only(lang),
+        ErrorKind::PermissionDenied => error_no_permission(lang),
+        _ => error_other(lang),
+    };
+    match e {
+        Error::Knowledge(KnowledgeError::Unreadable { .. }) => error_knowledge_unreadable(lang),
+        Error::Knowledge(KnowledgeError::NotADirectory(_)) => error_knowledge_not_a_folder(lang),
+        Error::Index(IndexError::Build { cause, .. }) => failure(lang, cause),
+        Error::Index(IndexError::Io { source, .. }) => io(source.kind()),
+        Error::Index(IndexError::Tantivy(tantivy::TantivyError::IoError(source))) => io(source.kind()),
+        Error::Index(IndexError::Damaged { .. }) => error_index_damaged(lang),
+        Error::Question(QuestionError::Empty) => refusal_empty(lang),
+        Error::Question(QuestionError::TooLong { len, max }) => refusal_too_long(lang, *len, *max),
+        Error::Question(QuestionError::UnknownDocument(id)) => no_such_document(lang, id.as_str()),
+        Error::Index(IndexError::Tantivy(_)) | Error::Eval(_) => error_other(lang),
+    }
 }
 
 #[cfg(test)]
@@ -466,7 +563,116 @@ mod tests {
     fn the_question_script_picks_the_language() {
         assert_eq!(Lang::of("how many ships?"), Lang::En);
         assert_eq!(Lang::of("كم سفينة؟"), Lang::Ar);
+        // no letter of either script: the fallback (the server's language), whatever the digits
+        for (question, fallback) in [("2024?", Lang::En), ("2024?", Lang::Ar), ("٢٠٢٤؟", Lang::En), ("  ", Lang::Ar), ("12 + 3", Lang::Ar)]
+        {
+            assert_eq!(Lang::of_or(question, fallback), fallback, "{question}");
+        }
+        assert_eq!(Lang::of_or("how many in 2024?", Lang::Ar), Lang::En);
+        assert_eq!(Lang::of_or("كم سفينة في 2024؟", Lang::En), Lang::Ar);
         assert_eq!(Lang::Ar.name_in(Lang::En), "Arabic");
         assert_eq!(Lang::En.name_in(Lang::Ar), "الإنجليزية");
+    }
+
+    /// Every way a knowledge file is rejected, as the loader makes it.
+    fn every_reason() -> Vec<Reason> {
+        use crate::knowledge::FrontMatter;
+        vec![
+            Reason::Unreadable { error: "Permission denied (os error 13)".into() },
+            Reason::TooLarge { size: 40_000_000, max: 33_554_432 },
+            Reason::Binary,
+            Reason::NotUtf8 { at: 12, windows_1256: false },
+            Reason::NotUtf8 { at: 12, windows_1256: true },
+            Reason::Empty,
+            Reason::UnclosedFrontMatter { format: FrontMatter::Yaml },
+            Reason::UnclosedFrontMatter { format: FrontMatter::Toml },
+            Reason::BadFrontMatter { format: FrontMatter::Yaml, error: "did not find expected `,` at line 2\nmore".into() },
+            Reason::SymbolicLink,
+            Reason::SymbolicLinkToFolder,
+            Reason::Other { text: "binary file (contains NUL bytes)".into() },
+        ]
+    }
+
+    /// Text outside Markdown code spans (commands, encodings and parser messages stay code).
+    fn outside_code(text: &str) -> String {
+        text.split('`').step_by(2).collect()
+    }
+
+    fn assert_arabic_only(id: &str, text: &str) {
+        let prose = outside_code(text);
+        assert!(!prose.chars().any(|c| c.is_ascii_alphabetic()), "{id}: English in the Arabic text {text:?}");
+        assert!(prose.chars().any(crate::text::chars::is_arabic), "{id}: {text:?}");
+        assert_eq!(first_strong_is_rtl(&prose), Some(true), "{id}: {text:?}");
+    }
+
+    #[test]
+    fn every_rejection_reason_reads_in_english_and_in_arabic_without_english_words() {
+        let mut english_texts = BTreeSet::new();
+        for reason in every_reason() {
+            let (en, ar) = (rejection(Lang::En, &reason), rejection(Lang::Ar, &reason));
+            assert!(!en.is_empty() && !en.chars().any(crate::text::chars::is_arabic), "{reason:?}: {en}");
+            assert_arabic_only(&format!("{reason:?}"), &ar);
+            // the system's own (English) text stays in the log
+            assert!(!en.contains("os error") && !ar.contains("os error") && !ar.contains("NUL bytes"), "{reason:?}");
+            english_texts.insert(en);
+            for kept in [false, true] {
+                let r = Rejected { path: "knowledge/a.md".into(), reason: reason.clone(), kept };
+                let (en_kept, ar_kept) = (rejected_file(Lang::En, &r), rejected_file(Lang::Ar, &r));
+                assert_eq!(en_kept.contains("last good version"), kept, "{en_kept}");
+                assert_arabic_only("kept", &ar_kept);
+                assert_eq!(ar_kept.len() > ar.len(), kept, "{ar_kept}");
+            }
+        }
+        // each reason says something of its own (the unclosed YAML and TOML differ by name)
+        assert_eq!(english_texts.len(), every_reason().len());
+        let size = rejection(Lang::Ar, &Reason::TooLarge { size: 40_000_000, max: 33_554_432 });
+        assert!(size.contains("40000000") && size.contains("33554432"), "{size}");
+        let windows = rejection(Lang::Ar, &Reason::NotUtf8 { at: 12, windows_1256: true });
+        assert!(windows.contains("`iconv -f WINDOWS-1256 -t UTF-8`"), "{windows}");
+        let yaml = rejection(Lang::En, &Reason::BadFrontMatter { format: crate::knowledge::FrontMatter::Yaml, error: "a `b`\nc".into() });
+        assert_eq!(yaml, "its `YAML` front matter does not parse: `a 'b'`");
+    }
+
+    #[test]
+    fn engine_failures_read_in_both_languages_without_paths_or_system_text() {
+        use crate::engine::QuestionError;
+        use crate::index::{Damage, IndexError};
+        use crate::knowledge::KnowledgeError;
+        use std::io::{Error as IoError, ErrorKind};
+        let io = |kind: ErrorKind| IndexError::Io {
+            path: "/srv/secret/index".into(),
+            source: IoError::new(kind, "No space left (os error 28)"),
+        };
+        type Message = fn(Lang) -> String;
+        let cases: Vec<(Error, Message)> = vec![
+            (
+                KnowledgeError::Unreadable { path: "/srv/secret/k".into(), source: IoError::from(ErrorKind::NotFound) }.into(),
+                error_knowledge_unreadable,
+            ),
+            (KnowledgeError::NotADirectory("/srv/secret/k".into()).into(), error_knowledge_not_a_folder),
+            (
+                IndexError::Build { dir: "/srv/secret/index".into(), cause: Box::new(io(ErrorKind::StorageFull).into()) }.into(),
+                error_disk_full,
+            ),
+            (io(ErrorKind::ReadOnlyFilesystem).into(), error_disk_read_only),
+            (io(ErrorKind::PermissionDenied).into(), error_no_permission),
+            (io(ErrorKind::Other).into(), error_other),
+            (
+                IndexError::Damaged { path: "/srv/secret/index".into(), damage: Damage::PassageCount { found: 1, expected: 2 } }.into(),
+                error_index_damaged,
+            ),
+            (QuestionError::Empty.into(), refusal_empty),
+        ];
+        let mut seen = BTreeSet::new();
+        for (e, expected) in cases {
+            for lang in Lang::ALL {
+                let text = failure(lang, &e);
+                assert_eq!(text, expected(lang), "{e}");
+                assert!(!text.contains("/srv/secret") && !text.contains("os error"), "{text}");
+            }
+            assert_arabic_only(&e.to_string(), &failure(Lang::Ar, &e));
+            seen.insert(failure(Lang::En, &e));
+        }
+        assert_eq!(seen.len(), 8, "{seen:?}");
     }
 }

@@ -3,6 +3,7 @@
 
 mod common;
 
+use isnad::engine::QuestionError;
 use isnad::eval;
 use isnad::text::normalize::fold_text;
 use isnad::Error;
@@ -84,9 +85,9 @@ fn off_topic_questions_abstain_with_no_citations() {
 #[test]
 fn hostile_questions_are_refused_or_answered_never_crash() {
     let (engine, _tmp) = common::shipped_engine();
-    assert!(matches!(engine.ask(""), Err(Error::EmptyQuestion)));
-    assert!(matches!(engine.ask("  ؟?! **"), Err(Error::EmptyQuestion)));
-    assert!(matches!(engine.ask(&"كلمة ".repeat(2000)), Err(Error::QuestionTooLong { .. })));
+    assert!(matches!(engine.ask(""), Err(Error::Question(QuestionError::Empty))));
+    assert!(matches!(engine.ask("  ؟?! **"), Err(Error::Question(QuestionError::Empty))));
+    assert!(matches!(engine.ask(&"كلمة ".repeat(2000)), Err(Error::Question(QuestionError::TooLong { .. }))));
     // query syntax is just text
     for q in ["التحالف AND (", "\"التحالف", "التحالف*", "التحالف~2", "title:x OR 1=1", "@everyone <@&123> **bold** [x](http://e.com)"]
     {
@@ -282,7 +283,7 @@ fn a_question_scoped_to_one_document_quotes_only_that_document() {
     assert!(scoped.citations[0].quote.contains("stall"), "{:?}", scoped.citations[0]);
     assert_eq!(engine.document_title("knowledge/market.md").as_deref(), Some("The Market"));
     match engine.ask_in(question, Some("knowledge/nowhere.md")) {
-        Err(isnad::Error::UnknownDocument(id)) => assert_eq!(id, "knowledge/nowhere.md"),
+        Err(isnad::Error::Question(QuestionError::UnknownDocument(id))) => assert_eq!(id, "knowledge/nowhere.md"),
         other => panic!("expected UnknownDocument, got {other:?}"),
     }
 }

@@ -579,6 +579,51 @@ async fn arabic_questions_get_arabic_labels_and_the_server_language_rules_the_re
     assert_clean(&fake, &bot);
 }
 
+/// Rejected files are explained in the server's language: in an Arabic server, `/reindex` and
+/// `/sources` name each file with its reason from the Arabic catalogue, never the loader's
+/// English text. A question without letters ("2024?") gets its card in the server's language
+/// (English before the switch, Arabic after), as its refusals do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_arabic_server_reads_rejections_and_letterless_questions_in_arabic() {
+    let (fake, bot, _) = start(&[]).await;
+    let english = labels::literal_texts(Lang::En);
+    let has_english_label = |e: &Value| label_lines(e).iter().any(|l| english.iter().any(|w| unescape(l).contains(w.as_str())));
+    // a question without letters in an English server: an English card, an English refusal
+    let card = mention_reply(&fake, "2024?").await;
+    assert!(has_english_label(embed(&card.body)), "{}", card.body);
+    assert!(label_lines(embed(&card.body)).iter().all(|l| !l.starts_with('\u{200F}')), "{}", card.body);
+    let long = "7".repeat(1200);
+    let refusal = mention_reply(&fake, &long).await;
+    assert_eq!(refusal.body["content"], labels::refusal_too_long(Lang::En, 1200usize, 1000usize), "{}", refusal.body);
+
+    std::fs::write(bot.knowledge.join("scan.txt"), b"page one\0page two").unwrap();
+    std::fs::write(bot.knowledge.join("draft.md"), b"---\ntitle: [open\n---\nSome text.\n").unwrap();
+    let arabic = [("language", 4u8, json!(1))];
+    let (id, after) = interact(&fake, slash_subcommand(fake.next_id(), MODERATOR_ID, MODERATOR_PERMS, "settings", "language", &arabic));
+    callback(&fake, id, after).await;
+    let (id, after) = interact(&fake, slash_command(fake.next_id(), MODERATOR_ID, MODERATOR_PERMS, "reindex", &[]));
+    let reindexed = told(&outcome(&fake, id, after).await);
+    let (id, after) = interact(&fake, slash_command(fake.next_id(), MEMBER_ID, MEMBER_PERMS, "sources", &[]));
+    let sources = callback(&fake, id, after).await.body["data"]["embeds"][0].clone();
+    assert!(label_lines(&sources).iter().all(|l| l.starts_with('\u{200F}')), "{sources}");
+    let sources = unescape(sources["description"].as_str().unwrap_or_default());
+    let bad_yaml = labels::reason_bad_front_matter(Lang::Ar, "YAML", "");
+    let bad_yaml = bad_yaml.split(':').next().unwrap();
+    for text in [&reindexed, &sources] {
+        assert!(text.contains("scan.txt") && text.contains(&labels::reason_binary(Lang::Ar)), "{text}");
+        assert!(text.contains("draft.md") && text.contains(bad_yaml), "{text}");
+        assert!(!text.contains(&labels::reason_binary(Lang::En)) && !text.contains("binary") && !text.contains("front matter"), "{text}");
+    }
+
+    // the same letterless question is now carded in Arabic, right to left
+    let card = mention_reply(&fake, "2024?").await;
+    assert!(!has_english_label(embed(&card.body)), "{}", card.body);
+    assert!(label_lines(embed(&card.body)).iter().all(|l| l.starts_with('\u{200F}')), "{}", card.body);
+    let refusal = mention_reply(&fake, &long).await;
+    assert_eq!(refusal.body["content"], labels::refusal_too_long(Lang::Ar, 1200usize, 1000usize), "{}", refusal.body);
+    assert_clean(&fake, &bot);
+}
+
 /// Asks by mention and returns the bot's reply request.
 async fn mention_reply(fake: &FakeDiscord, question: &str) -> Request {
     let after = fake.requests().len();
@@ -967,6 +1012,28 @@ async fn cooldown_answers_once_then_asks_to_wait() {
     // rounded up: with 599.9 s left the member is told 600, not 599
     for w in waits {
         assert_eq!(w, labels::wait(Lang::Ar, 600u64));
+    }
+    assert_clean(&fake, &bot);
+}
+
+/// "Ask isnad" within its cooldown is told to wait in the language of the message it was used
+/// on (the question), not the server's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ask_isnad_cooldown_wait_follows_the_message_language() {
+    let (fake, bot, _) = start(&[("ISNAD_COOLDOWN_SECS", "600")]).await;
+    let ask_isnad = |text: &str| {
+        let target = guild_message(fake.next_id(), MEMBER_ID, text, &[], None);
+        interact(&fake, message_command(fake.next_id(), MODERATOR_ID, MODERATOR_PERMS, "Ask isnad", target))
+    };
+    let (id, after) = ask_isnad("كم شجرة في البستان؟");
+    assert_eq!(callback(&fake, id, after).await.body["type"], 5, "the first is answered");
+    // the server speaks English; the messages asked about decide
+    for (text, lang) in [("كم شجرة في البستان؟", Lang::Ar), ("how many trees grow there?", Lang::En), ("٢٠٢٤؟", Lang::En)]
+    {
+        let (id, after) = ask_isnad(text);
+        let r = callback(&fake, id, after).await;
+        assert_eq!(r.body["data"]["content"], labels::wait(lang, 600u64), "{text}: {}", r.body);
+        assert_eq!(r.body["data"]["flags"], 64);
     }
     assert_clean(&fake, &bot);
 }
@@ -1665,9 +1732,9 @@ async fn knowledge_add_refuses_bad_files_and_stores_nothing() {
     let binary = fake.host_attachment("binary.txt", b"text\0with a NUL", None);
     for (attachment, expected) in [
         (&lying, "larger than the 4.0 KiB"),
-        (&legacy, "not valid UTF-8"),
+        (&legacy, "not UTF-8 text"),
         (&legacy, "Windows-1256"),
-        (&blank, "empty document"),
+        (&blank, "it is empty"),
         (&binary, "binary"),
     ] {
         let text = knowledge_add(&fake, GUILD_ID, MODERATOR_ID, MODERATOR_PERMS, attachment, None).await;

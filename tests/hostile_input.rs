@@ -7,6 +7,7 @@ mod common;
 
 use std::sync::OnceLock;
 
+use isnad::engine::QuestionError;
 use isnad::text::numbers::read_number;
 use isnad::text::segment::sentences;
 use isnad::text::{question_concepts, Analyzer, Lexicon};
@@ -105,7 +106,7 @@ proptest! {
                     prop_assert!(text.contains(&c.quote));
                 }
             }
-            Err(Error::EmptyQuestion | Error::QuestionTooLong { .. }) => {}
+            Err(Error::Question(QuestionError::Empty | QuestionError::TooLong { .. })) => {}
             Err(e) => prop_assert!(false, "unexpected error for {q:?}: {e}"),
         }
     }
@@ -115,7 +116,7 @@ proptest! {
 fn a_hundred_kilobyte_question_is_refused_not_searched() {
     let q = "كم عدد الدول الأعضاء؟ ".repeat(5_000);
     assert!(q.len() > 100_000);
-    assert!(matches!(engine().ask(&q), Err(Error::QuestionTooLong { .. })));
+    assert!(matches!(engine().ask(&q), Err(Error::Question(QuestionError::TooLong { .. }))));
 }
 
 #[test]

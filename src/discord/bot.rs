@@ -37,13 +37,23 @@ pub enum ServeError {
     #[error("Discord client: {0}")]
     Discord(#[from] serenity::Error),
     #[error("records: {0}")]
-    Records(#[from] CoreError),
+    Records(#[from] super::records::RecordsError),
     #[error("settings: {0}")]
     Settings(#[from] SettingsError),
     #[error("threads: {0}")]
     Threads(#[from] ThreadsError),
     #[error("HTTP listener on {addr} (ISNAD_HTTP_ADDR): {source}")]
     Http { addr: std::net::SocketAddr, source: std::io::Error },
+}
+
+/// Why a member's question got no answer: the engine refused or failed it, or the task that
+/// ran it on the blocking pool panicked or was cancelled (shutdown).
+#[derive(Debug, thiserror::Error)]
+pub enum AskError {
+    #[error(transparent)]
+    Engine(#[from] CoreError),
+    #[error("the question's task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
 }
 
 pub(super) type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -92,7 +102,7 @@ impl Data {
 
     /// What a member is told when their question cannot be asked or its search failed, in the
     /// question's language (the server's when there is no text); counted as refused.
-    pub(super) fn refuse(&self, e: &CoreError, lang: Lang) -> String {
+    pub(super) fn refuse(&self, e: &AskError, lang: Lang) -> String {
         self.metrics.question(Outcome::Refused);
         reply::refusal(e, lang)
     }
@@ -217,7 +227,7 @@ fn intents(config: &BotConfig) -> GatewayIntents {
 /// Runs the engine on the blocking pool, at most one question per core at a time (first come,
 /// first served: tokio's semaphore is fair).
 /// `guild`'s engine answers ([`Data::engine_for`]).
-pub(super) async fn answer(data: &Data, guild: Option<serenity::GuildId>, question: &str) -> Result<Answer, CoreError> {
+pub(super) async fn answer(data: &Data, guild: Option<serenity::GuildId>, question: &str) -> Result<Answer, AskError> {
     answer_in(data, guild, question, None).await
 }
 
@@ -227,14 +237,14 @@ pub(super) async fn answer_in(
     guild: Option<serenity::GuildId>,
     question: &str,
     document: Option<String>,
-) -> Result<Answer, CoreError> {
+) -> Result<Answer, AskError> {
     let question = question.to_owned();
     on_engine(data, guild, move |engine| engine.ask_in(&question, document.as_deref())).await
 }
 
 /// Runs `ask` with `guild`'s engine ([`Data::engine_for`]) on the blocking pool, at most one
 /// question per core at a time.
-pub(super) async fn on_engine<F>(data: &Data, guild: Option<serenity::GuildId>, ask: F) -> Result<Answer, CoreError>
+pub(super) async fn on_engine<F>(data: &Data, guild: Option<serenity::GuildId>, ask: F) -> Result<Answer, AskError>
 where
     F: FnOnce(&Engine) -> Result<Answer, CoreError> + Send + 'static,
 {
@@ -247,10 +257,10 @@ where
     })
     .await
     {
-        Ok(result) => result,
+        Ok(result) => Ok(result?),
         Err(join) => {
             error!(error = %join, "question task failed");
-            Err(CoreError::Io { path: "<question task>".into(), source: std::io::Error::other(join.to_string()) })
+            Err(AskError::Task(join))
         }
     }
 }
@@ -258,7 +268,7 @@ where
 /// The answer's card, with a Source link when the first cited document (of `guild`'s engine) has
 /// a web address.
 pub(super) fn answer_card(data: &Data, guild: Option<serenity::GuildId>, a: &Answer, private: bool) -> Card {
-    render::with_source_link(render::answer_card(a, private), a, &data.engine_for(guild).manifest().documents)
+    render::with_source_link(render::answer_card(a, private, data.language(guild)), a, &data.engine_for(guild).manifest().documents)
 }
 
 /// Counts how a member's question ended and records it when the documents did not answer it.

@@ -40,7 +40,7 @@ pub(super) async fn on_button(ctx: &serenity::Context, c: &ComponentInteraction,
         Some(key) => match data.engine_for(c.guild_id).manifest().documents.into_iter().find(|d| buttons::scope_key(&d.id) == key) {
             Some(d) => Some((d.id, d.meta.title)),
             None => {
-                let gone = labels::scope_gone(Lang::of(&question));
+                let gone = labels::scope_gone(Lang::of_or(&question, lang));
                 c.create_followup(
                     &ctx.http,
                     CreateInteractionResponseFollowup::new().content(gone).ephemeral(true).allowed_mentions(no_mentions()),
@@ -55,13 +55,13 @@ pub(super) async fn on_button(ctx: &serenity::Context, c: &ComponentInteraction,
         buttons::PIN => CreateInteractionResponseFollowup::new().content(pin(ctx, c, data, lang).await),
         buttons::MORE => match answer_here(data, c.guild_id, c.channel_id, &question, document).await {
             Ok(a) => {
-                let mut card = render::more_sources_card(&a);
+                let mut card = render::more_sources_card(&a, lang);
                 if let Some((id, title)) = &scope {
                     card = render::scoped_to(card, id, title);
                 }
                 CreateInteractionResponseFollowup::new().embed(embed(&card))
             }
-            Err(e) => CreateInteractionResponseFollowup::new().content(refusal(&e, Lang::of(&question))),
+            Err(e) => CreateInteractionResponseFollowup::new().content(refusal(&e, Lang::of_or(&question, lang))),
         },
         _ => {
             let kind = if id == buttons::UP { Kind::Up } else { Kind::Down };

@@ -120,7 +120,7 @@ async fn ask(
     };
     let private = private.unwrap_or(settings.private_answers);
     if let Err(e) = Engine::validate(&question) {
-        ctx.send(text_reply(&ctx.data().refuse(&e, lang))).await?;
+        ctx.send(text_reply(&ctx.data().refuse(&e.into(), lang))).await?;
         return Ok(());
     }
     if private {
@@ -190,7 +190,7 @@ async fn answer_message(ctx: Context<'_>, message: &Message, private: bool) -> R
         return Ok(());
     }
     if let Err(e) = Engine::validate(&question) {
-        ctx.send(text_reply(&ctx.data().refuse(&e, lang))).await?;
+        ctx.send(text_reply(&ctx.data().refuse(&e.into(), lang))).await?;
         return Ok(());
     }
     ctx.defer_ephemeral().await?;
@@ -221,7 +221,7 @@ async fn answer_message(ctx: Context<'_>, message: &Message, private: bool) -> R
         && threaded::starts_thread(&settings, message)
         && threaded::answer_in_new_thread(ctx.serenity_context(), ctx.data(), message, &question, answer.clone(), nonce.clone()).await
     {
-        ctx.send(text_reply("Answered in a thread on the message.")).await?;
+        ctx.send(text_reply(&labels::answered_in_thread(lang))).await?;
         return Ok(());
     }
     let post = answer.reference_message(message).allowed_mentions(no_mentions()).nonce(serenity::Nonce::String(nonce)).enforce_nonce(true);
@@ -385,23 +385,27 @@ async fn reindex(ctx: Context<'_>) -> Result<(), BoxError> {
         }
         Err(e) => {
             error!(error = %e, "reindex failed; the previous index stays live");
-            ctx.send(text_reply(&labels::reindex_failed(lang, render::escape(&e.to_string())))).await?;
+            ctx.send(text_reply(&labels::reindex_failed(lang, labels::failure(lang, &e)))).await?;
         }
     }
     Ok(())
 }
 
-/// The language of an error reply: the question's when the command had one, else the server's.
+/// The language of an error reply: the question's when the command had one (`/ask`'s
+/// `question`, or the message "Ask isnad" was used on), else the server's.
 fn error_language(ctx: Context<'_>) -> Lang {
     let server = ctx.data().language(ctx.guild_id());
     let question = match ctx {
-        poise::Context::Application(a) => a.args.iter().find_map(|o| match (o.name, &o.value) {
-            ("question", serenity::ResolvedValue::String(q)) => Some(*q),
-            _ => None,
-        }),
+        poise::Context::Application(a) => match a.interaction.data.target() {
+            Some(serenity::ResolvedTarget::Message(m)) => Some(strip_mentions(&m.content)),
+            _ => a.args.iter().find_map(|o| match (o.name, &o.value) {
+                ("question", serenity::ResolvedValue::String(q)) => Some((*q).to_owned()),
+                _ => None,
+            }),
+        },
         poise::Context::Prefix(_) => None,
     };
-    question.map_or(server, |q| language_of(q, server))
+    question.map_or(server, |q| language_of(&q, server))
 }
 
 pub(super) async fn on_error(e: poise::FrameworkError<'_, Data, BoxError>) {

@@ -151,7 +151,7 @@ async fn on_message(ctx: &serenity::Context, msg: &Message, bot: serenity::UserI
     }
     if let Err(e) = Engine::validate(&question) {
         if !quiet {
-            send(CreateMessage::new().content(data.refuse(&e, lang))).await?;
+            send(CreateMessage::new().content(data.refuse(&e.into(), lang))).await?;
         }
         return Ok(());
     }

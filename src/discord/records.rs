@@ -16,7 +16,23 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+/// How the records file fails (the bot logs it; `isnad serve` stops when it cannot open it).
+#[derive(Debug, thiserror::Error)]
+pub enum RecordsError {
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{}: {source}", path.display())]
+    Encode { path: PathBuf, source: serde_json::Error },
+}
+
+impl RecordsError {
+    fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> RecordsError {
+        let path = path.into();
+        move |source| RecordsError::Io { path, source }
+    }
+}
+
+type Result<T> = std::result::Result<T, RecordsError>;
 
 /// What a record is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,7 +112,7 @@ impl Records {
     pub fn open_with_limit(path: impl Into<PathBuf>, max_bytes: u64) -> Result<Records> {
         let path = path.into();
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
+            std::fs::create_dir_all(dir).map_err(RecordsError::io(dir))?;
         }
         let records = Records { path, max_bytes: max_bytes.max(1), in_process: Mutex::new(()) };
         // a line torn by a crash must not swallow the next record: end it now
@@ -120,39 +136,39 @@ impl Records {
     fn lock(&self) -> Result<(std::sync::MutexGuard<'_, ()>, File)> {
         let guard = self.in_process.lock().unwrap_or_else(|p| p.into_inner());
         let lock_path = PathBuf::from(format!("{}.lock", self.path.display()));
-        let file = OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).map_err(Error::io(&lock_path))?;
-        file.lock().map_err(Error::io(&lock_path))?;
+        let file = OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).map_err(RecordsError::io(&lock_path))?;
+        file.lock().map_err(RecordsError::io(&lock_path))?;
         Ok((guard, file))
     }
 
     /// Opens the current file for appending, ending a torn last line. Call under the lock.
     fn open_file(&self) -> Result<File> {
-        let mut file = OpenOptions::new().create(true).append(true).read(true).open(&self.path).map_err(Error::io(&self.path))?;
-        if ends_mid_line(&mut file).map_err(Error::io(&self.path))? {
+        let mut file = OpenOptions::new().create(true).append(true).read(true).open(&self.path).map_err(RecordsError::io(&self.path))?;
+        if ends_mid_line(&mut file).map_err(RecordsError::io(&self.path))? {
             tracing::warn!(path = %self.path.display(), "the last record line was torn (a crash or a full disk); it is ended and counted as damaged");
-            file.write_all(b"\n").map_err(Error::io(&self.path))?;
+            file.write_all(b"\n").map_err(RecordsError::io(&self.path))?;
         }
         Ok(file)
     }
 
     /// Appends one record durably.
     pub fn append(&self, record: &Record) -> Result<()> {
-        let mut line = serde_json::to_vec(record).map_err(|e| Error::io(&self.path)(e.into()))?;
+        let mut line = serde_json::to_vec(record).map_err(|e| RecordsError::Encode { path: self.path.clone(), source: e })?;
         line.push(b'\n');
         let _lock = self.lock()?;
         let mut file = self.open_file()?;
-        let len = file.metadata().map_err(Error::io(&self.path))?.len();
+        let len = file.metadata().map_err(RecordsError::io(&self.path))?.len();
         if len > 0 && len + line.len() as u64 > self.max_bytes {
             let rotated = self.rotated_path();
-            std::fs::rename(&self.path, &rotated).map_err(Error::io(&rotated))?;
+            std::fs::rename(&self.path, &rotated).map_err(RecordsError::io(&rotated))?;
             tracing::info!(path = %rotated.display(), bytes = len, "records rotated");
             file = self.open_file()?;
         }
-        let len = file.metadata().map_err(Error::io(&self.path))?.len();
+        let len = file.metadata().map_err(RecordsError::io(&self.path))?.len();
         if let Err(e) = file.write_all(&line).and_then(|()| file.sync_data()) {
             // no partial line may stay behind to swallow the next record
             let _ = file.set_len(len);
-            return Err(Error::Io { path: self.path.clone(), source: e });
+            return Err(RecordsError::Io { path: self.path.clone(), source: e });
         }
         Ok(())
     }
@@ -169,19 +185,19 @@ impl Records {
             let file = match File::open(&path) {
                 Ok(f) => f,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(Error::Io { path, source: e }),
+                Err(e) => return Err(RecordsError::Io { path, source: e }),
             };
             let mut reader = BufReader::new(file);
             let mut line = Vec::new();
             loop {
                 line.clear();
-                let n = (&mut reader).take(MAX_LINE_BYTES).read_until(b'\n', &mut line).map_err(Error::io(&path))?;
+                let n = (&mut reader).take(MAX_LINE_BYTES).read_until(b'\n', &mut line).map_err(RecordsError::io(&path))?;
                 if n == 0 {
                     break;
                 }
                 if line.last() != Some(&b'\n') && n as u64 == MAX_LINE_BYTES {
                     // an overlong line: skip the rest of it without reading it into memory
-                    reader.skip_until(b'\n').map_err(Error::io(&path))?;
+                    reader.skip_until(b'\n').map_err(RecordsError::io(&path))?;
                     report.damaged += 1;
                     continue;
                 }

@@ -16,6 +16,7 @@
 use crate::answer::{Answer, Citation};
 use crate::engine::RefreshReport;
 use crate::index::Manifest;
+use crate::knowledge::Rejected;
 use crate::labels::{self, Lang};
 
 use super::records::Report;
@@ -165,10 +166,11 @@ pub fn shown_citations(answer: &Answer) -> usize {
     keys.len().max(1)
 }
 
-/// The reply card for an answer, in its question's language. `private`: the reply is ephemeral
-/// (no Pin button: an ephemeral message cannot be pinned).
-pub fn answer_card(answer: &Answer, private: bool) -> Card {
-    answer_card_in(answer, private, Lang::of(&answer.question))
+/// The reply card for an answer, in its question's language (`server`'s when the question has
+/// no letters: [`Lang::of_or`], the rule its refusals follow too). `private`: the reply is
+/// ephemeral (no Pin button: an ephemeral message cannot be pinned).
+pub fn answer_card(answer: &Answer, private: bool, server: Lang) -> Card {
+    answer_card_in(answer, private, Lang::of_or(&answer.question, server))
 }
 
 /// [`answer_card`] in a chosen language (`isnad ask --discord --lang`).
@@ -281,9 +283,9 @@ pub fn document_choices(documents: &[crate::index::DocumentInfo], partial: &str)
 }
 
 /// The ephemeral "More sources" card: the citations after the ones the answer card shows, in
-/// the question's language like the card it continues.
-pub fn more_sources_card(answer: &Answer) -> Card {
-    let lang = Lang::of(&answer.question);
+/// the language of the card it continues.
+pub fn more_sources_card(answer: &Answer, server: Lang) -> Card {
+    let lang = Lang::of_or(&answer.question, server);
     let skip = shown_citations(answer);
     let rest: Vec<(String, String)> = answer.citations.iter().enumerate().skip(skip).map(|(i, c)| citation_field(lang, i + 1, c)).collect();
     let description = if rest.is_empty() { labels::more_sources_none(lang) } else { String::new() };
@@ -324,8 +326,8 @@ fn citation_field(lang: Lang, n: usize, c: &Citation) -> (String, String) {
     (name, value)
 }
 
-/// `/sources`: every document with its language and passage count, and the rejected files (the
-/// reasons stay as the loader wrote them, in English).
+/// `/sources`: every document with its language and passage count, and the rejected files with
+/// their reasons in `lang`.
 pub fn sources_card(manifest: &Manifest, lang: Lang) -> Card {
     let mut description = String::new();
     for d in &manifest.documents {
@@ -345,7 +347,7 @@ pub fn sources_card(manifest: &Manifest, lang: Lang) -> Card {
     if !manifest.rejected.is_empty() {
         description.push_str(&format!("\n{}\n", labels::sources_rejected(lang, manifest.rejected.len())));
         for r in &manifest.rejected {
-            description.push_str(&format!("• {}\n", isolate(&escape(&r.to_string()))));
+            description.push_str(&rejected_line(r, lang));
         }
     }
     Card {
@@ -358,6 +360,12 @@ pub fn sources_card(manifest: &Manifest, lang: Lang) -> Card {
         buttons: Buttons::default(),
     }
     .fit()
+}
+
+/// One rejected file of `/sources` or `/reindex`: its path (isolated, escaped) and its reason in
+/// `lang`.
+fn rejected_line(r: &Rejected, lang: Lang) -> String {
+    format!("• {}: {}\n", isolate(&escape(&r.path.display().to_string())), labels::rejected_file(lang, r))
 }
 
 /// `/about`.
@@ -384,7 +392,7 @@ pub fn reindex_card(report: &RefreshReport, lang: Lang) -> Card {
     if !report.rejected.is_empty() {
         description.push_str(&format!("\n\n{}\n", labels::reindex_rejected(lang, report.rejected.len())));
         for r in &report.rejected {
-            description.push_str(&format!("• {}\n", isolate(&escape(&r.to_string()))));
+            description.push_str(&rejected_line(r, lang));
         }
     }
     Card {
@@ -708,7 +716,7 @@ mod tests {
             ],
             false,
         );
-        let card = answer_card(&a, false);
+        let card = answer_card(&a, false, Lang::En);
         assert!(card.description.contains("3 more with **More sources**; 3 document(s) in all"), "{}", card.description);
         assert_eq!(unique(["a", "b", "a", "c", "b"]), ["a", "b", "c"]);
     }
@@ -717,7 +725,7 @@ mod tests {
     fn scoped_answers_keep_their_document_in_the_buttons_that_ask_again() {
         let long_id = format!("knowledge/{}.md", "a".repeat(200));
         for doc in ["knowledge/reading-week-3.md", long_id.as_str()] {
-            let card = scoped_to(answer_card(&answer(vec![citation(doc, "q", None)], false), false), doc, "Week 3");
+            let card = scoped_to(answer_card(&answer(vec![citation(doc, "q", None)], false), false, Lang::En), doc, "Week 3");
             assert_eq!(card.buttons.scope.as_deref(), Some(doc));
             let more = buttons::id(buttons::MORE, card.buttons.scope.as_deref());
             assert!(more.len() <= 100, "a custom id holds at most 100 characters: {more}");
@@ -782,7 +790,7 @@ mod tests {
             ],
             true,
         );
-        let card = answer_card(&a, false);
+        let card = answer_card(&a, false, Lang::En);
         assert_eq!(shown_citations(&a), 2);
         assert_eq!(card.fields.len(), 2);
         assert!(
@@ -791,7 +799,7 @@ mod tests {
         assert!(card.buttons.more && card.buttons.pin && card.buttons.feedback);
         assert_eq!(card.color, COLOR_DIFFER);
         assert_eq!(question_from_footer(&card.footer), Some("how many **ships**? @everyone"));
-        let more = more_sources_card(&a);
+        let more = more_sources_card(&a, Lang::En);
         assert_eq!(more.fields.len(), 1);
         assert!(more.fields[0].0.starts_with("[3]"));
     }
@@ -799,9 +807,9 @@ mod tests {
     #[test]
     fn private_answers_have_no_pin_and_abstentions_no_quotes() {
         let a = answer(vec![citation("a", "نص.", None)], false);
-        let card = answer_card(&a, true);
+        let card = answer_card(&a, true, Lang::En);
         assert!(!card.buttons.pin && !card.buttons.more);
-        let none = answer_card(&Answer::abstain("what is the moon made of?", QuestionKind::Other, 0.1), false);
+        let none = answer_card(&Answer::abstain("what is the moon made of?", QuestionKind::Other, 0.1), false, Lang::En);
         assert!(none.fields.is_empty() && !none.buttons.pin && none.title.contains("Not in the documents"));
     }
 
@@ -809,8 +817,8 @@ mod tests {
     #[test]
     fn answer_card_snapshot() {
         let a = answer(vec![citation("a", "في الأسطول 12 سفينة.", Some("12")), citation("b", "يضم *14* سفينة.", Some("14"))], true);
-        insta::assert_json_snapshot!(answer_card(&a, false));
-        insta::assert_json_snapshot!(answer_card(&Answer::abstain("what is the moon made of?", QuestionKind::Other, 0.0), true));
+        insta::assert_json_snapshot!(answer_card(&a, false, Lang::En));
+        insta::assert_json_snapshot!(answer_card(&Answer::abstain("what is the moon made of?", QuestionKind::Other, 0.0), true, Lang::En));
     }
 
     /// An English question gets its gloss under the title; an Arabic one does not.
@@ -826,14 +834,14 @@ mod tests {
             names: vec![crate::gloss::NameGloss { ar: "سالم حمدان".into(), latin: "Salim Hamdan".into() }],
             terms: vec![crate::gloss::TermGloss { ar: "الأسطول".into(), en: vec!["fleet".into()] }],
         });
-        let card = answer_card(&english, false);
+        let card = answer_card(&english, false, Lang::En);
         assert!(card.description.starts_with("*Gloss, word by word:* Salim Hamdan\n"), "{}", card.description);
         insta::assert_json_snapshot!(card);
         let mut arabic = answer(vec![citation("a", quote, Some("سالم حمدان"))], false);
         arabic.question = "من يقود الأسطول؟".into();
         arabic.kind = QuestionKind::Person;
         arabic.answer = Some("سالم حمدان".into());
-        let card = answer_card(&arabic, false);
+        let card = answer_card(&arabic, false, Lang::En);
         assert!(!card.description.contains("Gloss"));
         insta::assert_json_snapshot!(card);
     }
@@ -896,8 +904,8 @@ mod tests {
         let a = arabic_answer();
         let english = labels::literal_texts(Lang::En);
         let none = Answer::abstain("ما لون القمر؟", QuestionKind::Other, 0.0);
-        let mut cards = vec![answer_card(&a, false), more_sources_card(&a), answer_card(&none, false)];
-        cards.push(scoped_to(answer_card(&a, true), "knowledge/harbour-log.md", "Harbour Log"));
+        let mut cards = vec![answer_card(&a, false, Lang::En), more_sources_card(&a, Lang::En), answer_card(&none, false, Lang::En)];
+        cards.push(scoped_to(answer_card(&a, true, Lang::En), "knowledge/harbour-log.md", "Harbour Log"));
         for card in &cards {
             assert_eq!(card.lang, Lang::Ar);
             for line in label_lines(card) {
@@ -936,7 +944,7 @@ mod tests {
     fn an_english_question_gets_english_labels() {
         let mut a = arabic_answer();
         a.question = "how many ships are in the fleet?".into();
-        let card = answer_card(&a, false);
+        let card = answer_card(&a, false, Lang::En);
         assert_eq!(card.lang, Lang::En);
         assert!(card.title.contains("14 سفينة (2 documents)"), "{}", card.title);
         assert!(card.description.starts_with("⚠️ **Sources differ**"), "{}", card.description);
@@ -950,8 +958,8 @@ mod tests {
     #[test]
     fn arabic_card_snapshot() {
         let a = arabic_answer();
-        insta::assert_json_snapshot!(answer_card(&a, false));
-        insta::assert_json_snapshot!(answer_card(&Answer::abstain("ما لون القمر؟", QuestionKind::Other, 0.0), false));
+        insta::assert_json_snapshot!(answer_card(&a, false, Lang::En));
+        insta::assert_json_snapshot!(answer_card(&Answer::abstain("ما لون القمر؟", QuestionKind::Other, 0.0), false, Lang::En));
     }
 
     #[test]
@@ -982,6 +990,52 @@ mod tests {
         assert!(about_card(&manifest, Lang::Ar).description.contains("وثيقتين"));
     }
 
+    /// `/sources` and `/reindex` give each rejected file's reason in the card's language; the
+    /// path is escaped and isolated, the loader's English text is not shown.
+    #[test]
+    fn rejected_files_are_explained_in_the_card_language() {
+        use crate::knowledge::Reason;
+        let rejected = vec![
+            Rejected { path: "knowledge/old_*notes*.txt".into(), reason: Reason::Binary, kept: false },
+            Rejected { path: "knowledge/legacy.txt".into(), reason: Reason::NotUtf8 { at: 4, windows_1256: true }, kept: true },
+        ];
+        let manifest = Manifest {
+            format: 0,
+            fingerprint: String::new(),
+            stemmer: Default::default(),
+            documents: Vec::new(),
+            rejected: rejected.clone(),
+            passages: 0,
+            text_bytes: 0,
+        };
+        let report = RefreshReport { rebuilt: true, documents: 0, passages: 0, rejected };
+        for card in [sources_card(&manifest, Lang::Ar), reindex_card(&report, Lang::Ar)] {
+            let d = &card.description;
+            assert!(d.contains(&labels::reason_binary(Lang::Ar)), "{d}");
+            assert!(d.contains(&labels::reason_kept(Lang::Ar, labels::reason_windows_1256(Lang::Ar, 4usize))), "{d}");
+            assert!(d.contains(r"old\_\*notes\*.txt") && d.contains("legacy.txt"), "paths escaped: {d}");
+            assert!(!d.contains(&Reason::Binary.to_string()) && !d.contains("it is"), "English in {d}");
+        }
+        let en = sources_card(&manifest, Lang::En);
+        assert!(en.description.contains(&labels::reason_binary(Lang::En)), "{}", en.description);
+    }
+
+    /// A question without letters ("2024?") gets its card in the server's language, the rule its
+    /// refusals follow; a question with letters keeps its own script's.
+    #[test]
+    fn a_question_without_letters_is_carded_in_the_server_language() {
+        let mut digits = answer(vec![citation("knowledge/a.md", "In 2024 the fleet had 12 ships.", Some("12"))], false);
+        digits.question = "2024?".into();
+        assert_eq!(answer_card(&digits, false, Lang::En).lang, Lang::En);
+        assert_eq!(answer_card(&digits, false, Lang::Ar).lang, Lang::Ar);
+        assert_eq!(more_sources_card(&digits, Lang::En).lang, Lang::En);
+        let (en, ar) = (answer_card(&digits, false, Lang::En), answer_card(&digits, false, Lang::Ar));
+        assert!(en.description.contains(&labels::card_quoted(Lang::En)), "{}", en.description);
+        assert!(ar.description.contains(&labels::card_quoted(Lang::Ar)), "{}", ar.description);
+        let english = answer(vec![citation("knowledge/a.md", "In 2024 the fleet had 12 ships.", Some("12"))], false);
+        assert_eq!(answer_card(&english, false, Lang::Ar).lang, Lang::En);
+    }
+
     #[test]
     fn huge_answers_fit_every_limit() {
         let long = "كلمة ".repeat(3000);
@@ -989,7 +1043,7 @@ mod tests {
         cs[0].title = "T".repeat(500);
         let mut a = answer(cs, true);
         a.question = "س".repeat(5000);
-        for card in [answer_card(&a, false), more_sources_card(&a)] {
+        for card in [answer_card(&a, false, Lang::En), more_sources_card(&a, Lang::En)] {
             assert!(card.total() <= limits::EMBED_TOTAL, "{}", card.total());
             assert!(card.fields.len() <= limits::FIELDS);
             assert!(len16(&card.title) <= limits::TITLE && len16(&card.description) <= limits::DESCRIPTION);

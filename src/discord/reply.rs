@@ -12,8 +12,10 @@ use serenity::{
 };
 use tracing::error;
 
+use super::bot::AskError;
 use super::render::{self, Button, Card};
 use super::settings::GuildSettings;
+use crate::engine::QuestionError;
 use crate::error::Error as CoreError;
 use crate::labels::{self, Lang};
 
@@ -77,10 +79,11 @@ pub(super) fn ephemeral(text: &str) -> CreateInteractionResponse {
 }
 
 /// What a user is told when a question cannot be asked at all.
-pub(super) fn refusal(e: &CoreError, lang: Lang) -> String {
+pub(super) fn refusal(e: &AskError, lang: Lang) -> String {
     match e {
-        CoreError::EmptyQuestion => labels::refusal_empty(lang),
-        CoreError::QuestionTooLong { len, max } => labels::refusal_too_long(lang, *len, *max),
+        AskError::Engine(CoreError::Question(QuestionError::Empty)) => labels::refusal_empty(lang),
+        AskError::Engine(CoreError::Question(QuestionError::TooLong { len, max })) => labels::refusal_too_long(lang, *len, *max),
+        AskError::Engine(CoreError::Question(QuestionError::UnknownDocument(id))) => labels::no_such_document(lang, render::plain(id)),
         other => {
             error!(error = %other, "answering failed");
             labels::refusal_failed(lang)
@@ -95,13 +98,10 @@ pub(super) fn elsewhere(settings: &GuildSettings, lang: Lang) -> String {
 }
 
 /// The language of a reply about `text` (a question): its script, or the server's when it has
-/// no letters (an empty question).
+/// no letters (an empty or digits-only question). The same rule as its card's
+/// ([`Lang::of_or`]).
 pub(super) fn language_of(text: &str, server: Lang) -> Lang {
-    if text.chars().any(char::is_alphabetic) {
-        Lang::of(text)
-    } else {
-        server
-    }
+    Lang::of_or(text, server)
 }
 
 /// "ask again in N s", N rounded up: with 4.2 s left the member must wait 5, not 4.
@@ -128,5 +128,7 @@ mod tests {
         assert_eq!(language_of("كم عددهم؟", Lang::En), Lang::Ar);
         assert_eq!(language_of("  ", Lang::Ar), Lang::Ar);
         assert_eq!(language_of("", Lang::En), Lang::En);
+        assert_eq!(language_of("2024?", Lang::En), Lang::En);
+        assert_eq!(language_of("2024?", Lang::Ar), Lang::Ar);
     }
 }

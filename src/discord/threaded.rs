@@ -18,14 +18,13 @@ use poise::serenity_prelude as serenity;
 use serenity::{ChannelId, ChannelType, CreateMessage, CreateThread, GuildId, HttpError, Message, MessageId};
 use tracing::{debug, info, warn};
 
-use super::bot::{answer, answer_in, on_engine, Context, Data};
+use super::bot::{answer, answer_in, on_engine, AskError, Context, Data};
 use super::deliver::{self, Failure, Verdict};
 use super::permissions;
 use super::reply::no_mentions;
 use super::settings::GuildSettings;
 use super::threads::{thread_name, ThreadRecord};
 use crate::answer::Answer;
-use crate::error::Error as CoreError;
 
 /// Discord's JSON error codes met here (developer docs, "JSON Error Codes").
 const MISSING_ACCESS: isize = 50001;
@@ -52,7 +51,7 @@ pub(super) async fn answer_here(
     channel: ChannelId,
     question: &str,
     document: Option<String>,
-) -> Result<Answer, CoreError> {
+) -> Result<Answer, AskError> {
     match (document, record_of(data, guild, channel)) {
         (Some(document), _) => answer_in(data, guild, question, Some(document)).await,
         (None, Some(thread)) => {

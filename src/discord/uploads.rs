@@ -64,7 +64,13 @@ pub enum UploadError {
     #[error("{name:?} is {content_type}, not a text file")]
     WrongType { name: String, content_type: String },
     #[error("{name:?} cannot be read as a document: {reason}")]
-    NotText { name: String, reason: String },
+    NotText { name: String, reason: knowledge::Reason },
+    /// Its metadata would not read back the same from front matter.
+    #[error("{name:?}: its metadata cannot be stored as front matter")]
+    Unstorable { name: String },
+    /// It passed the loader's checks but the rebuilt index does not hold it (cannot happen).
+    #[error("{name:?}: the index did not take it")]
+    NotIndexed { name: String },
     #[error("this server already has that text, as {title:?}")]
     Duplicate { title: String },
     #[error("this server already has {max} uploaded documents")]
@@ -77,12 +83,15 @@ pub enum UploadError {
     Io { path: PathBuf, source: std::io::Error },
     #[error("indexing failed: {0}")]
     Index(#[from] crate::error::Error),
+    /// The server's index could not be rebuilt with the change; its last good one is kept.
+    #[error("indexing failed, the last good index is kept: {0}")]
+    Stale(Arc<crate::error::Error>),
 }
 
 impl UploadError {
     /// A refusal of what the member sent (told to them as it is), not a failure of the bot.
     pub fn is_refusal(&self) -> bool {
-        !matches!(self, UploadError::Io { .. } | UploadError::Index(_))
+        !matches!(self, UploadError::Io { .. } | UploadError::Index(_) | UploadError::Stale(_))
     }
 
     /// What the member is told: names escaped, so a file name renders literally.
@@ -92,12 +101,14 @@ impl UploadError {
             UploadError::WrongExtension { name: n } => labels::upload_wrong_extension(lang, name(n)),
             UploadError::TooLarge { name: n, max, .. } => labels::upload_too_large(lang, name(n), human_size(*max)),
             UploadError::WrongType { name: n, content_type } => labels::upload_wrong_type(lang, name(n), escape(content_type)),
-            UploadError::NotText { name: n, reason } => labels::upload_not_text(lang, name(n), escape(reason)),
+            UploadError::NotText { name: n, reason } => labels::upload_not_text(lang, name(n), labels::rejection(lang, reason)),
+            UploadError::Unstorable { name: n } => labels::upload_unstorable(lang, name(n)),
+            UploadError::NotIndexed { name: n } => labels::upload_not_indexed(lang, name(n)),
             UploadError::Duplicate { title } => labels::upload_duplicate(lang, name(title)),
             UploadError::Full { max } => labels::upload_full(lang, *max),
             UploadError::Unknown(key) => labels::upload_unknown(lang, name(key)),
             UploadError::Fetch(why) => labels::upload_fetch(lang, escape(why)),
-            UploadError::Io { .. } | UploadError::Index(_) => labels::upload_failed(lang),
+            UploadError::Io { .. } | UploadError::Index(_) | UploadError::Stale(_) => labels::upload_failed(lang),
         }
     }
 }
@@ -212,14 +223,14 @@ pub fn prepare(
     let title = [title.map(plain).unwrap_or_default(), plain(&meta.title), stem].into_iter().find(|t| !t.is_empty());
     meta.title = truncate(&title.unwrap_or_else(|| "upload".into()), MAX_TITLE_CHARS);
     let stored = StoredMeta { meta, file_name: name.clone(), uploaded_by: uploaded_by.to_string(), uploaded_at };
-    let yaml = serde_yaml::to_string(&stored).map_err(|e| UploadError::NotText { name: name.clone(), reason: e.to_string() })?;
+    let yaml = serde_yaml::to_string(&stored).map_err(|_| UploadError::Unstorable { name: name.clone() })?;
     let mut out = format!("---\n{yaml}---\n").into_bytes();
     out.extend_from_slice(body.as_bytes());
     // the stored file must read back as the same document
     let (again, again_body) = knowledge::parse_document(Path::new("stored.md"), UPLOADS, &out)
         .map_err(|reason| UploadError::NotText { name: name.clone(), reason })?;
     if again_body != body || again != stored.meta {
-        return Err(UploadError::NotText { name, reason: "its metadata cannot be stored as front matter".into() });
+        return Err(UploadError::Unstorable { name });
     }
     let key = blake3::hash(body.as_bytes()).to_hex()[..16].to_owned();
     Ok(Prepared { key, stored, bytes: out })
@@ -427,7 +438,7 @@ impl Uploads {
         let (report, engine) = self.reindex(guild).map_err(undo)?;
         if !engine.manifest().documents.iter().any(|d| d.id == upload.id) {
             // cannot happen (the file passed the loader's own checks), but never claim it did
-            let e = undo(UploadError::NotText { name: upload.stored.file_name.clone(), reason: "the index did not take it".into() });
+            let e = undo(UploadError::NotIndexed { name: upload.stored.file_name.clone() });
             let _ = self.reindex(guild);
             return Err(e);
         }
@@ -487,10 +498,7 @@ impl Uploads {
         let engine = Engine::open(self.server_config(guild))?;
         if let Opened::LastGood { error } = engine.opened() {
             // an older index of this server, not one with the change
-            return Err(UploadError::Index(crate::error::Error::Build {
-                dir: engine.config().index_dir(),
-                cause: Box::new(crate::error::Error::DamagedIndex { path: engine.config().index_dir(), reason: error.clone() }),
-            }));
+            return Err(UploadError::Stale(Arc::clone(error)));
         }
         let m = engine.manifest();
         let report = RefreshReport { rebuilt: true, documents: m.documents.len(), passages: m.passages, rejected: m.rejected };

@@ -20,6 +20,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::folders::for_each_folder;
+use super::EvalError;
 use super::{open_squad_engine, read_parallel, read_squad, write_squad_knowledge, Case, SquadOptions};
 use crate::answer::features::{answer_features, Chosen, Signals, ANSWER, SENTENCE};
 use crate::answer::model::{sigmoid, Calibration, Logistic, OperatingPoint};
@@ -188,7 +189,7 @@ fn tune_fusion(opts: &Options, base: &Config) -> Result<Fusion> {
             for case in cases.iter() {
                 let (answer, hits) = match engine.ask_traced_at(&case.question, 0.0) {
                     Ok(x) => x,
-                    Err(Error::EmptyQuestion | Error::QuestionTooLong { .. }) => continue,
+                    Err(e) if super::is_refused_question(&e) => continue,
                     Err(e) => return Err(e),
                 };
                 let first = answer.citations.first().map(|c| c.document.as_str()).or(hits.first().map(|h| h.doc.as_str()));
@@ -220,17 +221,19 @@ fn tune_fusion(opts: &Options, base: &Config) -> Result<Fusion> {
 }
 
 fn save_examples(path: &std::path::Path, examples: &[Example], groups: &[String]) -> Result<()> {
-    let mut text = serde_json::to_string(groups).map_err(|e| Error::Dataset { path: path.to_owned(), reason: e.to_string() })? + "\n";
+    let encode = |source| EvalError::Encode { path: path.to_owned(), source };
+    let mut text = serde_json::to_string(groups).map_err(encode)? + "\n";
     for e in examples {
-        text += &(serde_json::to_string(e).map_err(|e| Error::Dataset { path: path.to_owned(), reason: e.to_string() })? + "\n");
+        text += &(serde_json::to_string(e).map_err(encode)? + "\n");
     }
-    std::fs::write(path, text).map_err(Error::io(path))
+    std::fs::write(path, text).map_err(EvalError::io(path))?;
+    Ok(())
 }
 
 fn load_examples(path: &std::path::Path) -> Result<(Vec<Example>, Vec<String>)> {
-    let text = std::fs::read_to_string(path).map_err(Error::io(path))?;
+    let text = std::fs::read_to_string(path).map_err(EvalError::io(path))?;
     let mut lines = text.lines();
-    let bad = |line: usize, e: serde_json::Error| Error::EvalFile { path: path.to_owned(), line, reason: e.to_string() };
+    let bad = |line: usize, source: serde_json::Error| Error::from(EvalError::Line { path: path.to_owned(), line, source });
     let groups: Vec<String> = serde_json::from_str(lines.next().unwrap_or("[]")).map_err(|e| bad(1, e))?;
     let examples = lines.enumerate().map(|(i, l)| serde_json::from_str(l).map_err(|e| bad(i + 2, e))).collect::<Result<_>>()?;
     Ok((examples, groups))
@@ -283,7 +286,7 @@ fn gather(opts: &Options, base: &Config) -> Result<(Vec<Example>, Vec<String>)> 
 /// Fits both models and the operating points to gathered examples.
 fn fit(opts: &Options, examples: Vec<Example>, groups: Vec<String>) -> Result<(Calibration, Vec<GroupRow>)> {
     if examples.is_empty() {
-        return Err(Error::Dataset { path: PathBuf::from("<calibration>"), reason: "no questions to learn from".into() });
+        return Err(EvalError::NoExamples.into());
     }
 
     // the sentence model
@@ -428,7 +431,7 @@ fn fit_decision<'d>(decided: impl Iterator<Item = &'d Decided>, lambda: f64) -> 
 fn collect(engine: &Engine, case: &Case, group: usize, out: &mut Vec<Example>) -> Result<()> {
     let trace = match engine.trace(&case.question) {
         Ok(t) => t,
-        Err(Error::EmptyQuestion | Error::QuestionTooLong { .. }) => return Ok(()),
+        Err(e) if super::is_refused_question(&e) => return Ok(()),
         Err(e) => return Err(e),
     };
     out.push(Example { group, case: case.clone(), signals: trace.signals, candidates: trace.composed.candidates });

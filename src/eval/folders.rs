@@ -15,7 +15,7 @@ use super::{open_squad_engine, open_squad_engine_with, read_parallel, read_squad
 use crate::answer::features::is_latin;
 use crate::config::Config;
 use crate::engine::Engine;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// Off-topic questions asked of a folder, per in-scope question.
 const OFF_TOPIC_PER_QUESTION: f64 = 0.5;
@@ -107,7 +107,7 @@ pub fn run(file: &std::path::Path, opts: &SquadOptions, base: &Config) -> Result
     let folders = for_each_folder(file, opts, base, |engine, case| {
         let (answer, _) = match engine.ask_traced(&case.question) {
             Ok(x) => x,
-            Err(Error::EmptyQuestion | Error::QuestionTooLong { .. }) => return Ok(()),
+            Err(e) if super::is_refused_question(&e) => return Ok(()),
             Err(e) => return Err(e),
         };
         let lang = if is_latin(&case.question) { "en" } else { "ar" };

@@ -23,8 +23,41 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::engine::Engine;
+use crate::engine::QuestionError;
 use crate::error::{Error, Result};
 use crate::text::normalize::fold_text;
+
+/// How reading or writing a measurement file (golden files, SQuAD sets, calibration examples,
+/// benchmark folders) fails.
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    /// A line of a JSON-lines file that does not parse.
+    #[error("{}: line {line}: {source}", path.display())]
+    Line { path: PathBuf, line: usize, source: serde_json::Error },
+    #[error("{}: not SQuAD JSON: {source}", path.display())]
+    NotSquad { path: PathBuf, source: serde_json::Error },
+    #[error("{}: {source}", path.display())]
+    Encode { path: PathBuf, source: serde_json::Error },
+    #[error("no questions to learn from")]
+    NoExamples,
+    #[error("embedding model: {0}")]
+    Embedding(crate::embed::EmbedError),
+}
+
+impl EvalError {
+    /// The error of an I/O operation on `path`, for `map_err`.
+    pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> EvalError {
+        let path = path.into();
+        move |source| EvalError::Io { path, source }
+    }
+}
+
+/// Whether `e` is a question the engine refuses (empty, too long): measurement skips those.
+pub(crate) fn is_refused_question(e: &Error) -> bool {
+    matches!(e, Error::Question(QuestionError::Empty | QuestionError::TooLong { .. }))
+}
 
 /// One line of a golden file.
 #[derive(Debug, Clone, Deserialize)]
@@ -79,14 +112,14 @@ impl std::fmt::Display for GoldenReport {
 
 /// Reads a golden JSONL file (blank lines and `//` comments allowed).
 pub fn read_golden(path: &Path) -> Result<Vec<GoldenCase>> {
-    let text = std::fs::read_to_string(path).map_err(Error::io(path))?;
+    let text = std::fs::read_to_string(path).map_err(EvalError::io(path))?;
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with("//") {
             continue;
         }
-        let case = serde_json::from_str(line).map_err(|e| Error::EvalFile { path: path.to_owned(), line: i + 1, reason: e.to_string() })?;
+        let case = serde_json::from_str(line).map_err(|source| EvalError::Line { path: path.to_owned(), line: i + 1, source })?;
         out.push(case);
     }
     Ok(out)
@@ -172,9 +205,8 @@ struct SquadAnswer {
 /// by the other and must not count as off-topic for it ([`Case::article`] is the topic, the
 /// index of the title's first article).
 pub(crate) fn read_squad(path: &Path) -> Result<Squad> {
-    let raw = std::fs::read(path).map_err(Error::io(path))?;
-    let mut squad: Squad =
-        serde_json::from_slice(&raw).map_err(|e| Error::Dataset { path: path.to_owned(), reason: format!("not SQuAD JSON: {e}") })?;
+    let raw = std::fs::read(path).map_err(EvalError::io(path))?;
+    let mut squad: Squad = serde_json::from_slice(&raw).map_err(|source| EvalError::NotSquad { path: path.to_owned(), source })?;
     let mut first: HashMap<&str, usize> = HashMap::new();
     let topics = squad
         .data
@@ -246,7 +278,7 @@ pub fn squad(file: &Path, opts: &SquadOptions, base: &Config) -> Result<SquadRep
         let t = Instant::now();
         let (answer, hits) = match engine.ask_traced(question) {
             Ok(x) => x,
-            Err(Error::EmptyQuestion | Error::QuestionTooLong { .. }) => continue,
+            Err(e) if is_refused_question(&e) => continue,
             Err(e) => return Err(e),
         };
         times.push(t.elapsed().as_secs_f64() * 1000.0);
@@ -342,15 +374,18 @@ pub(crate) fn open_squad_engine_with(base: &Config, root: &Path, keep_vectors: b
     let shared = shared_cache(base);
     let local = config.index_dir().join("embeddings.bin");
     if shared.is_file() {
-        std::fs::create_dir_all(config.index_dir()).map_err(Error::io(config.index_dir()))?;
-        std::fs::copy(&shared, &local).map_err(Error::io(&shared))?;
+        std::fs::create_dir_all(config.index_dir()).map_err(EvalError::io(config.index_dir()))?;
+        std::fs::copy(&shared, &local).map_err(EvalError::io(&shared))?;
     }
     let engine = Engine::open(config)?;
     if keep_vectors && local.is_file() {
         // a build keeps only its own texts' vectors: add them to the shared cache, never replace it
         let mut cache = crate::index::dense::EmbeddingCache::open(&shared);
         if cache.absorb(&local) > 0 {
-            if let Err(e) = std::fs::create_dir_all(&base.data_dir).map_err(Error::io(&base.data_dir)).and_then(|()| cache.save()) {
+            if let Err(e) = std::fs::create_dir_all(&base.data_dir)
+                .map_err(|e| Error::from(EvalError::io(&base.data_dir)(e)))
+                .and_then(|()| cache.save())
+            {
                 tracing::warn!(error = %e, path = %shared.display(), "evaluation embedding cache not kept");
             }
         }
@@ -374,9 +409,9 @@ pub(crate) fn write_squad_knowledge(
     parallel: Option<&HashMap<String, String>>,
     keep: impl Fn(usize) -> bool,
 ) -> Result<(tempfile::TempDir, Vec<Case>)> {
-    let tmp = tempfile::tempdir().map_err(Error::io(std::env::temp_dir()))?;
+    let tmp = tempfile::tempdir().map_err(EvalError::io(std::env::temp_dir()))?;
     let kdir = tmp.path().join("knowledge");
-    std::fs::create_dir_all(&kdir).map_err(Error::io(&kdir))?;
+    std::fs::create_dir_all(&kdir).map_err(EvalError::io(&kdir))?;
     let mut cases = Vec::new();
     let mut n = 0usize;
     for (ai, article) in squad.data.iter().enumerate() {
@@ -388,7 +423,7 @@ pub(crate) fn write_squad_knowledge(
             if in_scope {
                 let title = article.title.replace(['\n', '"'], " ");
                 let doc = format!("---\ntitle: \"{title}\"\n---\n{}", p.context);
-                std::fs::write(kdir.join(&name), doc).map_err(Error::io(kdir.join(&name)))?;
+                std::fs::write(kdir.join(&name), doc).map_err(EvalError::io(kdir.join(&name)))?;
             }
             for qa in &p.qas {
                 let question = match parallel {

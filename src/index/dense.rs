@@ -15,8 +15,9 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 
+use super::{Damage, IndexError};
 use crate::embed::{Embedder, DIM};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 pub const VECTORS: &str = "vectors.bin";
 
@@ -96,20 +97,21 @@ impl DenseStore {
         for v in self.passages.iter().chain(&self.sentences) {
             buf.extend_from_slice(&v.to_le_bytes());
         }
-        std::fs::write(path, buf).map_err(Error::io(path))
+        std::fs::write(path, buf).map_err(IndexError::io(path))?;
+        Ok(())
     }
 
     pub fn read(path: &Path) -> Result<DenseStore> {
-        let bad = |reason: &str| Error::DamagedIndex { path: path.to_owned(), reason: reason.to_owned() };
-        let raw = std::fs::read(path).map_err(Error::io(path))?;
-        if raw.len() < 16 {
-            return Err(bad("vector file too short"));
-        }
-        let np = u64::from_le_bytes(raw[0..8].try_into().map_err(|_| bad("header"))?) as usize;
-        let ns = u64::from_le_bytes(raw[8..16].try_into().map_err(|_| bad("header"))?) as usize;
+        let bad = |damage: Damage| IndexError::Damaged { path: path.to_owned(), damage };
+        let raw = std::fs::read(path).map_err(IndexError::io(path))?;
+        let (Some(np), Some(ns)) = (raw.get(0..8), raw.get(8..16)) else {
+            return Err(bad(Damage::VectorsTooShort).into());
+        };
+        let np = u64::from_le_bytes(np.try_into().unwrap_or_default()) as usize;
+        let ns = u64::from_le_bytes(ns.try_into().unwrap_or_default()) as usize;
         let floats: Vec<f32> = raw[16..].chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
         if floats.len() != (np + ns) * DIM {
-            return Err(bad("vector file size does not match its header"));
+            return Err(bad(Damage::VectorsSize).into());
         }
         let (p, s) = floats.split_at(np * DIM);
         Ok(DenseStore { passages: p.to_vec(), sentences: s.to_vec(), ivf: None })
@@ -449,7 +451,7 @@ impl EmbeddingCache {
     /// the cache; on failure the old file stays and the temporary one is removed.
     fn write(&mut self) -> Result<()> {
         if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
+            std::fs::create_dir_all(dir).map_err(IndexError::io(dir))?;
         }
         let tmp = self.path.with_extension(format!("tmp-{}", std::process::id()));
         let written = (|| -> std::io::Result<()> {
@@ -472,7 +474,7 @@ impl EmbeddingCache {
         })();
         if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, &self.path)) {
             let _ = std::fs::remove_file(&tmp);
-            return Err(Error::Io { path: self.path.clone(), source: e });
+            return Err(IndexError::Io { path: self.path.clone(), source: e }.into());
         }
         self.fresh.clear();
         self.rewrite = false;

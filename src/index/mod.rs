@@ -38,8 +38,10 @@ use crate::text::{Analyzer, ArabicStemmer, IsnadTokenizer};
 use dense::{DenseStore, EmbeddingCache, EMBEDDING_CACHE, VECTORS};
 use passage::{encode_ranges, passages};
 
-/// Bumped whenever analysis or passage building changes meaning, so old indexes are rebuilt.
-pub const FORMAT_VERSION: u32 = 3;
+/// Bumped whenever analysis or passage building changes meaning, so old indexes are rebuilt
+/// (4: the manifest's rejected files carry typed reasons; older manifests still open, their
+/// reasons read as text, until the rebuild).
+pub const FORMAT_VERSION: u32 = 4;
 const MANIFEST: &str = "isnad-manifest.json";
 const CURRENT: &str = "CURRENT";
 /// The builders' lock file in the index folder.
@@ -47,6 +49,55 @@ pub const BUILD_LOCK: &str = "build.lock";
 /// The readers' lock file in each generation (its name ends in `.lock`, so the tantivy loader
 /// skips it).
 pub const HOLD_LOCK: &str = "isnad-hold.lock";
+
+/// How building, opening or reading an index generation fails.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("search index: {0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+    /// A build that failed (and removed what it wrote); `cause` is why.
+    #[error("could not build the index in {}: {cause}", dir.display())]
+    Build { dir: PathBuf, cause: Box<Error> },
+    #[error("index folder {} is damaged: {damage}", path.display())]
+    Damaged { path: PathBuf, damage: Damage },
+}
+
+impl IndexError {
+    /// The error of an I/O operation on `path`, for `map_err`.
+    pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> IndexError {
+        let path = path.into();
+        move |source| IndexError::Io { path, source }
+    }
+}
+
+/// What is wrong with a damaged generation (or index folder).
+#[derive(Debug, thiserror::Error)]
+pub enum Damage {
+    #[error("no index here")]
+    Missing,
+    #[error("CURRENT does not name a generation")]
+    NoGeneration,
+    #[error("manifest: {0}")]
+    ManifestUnreadable(std::io::Error),
+    #[error("manifest: {0}")]
+    ManifestInvalid(serde_json::Error),
+    #[error("{name}: {error}")]
+    FileUnreadable { name: String, error: std::io::Error },
+    #[error("{0}")]
+    Tantivy(tantivy::TantivyError),
+    #[error("checksum: {0}")]
+    Checksum(tantivy::TantivyError),
+    #[error("damaged segment files: {}", .0.join(", "))]
+    Segments(Vec<String>),
+    #[error("holds {found} passages, manifest says {expected}")]
+    PassageCount { found: u64, expected: u64 },
+    #[error("vector file too short")]
+    VectorsTooShort,
+    #[error("vector file size does not match its header")]
+    VectorsSize,
+}
 
 /// What an index was built from, stored beside it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -233,7 +284,7 @@ pub struct BuildLock {
 
 impl BuildLock {
     fn file(index_root: &Path) -> Result<std::fs::File> {
-        std::fs::create_dir_all(index_root).map_err(Error::io(index_root))?;
+        std::fs::create_dir_all(index_root).map_err(IndexError::io(index_root))?;
         let path = index_root.join(BUILD_LOCK);
         std::fs::OpenOptions::new()
             .create(true)
@@ -243,7 +294,7 @@ impl BuildLock {
             .open(&path)
             // a read-only disk: an existing lock file can still be locked through a read handle
             .or_else(|e| std::fs::File::open(&path).map_err(|_| e))
-            .map_err(Error::io(&path))
+            .map_err(|e| IndexError::io(&path)(e).into())
     }
 
     /// Takes the lock, waiting while another process builds (saying so once).
@@ -253,10 +304,10 @@ impl BuildLock {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
                 warn!(dir = %index_root.display(), "waiting for another build: another process is building the index here");
-                file.lock().map_err(Error::io(index_root.join(BUILD_LOCK)))?;
+                file.lock().map_err(IndexError::io(index_root.join(BUILD_LOCK)))?;
                 info!("the other build finished");
             }
-            Err(std::fs::TryLockError::Error(e)) => return Err(Error::Io { path: index_root.join(BUILD_LOCK), source: e }),
+            Err(std::fs::TryLockError::Error(e)) => return Err(IndexError::Io { path: index_root.join(BUILD_LOCK), source: e }.into()),
         }
         Ok(BuildLock { _file: file, root: index_root.to_owned() })
     }
@@ -267,7 +318,7 @@ impl BuildLock {
         match file.try_lock() {
             Ok(()) => Ok(Some(BuildLock { _file: file, root: index_root.to_owned() })),
             Err(std::fs::TryLockError::WouldBlock) => Ok(None),
-            Err(std::fs::TryLockError::Error(e)) => Err(Error::Io { path: index_root.join(BUILD_LOCK), source: e }),
+            Err(std::fs::TryLockError::Error(e)) => Err(IndexError::Io { path: index_root.join(BUILD_LOCK), source: e }.into()),
         }
     }
 }
@@ -312,7 +363,7 @@ pub fn build_locked(lock: &BuildLock, spec: &BuildSpec) -> Result<IndexHandle> {
                 warn!(path = %dir.display(), %err, "could not remove the failed build's folder");
             }
         }
-        Error::Build { dir: dir.clone(), cause: Box::new(e) }
+        IndexError::Build { dir: dir.clone(), cause: Box::new(e) }
     };
     let manifest = write_generation(index_root, &dir, spec).map_err(&failed)?;
     // the swap: readers following CURRENT see the old generation or the new one, never a mix
@@ -328,10 +379,10 @@ fn write_generation(index_root: &Path, dir: &Path, spec: &BuildSpec) -> Result<M
     let BuildSpec { knowledge, fingerprint, analyzer, embedder, borrow, progress } = *spec;
     let vectors = embedder.map(|e| (e, borrow));
     if let Some(e) = injected_fault("read-only") {
-        return Err(Error::Io { path: dir.to_owned(), source: e });
+        return Err(IndexError::Io { path: dir.to_owned(), source: e }.into());
     }
-    std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
-    std::fs::File::create(dir.join(HOLD_LOCK)).map_err(Error::io(dir.join(HOLD_LOCK)))?;
+    std::fs::create_dir_all(dir).map_err(IndexError::io(dir))?;
+    std::fs::File::create(dir.join(HOLD_LOCK)).map_err(IndexError::io(dir.join(HOLD_LOCK)))?;
 
     let (schema, fields) = schema();
     let index = Index::create_in_dir(dir, schema)?;
@@ -413,7 +464,7 @@ fn write_generation(index_root: &Path, dir: &Path, spec: &BuildSpec) -> Result<M
     };
     let manifest_path = dir.join(MANIFEST);
     if let Some(e) = injected_fault("full") {
-        return Err(Error::Io { path: manifest_path, source: e });
+        return Err(IndexError::Io { path: manifest_path, source: e }.into());
     }
     write_atomically(&manifest_path, &serde_json::to_vec_pretty(&manifest).unwrap_or_default())?;
     Ok(manifest)
@@ -441,11 +492,11 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let written = std::fs::File::create(&tmp).and_then(|mut f| f.write_all(bytes).and_then(|_| f.sync_all()));
     if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
-        return Err(Error::Io { path: tmp, source: e });
+        return Err(IndexError::Io { path: tmp, source: e }.into());
     }
     std::fs::rename(&tmp, path).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
-        Error::Io { path: path.to_owned(), source: e }
+        IndexError::Io { path: path.to_owned(), source: e }.into()
     })
 }
 
@@ -455,10 +506,10 @@ pub fn current_name(index_root: &Path) -> Result<Option<String>> {
     let name = match std::fs::read_to_string(&pointer) {
         Ok(n) => n.trim().to_owned(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::Io { path: pointer, source: e }),
+        Err(e) => return Err(IndexError::Io { path: pointer, source: e }.into()),
     };
     if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
-        return Err(Error::DamagedIndex { path: pointer, reason: "CURRENT does not name a generation".into() });
+        return Err(IndexError::Damaged { path: pointer, damage: Damage::NoGeneration }.into());
     }
     Ok(Some(name))
 }
@@ -579,18 +630,21 @@ pub fn recover_body(handle: &IndexHandle, id: &str) -> Result<Option<String>> {
 
 /// Opens one generation folder and checks that it matches its manifest.
 pub fn open_generation(dir: &Path, analyzer: &Analyzer) -> Result<IndexHandle> {
-    let damaged = |reason: String| Error::DamagedIndex { path: dir.to_owned(), reason };
+    let damaged = |damage: Damage| IndexError::Damaged { path: dir.to_owned(), damage };
     let hold = hold(dir);
-    let raw = std::fs::read(dir.join(MANIFEST)).map_err(|e| damaged(format!("manifest: {e}")))?;
-    let manifest: Manifest = serde_json::from_slice(&raw).map_err(|e| damaged(format!("manifest: {e}")))?;
+    let raw = std::fs::read(dir.join(MANIFEST)).map_err(|e| damaged(Damage::ManifestUnreadable(e)))?;
+    let manifest: Manifest = serde_json::from_slice(&raw).map_err(|e| damaged(Damage::ManifestInvalid(e)))?;
     let index = open_tantivy(dir).map_err(damaged)?;
     register(&index, analyzer);
     let (_, fields) = schema();
-    let reader =
-        index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(|e: tantivy::TantivyError| damaged(e.to_string()))?;
+    let reader = index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::Manual)
+        .try_into()
+        .map_err(|e: tantivy::TantivyError| damaged(Damage::Tantivy(e)))?;
     let found = reader.searcher().num_docs();
     if found != manifest.passages {
-        return Err(damaged(format!("holds {found} passages, manifest says {}", manifest.passages)));
+        return Err(damaged(Damage::PassageCount { found, expected: manifest.passages }).into());
     }
     let (dense, addresses) = if dir.join(VECTORS).is_file() {
         let mut store = DenseStore::read(&dir.join(VECTORS))?;
@@ -624,13 +678,17 @@ pub const IN_MEMORY_MAX_BYTES: u64 = 256 << 20;
 /// read), so a file truncated or rewritten on disk while it is served cannot reach a query: with
 /// a memory map, a truncated segment file makes tantivy panic on corrupted data or the process
 /// die of SIGBUS. A larger generation stays memory-mapped (its damage is still noticed at open).
-fn open_tantivy(dir: &Path) -> std::result::Result<Index, String> {
+fn open_tantivy(dir: &Path) -> std::result::Result<Index, Damage> {
     let mut files = Vec::new();
     let mut total = 0u64;
-    for entry in std::fs::read_dir(dir).map_err(|e| e.to_string())? {
-        let entry = entry.map_err(|e| e.to_string())?;
+    let unreadable = |name: &str| {
+        let name = name.to_owned();
+        move |error| Damage::FileUnreadable { name, error }
+    };
+    for entry in std::fs::read_dir(dir).map_err(unreadable("."))? {
+        let entry = entry.map_err(unreadable("."))?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        let meta = entry.metadata().map_err(|e| e.to_string())?;
+        let meta = entry.metadata().map_err(unreadable(&name))?;
         if meta.is_file() && ![MANIFEST, VECTORS, dense::IVF_FILE].contains(&name.as_str()) && !name.ends_with(".lock") {
             total += meta.len();
             files.push((name, entry.path()));
@@ -639,18 +697,18 @@ fn open_tantivy(dir: &Path) -> std::result::Result<Index, String> {
     let index = if total <= IN_MEMORY_MAX_BYTES {
         let ram = tantivy::directory::RamDirectory::create();
         for (name, path) in &files {
-            let bytes = std::fs::read(path).map_err(|e| format!("{name}: {e}"))?;
-            tantivy::Directory::atomic_write(&ram, Path::new(name), &bytes).map_err(|e| format!("{name}: {e}"))?;
+            let bytes = std::fs::read(path).map_err(unreadable(name))?;
+            tantivy::Directory::atomic_write(&ram, Path::new(name), &bytes).map_err(unreadable(name))?;
         }
-        Index::open(ram).map_err(|e| e.to_string())?
+        Index::open(ram).map_err(Damage::Tantivy)?
     } else {
-        Index::open_in_dir(dir).map_err(|e| e.to_string())?
+        Index::open_in_dir(dir).map_err(Damage::Tantivy)?
     };
-    let damaged = index.validate_checksum().map_err(|e| format!("checksum: {e}"))?;
+    let damaged = index.validate_checksum().map_err(Damage::Checksum)?;
     if !damaged.is_empty() {
         let mut names: Vec<String> = damaged.iter().map(|p| p.display().to_string()).collect();
         names.sort();
-        return Err(format!("damaged segment files: {}", names.join(", ")));
+        return Err(Damage::Segments(names));
     }
     Ok(index)
 }

@@ -11,7 +11,14 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use tracing::{debug, warn};
 
-use crate::error::Error;
+/// Why a knowledge folder cannot be loaded at all (a bad file inside it is [`Rejected`]).
+#[derive(Debug, thiserror::Error)]
+pub enum KnowledgeError {
+    #[error("knowledge folder {}: {source}", path.display())]
+    Unreadable { path: PathBuf, source: std::io::Error },
+    #[error("{} is not a folder", .0.display())]
+    NotADirectory(PathBuf),
+}
 
 /// Files larger than this are rejected rather than read (a stray dump must not exhaust memory).
 pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
@@ -49,12 +56,96 @@ pub struct Document {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rejected {
     pub path: PathBuf,
-    pub reason: String,
+    #[serde(deserialize_with = "Reason::deserialize_any_version")]
+    pub reason: Reason,
+    /// The file went bad after it was indexed, and its last good version is still served
+    /// ([`Knowledge::keep_last_good`]).
+    #[serde(default)]
+    pub kept: bool,
 }
 
 impl std::fmt::Display for Rejected {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.path.display(), self.reason)
+        write!(f, "{}: {}", self.path.display(), self.reason)?;
+        if self.kept {
+            write!(f, "; the last good version is still served")?;
+        }
+        Ok(())
+    }
+}
+
+/// The kind of front matter a Markdown file opens with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FrontMatter {
+    Yaml,
+    Toml,
+}
+
+impl FrontMatter {
+    /// Its name (`YAML`, `TOML`).
+    pub fn name(self) -> &'static str {
+        match self {
+            FrontMatter::Yaml => "YAML",
+            FrontMatter::Toml => "TOML",
+        }
+    }
+
+    /// The line that opens and closes it.
+    pub fn fence(self) -> &'static str {
+        match self {
+            FrontMatter::Yaml => "---",
+            FrontMatter::Toml => "+++",
+        }
+    }
+}
+
+/// Why a file is not a document. The `Display` text is English, for the CLI and the logs; the
+/// bot shows `labels::rejection` in the reader's language. Stored in manifests (tagged by
+/// `kind`); a manifest written before reasons were typed holds them as text, read back as
+/// [`Reason::Other`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Reason {
+    /// The file (or a folder on the way to it) could not be read; `error` is the system's text.
+    #[error("cannot read: {error}")]
+    Unreadable { error: String },
+    #[error("too large: {size} bytes (limit {max})")]
+    TooLarge { size: u64, max: u64 },
+    #[error("binary file (contains NUL bytes)")]
+    Binary,
+    /// Not UTF-8 from byte `at`; `windows_1256`: the bytes read as Arabic in Windows-1256.
+    #[error("not valid UTF-8 (at byte {at}){}", if *windows_1256 { "; looks like Windows-1256 (Arabic); convert with iconv -f WINDOWS-1256 -t UTF-8" } else { "" })]
+    NotUtf8 { at: usize, windows_1256: bool },
+    #[error("empty document (no text after front matter)")]
+    Empty,
+    #[error("{} front matter is not closed by a `{}` line", format.name(), format.fence())]
+    UnclosedFrontMatter { format: FrontMatter },
+    /// Front matter that does not parse; `error` is the parser's text (with its line).
+    #[error("bad {} front matter: {error}", format.name())]
+    BadFrontMatter { format: FrontMatter, error: String },
+    #[error("symbolic link not followed")]
+    SymbolicLink,
+    #[error("symbolic link to a folder not followed")]
+    SymbolicLinkToFolder,
+    /// A reason recorded as text by an older version of isnad (until the next build).
+    #[error("{text}")]
+    Other { text: String },
+}
+
+impl Reason {
+    /// Reads the typed form, or the plain text older manifests hold.
+    fn deserialize_any_version<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Reason, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum AnyVersion {
+            Typed(Reason),
+            Text(String),
+        }
+        Ok(match AnyVersion::deserialize(d)? {
+            AnyVersion::Typed(r) => r,
+            AnyVersion::Text(text) => Reason::Other { text },
+        })
     }
 }
 
@@ -78,10 +169,10 @@ fn is_hidden(entry: &walkdir::DirEntry) -> bool {
 
 /// The document files under `root` (recursively, sorted, links not followed), plus the entries
 /// that were skipped for a reason worth reporting (unreadable folders, links).
-pub fn discover(root: &Path) -> Result<(Vec<Candidate>, Vec<Rejected>), Error> {
-    let meta = std::fs::metadata(root).map_err(|source| Error::Io { path: root.to_owned(), source })?;
+pub fn discover(root: &Path) -> Result<(Vec<Candidate>, Vec<Rejected>), KnowledgeError> {
+    let meta = std::fs::metadata(root).map_err(|source| KnowledgeError::Unreadable { path: root.to_owned(), source })?;
     if !meta.is_dir() {
-        return Err(Error::NotADirectory(root.to_owned()));
+        return Err(KnowledgeError::NotADirectory(root.to_owned()));
     }
     let prefix = id_prefix(root);
     let mut found = Vec::new();
@@ -92,7 +183,7 @@ pub fn discover(root: &Path) -> Result<(Vec<Candidate>, Vec<Rejected>), Error> {
             Ok(e) => e,
             Err(e) => {
                 let path = e.path().map(Path::to_owned).unwrap_or_else(|| root.to_owned());
-                rejected.push(Rejected { path, reason: format!("cannot read: {e}") });
+                rejected.push(Rejected { path, reason: Reason::Unreadable { error: e.to_string() }, kept: false });
                 continue;
             }
         };
@@ -103,8 +194,8 @@ pub fn discover(root: &Path) -> Result<(Vec<Candidate>, Vec<Rejected>), Error> {
             // descend into it); a link to anything else is ignored like any other file
             let to_folder = std::fs::metadata(entry.path()).is_ok_and(|m| m.is_dir());
             if document || to_folder {
-                let what = if to_folder { "symbolic link to a folder not followed" } else { "symbolic link not followed" };
-                rejected.push(Rejected { path: entry.path().to_owned(), reason: what.into() });
+                let reason = if to_folder { Reason::SymbolicLinkToFolder } else { Reason::SymbolicLink };
+                rejected.push(Rejected { path: entry.path().to_owned(), reason, kept: false });
             }
             continue;
         }
@@ -122,7 +213,7 @@ pub fn discover(root: &Path) -> Result<(Vec<Candidate>, Vec<Rejected>), Error> {
 
 /// Loads every document under `root`. Only a missing or unreadable `root` is an error; bad files
 /// are listed in [`Knowledge::rejected`] and logged.
-pub fn load_dir(root: &Path) -> Result<Knowledge, Error> {
+pub fn load_dir(root: &Path) -> Result<Knowledge, KnowledgeError> {
     let (candidates, mut rejected) = discover(root)?;
     let mut documents = Vec::with_capacity(candidates.len());
     for c in candidates {
@@ -130,7 +221,7 @@ pub fn load_dir(root: &Path) -> Result<Knowledge, Error> {
             Ok(doc) => documents.push(doc),
             Err(reason) => {
                 warn!(path = %c.path.display(), %reason, "knowledge file rejected");
-                rejected.push(Rejected { path: c.path, reason });
+                rejected.push(Rejected { path: c.path, reason, kept: false });
             }
         }
     }
@@ -152,7 +243,7 @@ impl Knowledge {
             }
             if let Some((meta, body)) = previous(&id) {
                 warn!(path = %r.path.display(), reason = %r.reason, "knowledge file went bad; serving its last good version");
-                r.reason.push_str("; the last good version is still served");
+                r.kept = true;
                 let hash = format!("kept {}", blake3::hash(body.as_bytes()).to_hex());
                 self.documents.push(Document { id, path: r.path.clone(), meta, body, hash });
                 kept += 1;
@@ -181,34 +272,30 @@ fn id_prefix(root: &Path) -> String {
     root.canonicalize().ok().and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned())).unwrap_or_else(|| "knowledge".to_owned())
 }
 
-/// Reads and parses one file. The error is a human-readable reason (the caller adds the path).
-pub fn load_file(path: &Path, id: &str) -> Result<Document, String> {
-    let size = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?.len();
+/// Reads and parses one file. The error is why it is no document (the caller adds the path).
+pub fn load_file(path: &Path, id: &str) -> Result<Document, Reason> {
+    let unreadable = |e: std::io::Error| Reason::Unreadable { error: e.to_string() };
+    let size = std::fs::metadata(path).map_err(unreadable)?.len();
     if size > MAX_FILE_BYTES {
-        return Err(format!("too large: {size} bytes (limit {MAX_FILE_BYTES})"));
+        return Err(Reason::TooLarge { size, max: MAX_FILE_BYTES });
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    let bytes = std::fs::read(path).map_err(unreadable)?;
     let hash = blake3::hash(&bytes).to_hex().to_string();
     parse_document(path, id, &bytes).map(|(meta, body)| Document { id: id.to_owned(), path: path.to_owned(), meta, body, hash })
 }
 
 /// Parses a document's bytes: checks they are text, splits front matter, fills metadata.
-pub fn parse_document(path: &Path, id: &str, bytes: &[u8]) -> Result<(Meta, String), String> {
+pub fn parse_document(path: &Path, id: &str, bytes: &[u8]) -> Result<(Meta, String), Reason> {
     if bytes.contains(&0) {
-        return Err("binary file (contains NUL bytes)".into());
+        return Err(Reason::Binary);
     }
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        let mut reason = format!("not valid UTF-8 (at byte {})", e.valid_up_to());
-        if looks_like_windows_1256(bytes) {
-            reason.push_str("; looks like Windows-1256 (Arabic); convert with iconv -f WINDOWS-1256 -t UTF-8");
-        }
-        reason
-    })?;
+    let text =
+        std::str::from_utf8(bytes).map_err(|e| Reason::NotUtf8 { at: e.valid_up_to(), windows_1256: looks_like_windows_1256(bytes) })?;
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
     let is_markdown = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("md"));
     let (mut meta, body) = if is_markdown { split_front_matter(text)? } else { (Meta::default(), text.to_owned()) };
     if !body.chars().any(char::is_alphanumeric) {
-        return Err("empty document (no text after front matter)".into());
+        return Err(Reason::Empty);
     }
     if meta.title.trim().is_empty() {
         meta.title = title_from_file_name(path, id);
@@ -244,20 +331,21 @@ fn title_from_file_name(path: &Path, id: &str) -> String {
 }
 
 /// Splits `---\nYAML\n---` or `+++\nTOML\n+++` from the start of a Markdown text.
-fn split_front_matter(text: &str) -> Result<(Meta, String), String> {
-    for (fence, kind) in [("---", "YAML"), ("+++", "TOML")] {
+fn split_front_matter(text: &str) -> Result<(Meta, String), Reason> {
+    for format in [FrontMatter::Yaml, FrontMatter::Toml] {
+        let fence = format.fence();
         let Some(rest) = text.strip_prefix(fence) else {
             continue;
         };
         let Some(rest) = rest.strip_prefix('\n').or_else(|| rest.strip_prefix("\r\n")) else {
             continue;
         };
-        let close = find_closing_fence(rest, fence).ok_or_else(|| format!("{kind} front matter is not closed by a `{fence}` line"))?;
+        let close = find_closing_fence(rest, fence).ok_or(Reason::UnclosedFrontMatter { format })?;
         let (header, after) = (&rest[..close.0], &rest[close.1..]);
-        let meta: Meta = if kind == "YAML" {
-            serde_yaml::from_str(header).map_err(|e| format!("bad YAML front matter: {e}"))?
-        } else {
-            toml::from_str(header).map_err(|e| format!("bad TOML front matter: {e}"))?
+        let bad = |error: String| Reason::BadFrontMatter { format, error };
+        let meta: Meta = match format {
+            FrontMatter::Yaml => serde_yaml::from_str(header).map_err(|e| bad(e.to_string()))?,
+            FrontMatter::Toml => toml::from_str(header).map_err(|e| bad(e.to_string()))?,
         };
         return Ok((meta, after.to_owned()));
     }
@@ -280,7 +368,7 @@ fn find_closing_fence(rest: &str, fence: &str) -> Option<(usize, usize)> {
 mod tests {
     use super::*;
 
-    fn parse(name: &str, text: &str) -> Result<(Meta, String), String> {
+    fn parse(name: &str, text: &str) -> Result<(Meta, String), Reason> {
         parse_document(Path::new(name), name, text.as_bytes())
     }
 
@@ -307,20 +395,40 @@ mod tests {
 
     #[test]
     fn malformed_files_say_why() {
-        assert!(parse("a.md", "---\ntitle: [unclosed\n---\ntext").unwrap_err().contains("bad YAML"));
-        assert!(parse("a.md", "---\ntitle: x\nno closing fence").unwrap_err().contains("not closed"));
-        assert!(parse("a.md", "---\ntitle: x\n---\n  \n").unwrap_err().contains("empty"));
-        assert!(parse_document(Path::new("a.txt"), "a", b"ok\0bin").unwrap_err().contains("binary"));
-        assert!(parse_document(Path::new("a.txt"), "a", b"ok \xff\xfe").unwrap_err().contains("UTF-8"));
+        let bad_yaml = parse("a.md", "---\ntitle: [unclosed\n---\ntext").unwrap_err();
+        assert!(matches!(bad_yaml, Reason::BadFrontMatter { format: FrontMatter::Yaml, .. }) && bad_yaml.to_string().contains("bad YAML"));
+        let unclosed = parse("a.md", "---\ntitle: x\nno closing fence").unwrap_err();
+        assert_eq!(unclosed, Reason::UnclosedFrontMatter { format: FrontMatter::Yaml });
+        assert!(unclosed.to_string().contains("not closed"));
+        let bad_toml = parse("a.md", "+++\ntitle = [\n+++\ntext").unwrap_err();
+        assert!(matches!(bad_toml, Reason::BadFrontMatter { format: FrontMatter::Toml, .. }), "{bad_toml}");
+        assert!(parse("a.md", "---\ntitle: x\n---\n  \n").unwrap_err().to_string().contains("empty"));
+        assert!(parse_document(Path::new("a.txt"), "a", b"ok\0bin").unwrap_err().to_string().contains("binary"));
+        let not_utf8 = parse_document(Path::new("a.txt"), "a", b"ok \xff\xfe").unwrap_err();
+        assert_eq!(not_utf8, Reason::NotUtf8 { at: 3, windows_1256: false });
+        assert!(not_utf8.to_string().contains("UTF-8"));
     }
 
     #[test]
     fn windows_1256_arabic_is_recognised_and_latin_1_is_not() {
         // invented Arabic words, encoded in Windows-1256
         let arabic: &[u8] = &[0xE4, 0xD5, 0x20, 0xDA, 0xD1, 0xC8, 0xED, 0x2E];
-        let err = parse_document(Path::new("a.txt"), "a", arabic).unwrap_err();
+        let err = parse_document(Path::new("a.txt"), "a", arabic).unwrap_err().to_string();
         assert!(err.contains("UTF-8") && err.contains("Windows-1256") && err.contains("iconv -f WINDOWS-1256 -t UTF-8"), "{err}");
-        let err = parse_document(Path::new("a.txt"), "a", b"caf\xe9 au lait").unwrap_err();
+        let err = parse_document(Path::new("a.txt"), "a", b"caf\xe9 au lait").unwrap_err().to_string();
         assert!(err.contains("UTF-8") && !err.contains("1256"), "{err}");
+    }
+
+    #[test]
+    fn reasons_are_stored_typed_and_older_manifests_still_read() {
+        let kept = Rejected { path: "k/a.md".into(), reason: Reason::NotUtf8 { at: 7, windows_1256: true }, kept: true };
+        let json = serde_json::to_string(&kept).unwrap();
+        assert!(json.contains(r#""kind":"not_utf8""#), "{json}");
+        assert_eq!(serde_json::from_str::<Rejected>(&json).unwrap(), kept);
+        assert!(kept.to_string().ends_with("; the last good version is still served"), "{kept}");
+        // the form manifests had before reasons were typed
+        let old: Rejected = serde_json::from_str(r#"{"path":"k/b.md","reason":"binary file (contains NUL bytes)"}"#).unwrap();
+        assert_eq!(old.reason, Reason::Other { text: "binary file (contains NUL bytes)".into() });
+        assert!(!old.kept);
     }
 }

@@ -253,3 +253,31 @@ settings-threads-in-mention = لكل سؤال في { $channels } سلسلة خا
 scope-gone = الوثيقة التي اقتصر عليها هذا الجواب لم تعد بين مصادري.
 cmd-settings-set-threads_in = أجب عن كل سؤال هنا في سلسلة جديدة
 cmd-settings-set-no_threads_in = أجب في هذه القناة نفسها مجددًا، دون سلاسل
+
+## لماذا لم يُحمَّل ملف من ملفات المعرفة (`/sources` و`/reindex` و`/knowledge add`)
+
+reason-unreadable = تتعذّر قراءته (خطأ النظام في السجل)
+reason-too-large = حجمه { $size } بايت، وهذا أكبر من { $max } بايت المسموح بها للوثيقة
+reason-binary = ملف ثنائي، لا نص
+reason-not-utf8 = ليس نصًا بترميز `UTF-8` (بدءًا من البايت { $at })
+reason-windows-1256 = ليس نصًا بترميز `UTF-8` (بدءًا من البايت { $at })؛ ويبدو نصًا عربيًا بترميز `Windows-1256`: حوّله بالأمر `iconv -f WINDOWS-1256 -t UTF-8`
+reason-empty = فارغ: لا نص بعد الترويسة
+reason-unclosed-front-matter = ترويسته `{ $format }` لا يغلقها سطر `{ $fence }`
+reason-bad-front-matter = تتعذّر قراءة ترويسته `{ $format }`: `{ $error }`
+reason-symbolic-link = رابط رمزي، ولا أتبع الروابط الرمزية
+reason-symbolic-link-folder = رابط رمزي إلى مجلد، ولا أتبع الروابط الرمزية
+reason-other = تعذّر تحميله (السبب في السجل)
+reason-kept = { $reason }؛ وما زلت أجيب من آخر نسخة سليمة منه
+upload-unstorable = لا يمكن إضافة { $name }: يتعذّر حفظ عنوانه أو بياناته الأخرى معه. لم يُحفظ شيء.
+upload-not-indexed = اجتاز { $name } كل الفحوص لكن الفهرس لم يأخذه؛ لم يُحفظ شيء، وسُجّل الخطأ.
+answered-in-thread = أجبت في سلسلة على الرسالة.
+
+## لماذا فشل المحرك (`/reindex`)؛ والتفاصيل في السجل
+
+error-knowledge-unreadable = تتعذّر قراءة مجلد المعرفة
+error-knowledge-not-a-folder = مجلد المعرفة ليس مجلدًا
+error-disk-full = القرص ممتلئ
+error-disk-read-only = القرص للقراءة فقط
+error-no-permission = لا يُسمح لي بالكتابة في مجلد الفهرس
+error-index-damaged = الفهرس المحفوظ على القرص تالف
+error-other = خطأ غير متوقع، انظر السجل

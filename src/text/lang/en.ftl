@@ -161,3 +161,31 @@ settings-threads-in-mention = each question in { $channels } gets its own thread
 scope-gone = The document this answer was limited to is no longer among my sources.
 cmd-settings-set-threads_in = Answer each question here in a new thread
 cmd-settings-set-no_threads_in = Answer in this channel again, without threads
+
+## Why a knowledge file is not loaded (`knowledge::Reason`: `/sources`, `/reindex`, `/knowledge add`)
+
+reason-unreadable = it cannot be read (the log has the system's error)
+reason-too-large = it is { $size } bytes, more than the { $max } bytes a document may have
+reason-binary = it is a binary file, not text
+reason-not-utf8 = it is not UTF-8 text (from byte { $at })
+reason-windows-1256 = it is not UTF-8 text (from byte { $at }); it looks like Arabic in Windows-1256: convert it with `iconv -f WINDOWS-1256 -t UTF-8`
+reason-empty = it is empty: no text after the front matter
+reason-unclosed-front-matter = its `{ $format }` front matter is not closed by a `{ $fence }` line
+reason-bad-front-matter = its `{ $format }` front matter does not parse: `{ $error }`
+reason-symbolic-link = it is a symbolic link, which I do not follow
+reason-symbolic-link-folder = it is a symbolic link to a folder, which I do not follow
+reason-other = it could not be loaded (the log says why)
+reason-kept = { $reason }; I still answer from its last good version
+upload-unstorable = { $name } cannot be added: its title or other metadata cannot be stored with it. Nothing was stored.
+upload-not-indexed = { $name } passed every check but the index did not take it; nothing was stored, and the error was logged.
+answered-in-thread = Answered in a thread on the message.
+
+## Why the engine failed (`/reindex`); the log has the details
+
+error-knowledge-unreadable = the knowledge folder cannot be read
+error-knowledge-not-a-folder = the knowledge folder is not a folder
+error-disk-full = the disk is full
+error-disk-read-only = the disk is read-only
+error-no-permission = I may not write to the index folder
+error-index-damaged = the index on disk is damaged
+error-other = an unexpected error, see the log
