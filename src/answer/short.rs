@@ -233,10 +233,11 @@ fn is_month(norm: &str) -> bool {
 }
 
 /// For "where": the words after a preposition of place that the question does not contain, up
-/// to punctuation or a stop word.
+/// to punctuation or a stop word. A preposition inside quotation marks belongs to a quoted
+/// title ("a talk called “Life in the Desert”"), not to a place.
 fn place(quote: &str, words: &[Word], matches: &[bool]) -> Option<ShortValue> {
     for i in 0..words.len() {
-        if !lang::contains(List::Place, &words[i].norm) {
+        if !lang::contains(List::Place, &words[i].norm) || inside_quotes(&quote[..words[i].from]) {
             continue;
         }
         let mut end = i + 1;
@@ -256,6 +257,22 @@ fn place(quote: &str, words: &[Word], matches: &[bool]) -> Option<ShortValue> {
         }
     }
     None
+}
+
+/// Whether the text that follows `before` is inside quotation marks: a curly, angle or corner
+/// quote opened and not closed yet, or an odd number of straight double quotes.
+fn inside_quotes(before: &str) -> bool {
+    let mut depth = 0i32;
+    let mut straight = false;
+    for c in before.chars() {
+        match c {
+            '“' | '«' | '「' | '『' => depth += 1,
+            '”' | '»' | '」' | '』' => depth = (depth - 1).max(0),
+            '"' => straight = !straight,
+            _ => {}
+        }
+    }
+    depth > 0 || straight
 }
 
 fn titles() -> &'static Vec<Vec<String>> {
@@ -391,6 +408,17 @@ mod tests {
             short(QuestionKind::Place, "أين رسا الأسطول؟", "رسا الأسطول في ميناء الواحة الكبير، ثم غادر").as_deref(),
             Some("ميناء الواحة الكبير")
         );
+    }
+
+    #[test]
+    fn a_preposition_inside_a_quoted_title_is_no_place() {
+        let quote = "ألقى الربان محاضرة بعنوان “الإبحار في العصر الحديث” في ميناء الواحة، ثم عاد";
+        assert_eq!(short(QuestionKind::Place, "أين ألقى الربان المحاضرة؟", quote).as_deref(), Some("ميناء الواحة"));
+        let quote = "The captain gave a talk, \"Sailing in Winter\", at Port Vela.";
+        assert_eq!(short(QuestionKind::Place, "Where did the captain give the talk?", quote).as_deref(), Some("Port Vela"));
+        // nothing outside the quotes: no short answer rather than the title's words
+        let quote = "ألقى الربان محاضرة بعنوان “الإبحار في العصر الحديث”";
+        assert_eq!(short(QuestionKind::Place, "أين ألقى الربان المحاضرة؟", quote), None);
     }
 
     #[test]
