@@ -767,7 +767,9 @@ pub fn embedding(base: &Config, questions: &[String], rounds: usize) -> Result<E
     let failed = |e: crate::embed::EmbedError| crate::Error::from(EvalError::Embedding(e));
     let path = crate::embed::model_path().map_err(failed)?;
     let reference = Reference::load(&path).map_err(failed)?;
-    let ours = Embedder::load().ok_or_else(|| failed(crate::embed::EmbedError::Unavailable("see the log".into())))?;
+    // the process-wide model (the engine below uses it too); when it did not load, loading it
+    // again here says why
+    let ours = Embedder::load().map_or_else(|| Embedder::open(&path, Kernel::best()).map(std::sync::Arc::new), Ok).map_err(failed)?;
     // cosine on the fixed texts, every kernel this CPU has
     let texts = embedding_fixture_texts();
     let mut per_kernel = Vec::new();

@@ -115,6 +115,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_question_task_that_failed_is_refused_without_its_panic_text() {
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let join = rt.block_on(async { tokio::spawn(async { panic!("secret question text") }).await }).unwrap_err();
+        let e = AskError::Task(join);
+        for lang in [Lang::En, Lang::Ar] {
+            let text = refusal(&e, lang);
+            assert_eq!(text, labels::refusal_failed(lang));
+            assert!(!text.contains("secret"), "{text}");
+        }
+    }
+
+    #[test]
     fn waits_are_rounded_up() {
         assert!(wait_text(Duration::from_millis(4200), Lang::En).contains("in 5 s"));
         assert!(wait_text(Duration::from_secs(5), Lang::En).contains("in 5 s"));

@@ -21,15 +21,11 @@ use crate::labels::Lang;
 pub enum SettingsError {
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
-    #[error("{path}: the settings file is not valid JSON ({reason}); fix or remove it")]
-    Damaged { path: PathBuf, reason: String },
+    #[error("{path}: the settings file is not valid JSON ({source}); fix or remove it")]
+    Damaged { path: PathBuf, source: serde_json::Error },
 }
 
 type Result<T> = std::result::Result<T, SettingsError>;
-
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SettingsError + '_ {
-    move |source| SettingsError::Io { path: path.to_owned(), source }
-}
 
 /// One server's settings. Missing fields read as their defaults, so older files stay valid.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,9 +90,7 @@ impl Settings {
     pub fn open(path: impl Into<PathBuf>) -> Result<Settings> {
         let path = path.into();
         let file = match std::fs::read(&path) {
-            Ok(bytes) => {
-                serde_json::from_slice(&bytes).map_err(|e| SettingsError::Damaged { path: path.clone(), reason: e.to_string() })?
-            }
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|source| SettingsError::Damaged { path: path.clone(), source })?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => File::default(),
             Err(e) => return Err(SettingsError::Io { path, source: e }),
         };
@@ -119,7 +113,7 @@ impl Settings {
         guilds.insert(guild.to_string(), next.clone());
         let bytes = serde_json::to_vec_pretty(&File { guilds: guilds.clone() })
             .map_err(|e| SettingsError::Io { path: self.path.clone(), source: std::io::Error::other(e) })?;
-        write_atomically(&self.path, &bytes)?;
+        write_atomically(&self.path, &bytes).map_err(|(path, source)| SettingsError::Io { path, source })?;
         file.guilds = guilds;
         Ok(next)
     }
@@ -129,13 +123,17 @@ impl Settings {
 /// folder synced so the rename itself survives a crash. The temporary file's name starts with
 /// a dot, so the knowledge loader never takes a half-written upload for a document (`uploads`
 /// stores its files with this too).
-pub(super) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+/// A failure names the file it happened to (the folder, the temporary file or `path`).
+pub(super) fn write_atomically(path: &Path, bytes: &[u8]) -> std::result::Result<(), (PathBuf, std::io::Error)> {
+    fn at(p: &Path) -> impl FnOnce(std::io::Error) -> (PathBuf, std::io::Error) + '_ {
+        move |e| (p.to_owned(), e)
+    }
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let mut tmp = tempfile::Builder::new().prefix(".tmp").tempfile_in(dir).map_err(io(dir))?;
+    std::fs::create_dir_all(dir).map_err(at(dir))?;
+    let mut tmp = tempfile::Builder::new().prefix(".tmp").tempfile_in(dir).map_err(at(dir))?;
     let tmp_path = tmp.path().to_owned();
-    tmp.write_all(bytes).and_then(|()| tmp.as_file().sync_all()).map_err(io(&tmp_path))?;
-    tmp.persist(path).map_err(|e| SettingsError::Io { path: path.to_owned(), source: e.error })?;
+    tmp.write_all(bytes).and_then(|()| tmp.as_file().sync_all()).map_err(at(&tmp_path))?;
+    tmp.persist(path).map_err(|e| (path.to_owned(), e.error))?;
     #[cfg(unix)]
     if let Ok(d) = std::fs::File::open(dir) {
         let _ = d.sync_all();

@@ -16,7 +16,7 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 
 use super::render;
-use super::settings::{write_atomically, SettingsError};
+use super::settings::write_atomically;
 
 /// The most threads remembered; past it the oldest are forgotten (Discord archives a thread
 /// after at most a week without messages; a follow-up there then needs a mention again).
@@ -29,17 +29,8 @@ pub const NAME_MAX: usize = 100;
 pub enum ThreadsError {
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
-    #[error("{path}: the threads file is not valid JSON ({reason}); fix or remove it")]
-    Damaged { path: PathBuf, reason: String },
-}
-
-impl From<SettingsError> for ThreadsError {
-    fn from(e: SettingsError) -> Self {
-        match e {
-            SettingsError::Io { path, source } => ThreadsError::Io { path, source },
-            SettingsError::Damaged { path, reason } => ThreadsError::Damaged { path, reason },
-        }
-    }
+    #[error("{path}: the threads file is not valid JSON ({source}); fix or remove it")]
+    Damaged { path: PathBuf, source: serde_json::Error },
 }
 
 type Result<T> = std::result::Result<T, ThreadsError>;
@@ -92,7 +83,7 @@ impl Threads {
     fn open_bounded(path: impl Into<PathBuf>, max: usize) -> Result<Threads> {
         let path = path.into();
         let file = match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| ThreadsError::Damaged { path: path.clone(), reason: e.to_string() })?,
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|source| ThreadsError::Damaged { path: path.clone(), source })?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => File::default(),
             Err(e) => return Err(ThreadsError::Io { path, source: e }),
         };
@@ -155,7 +146,7 @@ impl Threads {
     fn write(&self, threads: &BTreeMap<String, ThreadRecord>) -> Result<()> {
         let bytes = serde_json::to_vec_pretty(&File { threads: threads.clone() })
             .map_err(|e| ThreadsError::Io { path: self.path.clone(), source: std::io::Error::other(e) })?;
-        Ok(write_atomically(&self.path, &bytes)?)
+        write_atomically(&self.path, &bytes).map_err(|(path, source)| ThreadsError::Io { path, source })
     }
 }
 

@@ -33,7 +33,6 @@ use serde::{Deserialize, Serialize};
 use tracing::{error, info, warn};
 
 use super::render::{escape, isolate, plain, truncate, Buttons, Card, COLOR_ANSWER, COLOR_INFO};
-use super::settings::SettingsError;
 use crate::config::Config;
 use crate::engine::{Engine, Opened, RefreshReport};
 use crate::index::dense::EMBEDDING_CACHE;
@@ -419,10 +418,7 @@ impl Uploads {
         }
         let path = self.uploads_dir(guild).join(format!("{}.md", prepared.key));
         // whole or not at all, under a hidden temporary name until then (the loader skips it)
-        super::settings::write_atomically(&path, &prepared.bytes).map_err(|e| match e {
-            SettingsError::Io { path, source } => UploadError::Io { path, source },
-            SettingsError::Damaged { path, reason } => UploadError::Io { path, source: std::io::Error::other(reason) },
-        })?;
+        super::settings::write_atomically(&path, &prepared.bytes).map_err(|(path, source)| UploadError::Io { path, source })?;
         let upload = Upload {
             id: format!("{UPLOADS}/{}.md", prepared.key),
             key: prepared.key.clone(),

@@ -41,11 +41,54 @@ pub const BATCH_TOKENS: usize = 0;
 #[derive(Debug, thiserror::Error)]
 pub enum EmbedError {
     #[error("embedding model unavailable: {0}")]
-    Unavailable(String),
+    Unavailable(Unavailable),
     #[error("embedding model {}: {reason}", path.display())]
-    Model { path: PathBuf, reason: String },
+    Model { path: PathBuf, reason: BadModel },
     #[error("embedding failed: {0}")]
-    Failed(String),
+    Failed(Failure),
+}
+
+/// Why there is no model to load.
+#[derive(Debug, thiserror::Error)]
+pub enum Unavailable {
+    #[error("ISNAD_NO_MODEL is set")]
+    Off,
+    #[error("model file {} not found (rebuild to fetch it, or set ISNAD_MODEL)", .0.display())]
+    NotFound(PathBuf),
+    #[error("built without the model (see the build warnings), and ISNAD_MODEL is not set")]
+    NotBuiltIn,
+}
+
+/// What is wrong with a weights file.
+#[derive(Debug, thiserror::Error)]
+pub enum BadModel {
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("not a multilingual-e5-small E5S1 weights file, or damaged")]
+    Format,
+    #[error("dimension {found}, expected {DIM}")]
+    Dimension { found: usize },
+    #[error("the path contains NUL")]
+    NulInPath,
+    #[error("the reference engine could not load it")]
+    ReferenceLoad,
+}
+
+/// Why a text could not be embedded.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    #[error("text contains NUL")]
+    NulInText,
+    #[error("the reference engine returned {0}")]
+    Reference(i32),
+    #[error("no vector")]
+    NoVector,
+    #[error("token id {0} outside the vocabulary (damaged weights file?)")]
+    TokenOutsideVocabulary(usize),
+    #[error("the forward pass produced a non-finite value")]
+    NonFinite,
+    #[error("an embedding thread failed")]
+    Thread,
 }
 
 /// A loaded embedding model.
@@ -65,12 +108,12 @@ impl std::fmt::Debug for Embedder {
 pub fn model_path() -> Result<PathBuf, EmbedError> {
     let source = &crate::config::Resources::get().model;
     if *source == crate::config::Source::Off {
-        return Err(EmbedError::Unavailable("ISNAD_NO_MODEL is set".into()));
+        return Err(EmbedError::Unavailable(Unavailable::Off));
     }
     match source.path(option_env!("ISNAD_E5_MODEL")) {
         Some(p) if p.is_file() => Ok(p),
-        Some(p) => Err(EmbedError::Unavailable(format!("model file {} not found (rebuild to fetch it, or set ISNAD_MODEL)", p.display()))),
-        None => Err(EmbedError::Unavailable("built without the model (see the build warnings), and ISNAD_MODEL is not set".into())),
+        Some(p) => Err(EmbedError::Unavailable(Unavailable::NotFound(p))),
+        None => Err(EmbedError::Unavailable(Unavailable::NotBuiltIn)),
     }
 }
 
@@ -106,7 +149,7 @@ impl Embedder {
     pub fn open(path: &Path, kernel: Kernel) -> Result<Embedder, EmbedError> {
         let model = Model::load(path)?;
         if model.hidden != DIM {
-            return Err(EmbedError::Model { path: path.to_owned(), reason: format!("dimension {}, expected {DIM}", model.hidden) });
+            return Err(EmbedError::Model { path: path.to_owned(), reason: BadModel::Dimension { found: model.hidden } });
         }
         let kernel = if kernel.available() { kernel } else { Kernel::Portable };
         Ok(Embedder { model, kernel })
@@ -131,7 +174,7 @@ impl Embedder {
 
     /// L2-normalized embedding of `text` as a query (`is_query`) or a passage.
     pub fn embed(&self, text: &str, is_query: bool) -> Result<Vec<f32>, EmbedError> {
-        self.embed_batch(&[text], is_query)?.pop().ok_or_else(|| EmbedError::Failed("no vector".into()))
+        self.embed_batch(&[text], is_query)?.pop().ok_or(EmbedError::Failed(Failure::NoVector))
     }
 
     /// Embeddings of `texts` on this thread, their windows batched up to [`BATCH_TOKENS`]
@@ -154,7 +197,7 @@ impl Embedder {
         for (i, text) in texts.iter().enumerate() {
             let content = tok.encode(&format!("{prefix}{}", text.replace('\0', " ")));
             if let Some(&bad) = content.iter().find(|&&id| !m.in_vocabulary(id)) {
-                return Err(EmbedError::Failed(format!("token id {bad} outside the vocabulary (damaged weights file?)")));
+                return Err(EmbedError::Failed(Failure::TokenOutsideVocabulary(bad as usize)));
             }
             let mut chunks: Vec<&[u32]> = content.chunks(room).collect();
             if chunks.is_empty() {
@@ -193,7 +236,7 @@ impl Embedder {
             v.iter_mut().for_each(|x| *x *= inv);
             let norm = dot(v, v).max(1e-12).sqrt();
             if !norm.is_finite() || v.iter().any(|x| !x.is_finite()) {
-                return Err(EmbedError::Failed("the forward pass produced a non-finite value".into()));
+                return Err(EmbedError::Failed(Failure::NonFinite));
             }
             v.iter_mut().for_each(|x| *x /= norm);
         }
@@ -258,7 +301,7 @@ impl Embedder {
             }
         }
         // a worker that panicked lost its share: those texts are reported as failed
-        out.into_iter().map(|r| r.unwrap_or_else(|| Err(EmbedError::Failed("embedding thread failed".into())))).collect()
+        out.into_iter().map(|r| r.unwrap_or_else(|| Err(EmbedError::Failed(Failure::Thread)))).collect()
     }
 }
 

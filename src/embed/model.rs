@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::tokenizer::Tokenizer;
-use super::EmbedError;
+use super::{BadModel, EmbedError};
 
 /// Weights per quantization block.
 pub const QK: usize = 32;
@@ -232,13 +232,13 @@ fn f16_to_f32(h: u16) -> f32 {
 impl Model {
     /// Reads and expands the weights file.
     pub fn load(path: &Path) -> Result<Model, EmbedError> {
-        let bad = |reason: &str| EmbedError::Model { path: path.to_owned(), reason: reason.to_owned() };
-        let file = std::fs::File::open(path).map_err(|e| bad(&e.to_string()))?;
+        let bad = |reason: BadModel| EmbedError::Model { path: path.to_owned(), reason };
+        let file = std::fs::File::open(path).map_err(|e| bad(e.into()))?;
         // SAFETY: the weights file lives in isnad's model cache and is only ever replaced by
         // rename (build.rs), never written in place, so the mapped bytes do not change under us;
         // every read below is bounds-checked against the map's length.
-        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| bad(&e.to_string()))?;
-        Self::parse(map).ok_or_else(|| bad("not a multilingual-e5-small E5S1 weights file, or damaged"))
+        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| bad(e.into()))?;
+        Self::parse(map).ok_or_else(|| bad(BadModel::Format))
     }
 
     fn parse(map: memmap2::Mmap) -> Option<Model> {
@@ -382,7 +382,7 @@ mod tests {
             let path = dir.path().join(name);
             std::fs::write(&path, &bytes).expect("write");
             match Model::load(&path) {
-                Err(EmbedError::Model { reason, .. }) => assert!(reason.contains("damaged") || !reason.is_empty()),
+                Err(EmbedError::Model { reason, .. }) => assert!(matches!(reason, BadModel::Format | BadModel::Io(_)), "{reason}"),
                 Err(other) => panic!("{name}: {other}"),
                 Ok(_) => panic!("{name}: accepted"),
             }

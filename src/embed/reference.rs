@@ -11,7 +11,7 @@ use std::ffi::{c_char, c_int, c_void, CString};
 use std::path::Path;
 use std::ptr::NonNull;
 
-use super::{EmbedError, DIM};
+use super::{BadModel, EmbedError, Failure, DIM};
 
 mod portable {
     use super::*;
@@ -81,27 +81,27 @@ impl Reference {
     }
 
     fn load_with(path: &Path, api: &'static Api, build: &'static str) -> Result<Reference, EmbedError> {
-        let bad = |reason: &str| EmbedError::Model { path: path.to_owned(), reason: reason.to_owned() };
-        let c = CString::new(path.to_string_lossy().into_owned()).map_err(|_| bad("path contains NUL"))?;
+        let bad = |reason: BadModel| EmbedError::Model { path: path.to_owned(), reason };
+        let c = CString::new(path.to_string_lossy().into_owned()).map_err(|_| bad(BadModel::NulInPath))?;
         // SAFETY: c is a valid NUL-terminated path; load returns NULL on failure.
-        let model = NonNull::new(unsafe { (api.load)(c.as_ptr()) }).ok_or_else(|| bad("the reference engine could not load it"))?;
+        let model = NonNull::new(unsafe { (api.load)(c.as_ptr()) }).ok_or_else(|| bad(BadModel::ReferenceLoad))?;
         let r = Reference { api, model, build };
         // SAFETY: model is valid.
         let dim = unsafe { (api.dim)(r.model.as_ptr()) };
         if dim as usize != DIM {
-            return Err(bad(&format!("dimension {dim}, expected {DIM}")));
+            return Err(bad(BadModel::Dimension { found: dim as usize }));
         }
         Ok(r)
     }
 
     /// L2-normalized embedding of `text`.
     pub fn embed(&self, text: &str, is_query: bool) -> Result<Vec<f32>, EmbedError> {
-        let c = CString::new(text.replace('\0', " ")).map_err(|_| EmbedError::Failed("text contains NUL".into()))?;
+        let c = CString::new(text.replace('\0', " ")).map_err(|_| EmbedError::Failed(Failure::NulInText))?;
         let mut out = vec![0f32; DIM];
         // SAFETY: model valid, c NUL-terminated, out holds DIM floats.
         let rc = unsafe { (self.api.embed)(self.model.as_ptr(), c.as_ptr(), c_int::from(is_query), out.as_mut_ptr()) };
         if rc != 0 {
-            return Err(EmbedError::Failed(format!("the reference engine returned {rc}")));
+            return Err(EmbedError::Failed(Failure::Reference(rc)));
         }
         Ok(out)
     }
