@@ -5,23 +5,28 @@
 use serde::Serialize;
 
 /// Features of one candidate sentence, in order.
-pub const SENTENCE: [&str; 16] = [
-    "coverage",         // share of the question's weight in the sentence
-    "passage_coverage", // … in its passage
-    "passage_score",    // the passage's retrieval score over the best passage's
-    "passage_rank",     // 1 / (1 + rank of its passage)
-    "cosine_scaled",    // sentence cosine, min-max scaled over the candidates (0 without dense)
-    "cosine_gap",       // sentence cosine minus the best candidate's (0 without dense)
-    "value_anchored",   // holds a short answer next to the question's words
-    "value_lone",       // holds a short answer without them
-    "answer_type",      // holds the kind of thing asked for (a number, a year, a place, a name)
-    "proximity",        // the question's words close together
-    "length",           // ln(1 + words)
-    "points_back",      // opens with a word pointing back to the sentence before
-    "first_in_passage", // the first sentence of its passage
-    "count_anchored",   // value_anchored, for "how many" questions
-    "time_type",        // answer_type, for "when" questions
-    "place_type",       // answer_type, for "where" questions
+pub const SENTENCE: [&str; 21] = [
+    "coverage",          // share of the question's weight in the sentence
+    "passage_coverage",  // … in its passage
+    "passage_score",     // the passage's retrieval score over the best passage's
+    "passage_rank",      // 1 / (1 + rank of its passage)
+    "cosine_scaled",     // sentence cosine, min-max scaled over the candidates (0 without dense)
+    "cosine_gap",        // sentence cosine minus the best candidate's (0 without dense)
+    "value_anchored",    // holds a short answer next to the question's words
+    "value_lone",        // holds a short answer without them
+    "answer_type",       // holds the kind of thing asked for (a number, a year, a place, a name)
+    "proximity",         // the question's words close together
+    "length",            // ln(1 + words)
+    "points_back",       // opens with a word pointing back to the sentence before
+    "first_in_passage",  // the first sentence of its passage
+    "count_anchored",    // value_anchored, for "how many" questions
+    "time_type",         // answer_type, for "when" questions
+    "place_type",        // answer_type, for "where" questions
+    "document_score",    // the best retrieval score of its document's passages over the best passage's
+    "document_coverage", // share of the question's weight in its document's retrieved sentences
+    "document_support",  // ln(1 + its document's retrieved passages)
+    "cosine_lead",       // how far its cosine stands above every other candidate's (0 if it does not, or without dense)
+    "coverage_lead",     // its coverage minus the best other candidate's
 ];
 
 /// Features of the answer decision, in order.

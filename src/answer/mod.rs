@@ -284,6 +284,14 @@ pub fn compose(
     }
     // dense: the sentence's closeness in meaning, min-max scaled over the candidates
     let dense = hits.iter().any(|h| !h.svec.is_empty()) && candidates.iter().any(|c| c.cos != 0.0);
+    let documents = DocumentEvidence::of(hits, top_score, &analyzed, &term_sets, &weight);
+    let cosines: Vec<f32> = candidates.iter().map(|c| c.cos).collect();
+    let coverages: Vec<f32> = candidates.iter().map(|c| c.features[0]).collect();
+    for (i, c) in candidates.iter_mut().enumerate() {
+        c.features.extend(documents.features(&c.hit.doc));
+        let cosine_lead = if dense { lead(&cosines, i).max(0.0) } else { 0.0 };
+        c.features.extend([cosine_lead, lead(&coverages, i)]);
+    }
     let (lo, hi) = candidates.iter().map(|c| c.cos).fold((f32::MAX, f32::MIN), |(lo, hi), c| (lo.min(c), hi.max(c)));
     for c in &mut candidates {
         if dense {
@@ -529,6 +537,58 @@ struct Weights<'q> {
     total: f32,
 }
 
+/// `values[i]` minus the largest of the other values (0 when there are no others): positive
+/// only for a value that stands above all the rest.
+fn lead(values: &[f32], i: usize) -> f32 {
+    let others = values.iter().enumerate().filter(|&(j, _)| j != i).map(|(_, &v)| v).fold(f32::MIN, f32::max);
+    if others == f32::MIN {
+        0.0
+    } else {
+        values[i] - others
+    }
+}
+
+/// Document-level evidence for a sentence: how well its document as a whole (the passages of
+/// it that retrieval found) matches the question, beside how well its own passage does. A
+/// question whose words are spread over a document's passages is better answered from that
+/// document than from a passage elsewhere that happens to hold a few of them (hierarchical
+/// retrieval: passage evidence plus document evidence).
+struct DocumentEvidence<'h> {
+    /// Per document: (best passage score over the best passage's, retrieved passages, coverage
+    /// of the question by the union of those passages' sentences).
+    by_doc: HashMap<&'h str, (f32, usize, f32)>,
+}
+
+impl<'h> DocumentEvidence<'h> {
+    /// From the ranked `hits` (scores relative to `top_score`) and their sentences' term sets
+    /// (`analyzed`: (document, sentence start) → index into `term_sets`).
+    fn of(
+        hits: &'h [Hit],
+        top_score: f32,
+        analyzed: &HashMap<(&str, usize), usize>,
+        term_sets: &[HashSet<String>],
+        weight: &Weights<'_>,
+    ) -> Self {
+        let mut by_doc: HashMap<&'h str, (f32, usize, f32)> = HashMap::new();
+        for hit in hits {
+            let e = by_doc.entry(hit.doc.as_str()).or_insert((0.0, 0, 0.0));
+            e.0 = e.0.max(hit.score / top_score);
+            e.1 += 1;
+        }
+        for (doc, e) in by_doc.iter_mut() {
+            let sets = analyzed.iter().filter(|((d, _), _)| d == doc).map(|(_, &i)| &term_sets[i]);
+            e.2 = weight.coverage(sets);
+        }
+        DocumentEvidence { by_doc }
+    }
+
+    /// The document features of a sentence of `doc` (see [`features::SENTENCE`]).
+    fn features(&self, doc: &str) -> [f32; 3] {
+        let (score, passages, coverage) = self.by_doc.get(doc).copied().unwrap_or((0.0, 0, 0.0));
+        [score, coverage, (1.0 + passages as f32).ln()]
+    }
+}
+
 impl Weights<'_> {
     /// Share of the question's weight present in a text, given the term sets of its sentences
     /// (a concept is present when any of its alternatives is).
@@ -557,5 +617,56 @@ mod tests {
         // … but not one below it
         assert_eq!(first_choice(&[0.9, 0.5, 0.4], &[false, false, true], 0.6), 0);
         assert_eq!(first_choice(&[], &[], 0.6), 0);
+    }
+
+    #[test]
+    fn a_lead_is_positive_only_above_every_other_value() {
+        let v = [0.5, 0.8, 0.6];
+        assert!((lead(&v, 1) - 0.2).abs() < 1e-6, "the best leads the second by their gap");
+        assert!((lead(&v, 0) + 0.3).abs() < 1e-6, "the others trail the best");
+        assert_eq!(lead(&[0.7, 0.7], 0), 0.0, "a tie leads nothing");
+        assert_eq!(lead(&[0.9], 0), 0.0, "a lone value has nothing to lead");
+    }
+
+    fn hit(doc: &str, start: usize, score: f32, sentences: &[&str]) -> Hit {
+        let text = sentences.join(" ");
+        let mut ranges = Vec::new();
+        let mut at = 0;
+        for s in sentences {
+            ranges.push(at..at + s.len());
+            at += s.len() + 1;
+        }
+        Hit { doc: doc.into(), title: String::new(), ordinal: 0, score, text, start, sentences: ranges, pid: 0, svec: Vec::new() }
+    }
+
+    #[test]
+    fn document_evidence_pools_a_documents_retrieved_passages() {
+        // invented: the question asks about "lantern" and "harbour"; document a holds one in each
+        // of its two passages, document b holds only "lantern"
+        let hits = vec![
+            hit("a.md", 0, 4.0, &["The lantern was lit."]),
+            hit("b.md", 0, 3.0, &["A lantern hung there."]),
+            hit("a.md", 40, 2.0, &["The harbour froze."]),
+        ];
+        let sets: Vec<HashSet<String>> = vec![
+            ["the", "lantern", "lit"].iter().map(|s| s.to_string()).collect(),
+            ["lantern", "hung"].iter().map(|s| s.to_string()).collect(),
+            ["the", "harbour", "froze"].iter().map(|s| s.to_string()).collect(),
+        ];
+        let analyzed: HashMap<(&str, usize), usize> = [(("a.md", 0), 0), (("b.md", 0), 1), (("a.md", 40), 2)].into_iter().collect();
+        let concepts =
+            vec![Concept { term: "lantern".into(), translations: vec![] }, Concept { term: "harbour".into(), translations: vec![] }];
+        let weights = [1.0, 3.0];
+        let weight = Weights { concepts: &concepts, weights: &weights, total: 4.0 };
+        let evidence = DocumentEvidence::of(&hits, 4.0, &analyzed, &sets, &weight);
+        let [score, coverage, support] = evidence.features("a.md");
+        assert_eq!(score, 1.0, "its best passage is the best one");
+        assert_eq!(coverage, 1.0, "its two passages together cover the question");
+        assert!((support - 3f32.ln()).abs() < 1e-6, "two passages retrieved");
+        let [score, coverage, support] = evidence.features("b.md");
+        assert_eq!(score, 0.75);
+        assert_eq!(coverage, 0.25, "only the lighter word");
+        assert!((support - 2f32.ln()).abs() < 1e-6);
+        assert_eq!(evidence.features("c.md"), [0.0, 0.0, 0.0], "a document not retrieved has no evidence");
     }
 }
