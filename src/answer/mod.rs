@@ -356,7 +356,7 @@ pub fn compose(
     // the short answer: the best quote's value and, for counts, every other document's
     // different value stated next to the question's words, grouped by value with the documents
     // that give it (a name is not compared: two titles in two documents are rarely one role)
-    let compare_across_documents = kind == QuestionKind::Count;
+    let compare_across_documents = matches!(kind, QuestionKind::Count | QuestionKind::Percent);
     let mut values: Vec<(&ShortValue, Vec<&str>, usize)> = Vec::new(); // (value, documents, first citation)
     for (i, c) in citations.iter().enumerate() {
         let Some(v) = &c.value else { continue };

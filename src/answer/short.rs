@@ -41,6 +41,7 @@ impl<'q> Reading<'q> {
     pub(super) fn value(&self, kind: QuestionKind) -> Option<ShortValue> {
         match kind {
             QuestionKind::Count => count(self.quote, &self.words, &self.matches),
+            QuestionKind::Percent => percent(self.quote, &self.words, &self.matches),
             // a name is the answer only when the question's words stand before its title: "who
             // is the secretary general?" is not answered by the name of the commander whose
             // sentence also mentions the secretary general
@@ -60,6 +61,7 @@ impl<'q> Reading<'q> {
         let free = |i: usize| i < w.len() && !self.matches[i] && !w[i].stop;
         let found = match kind {
             QuestionKind::Count => !numbers(w).is_empty(),
+            QuestionKind::Percent => percent(self.quote, w, &self.matches).is_some(),
             QuestionKind::Time => {
                 numbers(w).iter().any(|&(v, at, _)| (100..=2100).contains(&v) && w[at].norm.chars().all(|c| c.is_ascii_digit()))
                     || w.iter().enumerate().any(|(i, x)| !self.matches[i] && lang::contains(List::Time, &x.norm))
@@ -191,6 +193,42 @@ fn count(quote: &str, words: &[Word], matches: &[bool]) -> Option<ShortValue> {
         None => value.to_string(),
     };
     Some(ShortValue { key: value.to_string(), display, anchored: near > 0 })
+}
+
+/// For "what percentage": a number marked as a percent (`91%`, `12.5 ٪`, `30 percent`,
+/// `30 في المئة`), as written with its mark; of several, the one with the most question words
+/// in the words before it.
+fn percent(quote: &str, words: &[Word], matches: &[bool]) -> Option<ShortValue> {
+    let mut best: Option<(usize, usize, usize, usize)> = None; // (question words before, first word, last word, end byte)
+    for (_, at, used) in numbers(words) {
+        let last = at + used - 1;
+        let Some(end) = percent_mark(quote, words, last) else { continue };
+        let near = (at.saturating_sub(2 * NUMBER_WINDOW_BEFORE)..at).filter(|&j| matches[j]).count();
+        if best.is_none_or(|b| near > b.0) {
+            best = Some((near, at, last, end));
+        }
+    }
+    let (near, at, last, end) = best?;
+    let key = words[at..=last].iter().map(|w| w.norm.as_str()).collect::<Vec<_>>().join(" ") + "%";
+    Some(ShortValue { key, display: quote[words[at].from..end].to_owned(), anchored: near > 0 })
+}
+
+/// Where the percent mark after word `last` (a number's last word) ends, if one follows: the
+/// sign `%` or `٪` (a space before it allowed), or an entry of `text/lang/percent.txt`.
+fn percent_mark(quote: &str, words: &[Word], last: usize) -> Option<usize> {
+    let after = words[last].to;
+    let rest = &quote[after..];
+    let trimmed = rest.trim_start();
+    if let Some(sign) = trimmed.chars().next().filter(|c| matches!(c, '%' | '٪')) {
+        return Some(after + (rest.len() - trimmed.len()) + sign.len_utf8());
+    }
+    lang::entries(List::Percent)
+        .iter()
+        .find(|entry| {
+            entry.iter().enumerate().all(|(k, e)| words.get(last + 1 + k).is_some_and(|w| &w.norm == e))
+                && quote[after..words[last + 1].from].chars().all(char::is_whitespace)
+        })
+        .map(|entry| words[last + entry.len()].to)
 }
 
 /// A word as written without the conjunction `و` glued to its front (`وأعضاء` → `أعضاء`), when
@@ -408,6 +446,19 @@ mod tests {
             short(QuestionKind::Place, "أين رسا الأسطول؟", "رسا الأسطول في ميناء الواحة الكبير، ثم غادر").as_deref(),
             Some("ميناء الواحة الكبير")
         );
+    }
+
+    #[test]
+    fn percent_takes_the_number_with_its_mark() {
+        let q = "What percentage of the crew were sailors?";
+        let quote = "Of the 40 men aboard, sailors made up 62.5% of the crew.";
+        assert_eq!(short(QuestionKind::Percent, q, quote).as_deref(), Some("62.5%"));
+        assert_eq!(short(QuestionKind::Percent, q, "The crew was 30 percent sailors.").as_deref(), Some("30 percent"));
+        let q = "ما نسبة البحارة في الطاقم؟";
+        assert_eq!(short(QuestionKind::Percent, q, "شكّل البحارة 62 ٪ من الطاقم البالغ 40 رجلًا").as_deref(), Some("62 ٪"));
+        assert_eq!(short(QuestionKind::Percent, q, "بلغت نسبة البحارة 30 في المئة من الطاقم").as_deref(), Some("30 في المئة"));
+        // a number without a mark is no percent
+        assert_eq!(short(QuestionKind::Percent, q, "كان على السفينة 40 رجلًا"), None);
     }
 
     #[test]

@@ -64,7 +64,7 @@ pub fn fuse(
             h
         })
         .collect();
-    fused.sort_by(|a, b| b.score.total_cmp(&a.score));
+    fused.sort_by(Hit::ranked);
     fused.truncate(k);
     Ok(fused)
 }

@@ -48,6 +48,15 @@ pub struct Hit {
     pub svec: Vec<usize>,
 }
 
+impl Hit {
+    /// Best first; equal scores by document id, then passage (tantivy orders ties by where a
+    /// passage landed in a multi-threaded build, which differs from build to build: the same
+    /// folder must give the same answer every time).
+    pub fn ranked(a: &Hit, b: &Hit) -> std::cmp::Ordering {
+        b.score.total_cmp(&a.score).then_with(|| a.doc.cmp(&b.doc)).then(a.ordinal.cmp(&b.ordinal))
+    }
+}
+
 /// BM25's inverse document frequency `ln(1 + (N - n + 0.5) / (n + 0.5))` of a term found in `n`
 /// of `N` passages.
 pub fn idf_of(n: f32, df: f32) -> f32 {
@@ -165,8 +174,18 @@ pub fn search_in(handle: &IndexHandle, concepts: &[Concept], k: usize, document:
         ])),
     };
     let searcher = handle.searcher();
-    let top = searcher.search(&query, &TopDocs::with_limit(k).order_by_score())?;
-    top.into_iter().map(|(score, addr)| fetch(handle, &searcher, addr, score)).collect()
+    // passages that tie across the k-th place are all read, so the tie is broken by document
+    // ([`Hit::ranked`]), not by where tantivy's build put them (the text of overlapping
+    // paragraphs, or the same file twice, scores the same)
+    let top = searcher.search(&query, &TopDocs::with_limit(2 * k).order_by_score())?;
+    let cut = match top.get(k - 1) {
+        Some(&(kth, _)) => top.iter().take_while(|(score, _)| *score >= kth).count(),
+        None => top.len(),
+    };
+    let mut hits = top[..cut].iter().map(|&(score, addr)| fetch(handle, &searcher, addr, score)).collect::<Result<Vec<_>>>()?;
+    hits.sort_by(Hit::ranked);
+    hits.truncate(k);
+    Ok(hits)
 }
 
 /// Reads one passage from the index.

@@ -22,6 +22,8 @@ pub enum List {
     Time,
     /// Prepositions that introduce a place ("in", "في").
     Place,
+    /// Words that mark a number as a percentage ("percent", "في المئة").
+    Percent,
     /// Demonstratives and pointing phrases' words ("this", "هذه"): among a sentence's first
     /// words, they point back to the sentence before.
     Demonstratives,
@@ -35,11 +37,12 @@ pub enum List {
 
 impl List {
     /// Every list, in the order of their cache slots.
-    pub const ALL: [List; 8] = [
+    pub const ALL: [List; 9] = [
         List::Titles,
         List::Continuations,
         List::Time,
         List::Place,
+        List::Percent,
         List::Demonstratives,
         List::NameLinks,
         List::ArabicStopWords,
@@ -53,6 +56,7 @@ fn raw(list: List) -> &'static str {
         List::Continuations => include_str!("lang/continuations.txt"),
         List::Time => include_str!("lang/time.txt"),
         List::Place => include_str!("lang/place.txt"),
+        List::Percent => include_str!("lang/percent.txt"),
         List::Demonstratives => include_str!("lang/demonstratives.txt"),
         List::NameLinks => include_str!("lang/name-links.txt"),
         List::ArabicStopWords => include_str!("lang/ar.stop"),

@@ -12,6 +12,8 @@ use super::normalize::normalize_word;
 #[serde(rename_all = "lowercase")]
 pub enum QuestionKind {
     Count,
+    /// "what percentage …?", "ما نسبة …؟": a number marked as a percent.
+    Percent,
     Person,
     Time,
     Place,
@@ -23,6 +25,12 @@ pub fn question_kind(words: &[Word]) -> QuestionKind {
     let w: Vec<&str> = words.iter().map(|w| w.norm.as_str()).collect();
     let has = |s: &str| w.contains(&s);
     let pair = |a: &str, b: &str| w.windows(2).any(|p| p[0] == a && p[1] == b);
+    // a share before a count: "how much of …, in percent", "كم نسبة …" (`بالنسبة`, "as for", is
+    // another word)
+    if has("percent") || has("percentage") || pair("per", "cent") || ["نسبه", "النسبه", "مئويه", "المئويه"].iter().any(|s| has(s))
+    {
+        return QuestionKind::Percent;
+    }
     // English
     if pair("how", "many") || pair("how", "much") || pair("number", "of") && (has("what") || has("the")) {
         return QuestionKind::Count;
@@ -155,6 +163,11 @@ mod tests {
         assert_eq!(kind("When was it founded?"), QuestionKind::Time);
         assert_eq!(kind("Where is the headquarters?"), QuestionKind::Place);
         assert_eq!(kind("What does it do?"), QuestionKind::Other);
+        assert_eq!(kind("What percentage of the crew were sailors?"), QuestionKind::Percent);
+        assert_eq!(kind("كم كانت النسبة المئوية للبحارة؟"), QuestionKind::Percent);
+        assert_eq!(kind("ما نسبة البحارة في الطاقم؟"), QuestionKind::Percent);
+        // `بالنسبة ل` is "as for", not a share
+        assert_eq!(kind("أين يقع الميناء بالنسبة للمدينة؟"), QuestionKind::Place);
     }
 
     #[test]
