@@ -14,7 +14,7 @@ pub const SENTENCE: [&str; 21] = [
     "cosine_gap",        // sentence cosine minus the best candidate's (0 without dense)
     "value_anchored",    // holds a short answer next to the question's words
     "value_lone",        // holds a short answer without them
-    "answer_type",       // holds the kind of thing asked for (a number, a percent, a year, a place, a name)
+    "answer_type",       // holds the kind of thing asked for (a number, a percent, a year, a place, a name, what it is called)
     "proximity",         // the question's words close together
     "length",            // ln(1 + words)
     "points_back",       // opens with a word pointing back to the sentence before

@@ -42,6 +42,7 @@ impl<'q> Reading<'q> {
         match kind {
             QuestionKind::Count => count(self.quote, &self.words, &self.matches),
             QuestionKind::Percent => percent(self.quote, &self.words, &self.matches),
+            QuestionKind::Title => title(self.quote, &self.words, &self.matches),
             // a name is the answer only when the question's words stand before its title: "who
             // is the secretary general?" is not answered by the name of the commander whose
             // sentence also mentions the secretary general
@@ -62,6 +63,7 @@ impl<'q> Reading<'q> {
         let found = match kind {
             QuestionKind::Count => !numbers(w).is_empty(),
             QuestionKind::Percent => percent(self.quote, w, &self.matches).is_some(),
+            QuestionKind::Title => title(self.quote, w, &self.matches).is_some(),
             QuestionKind::Time => {
                 numbers(w).iter().any(|&(v, at, _)| (100..=2100).contains(&v) && w[at].norm.chars().all(|c| c.is_ascii_digit()))
                     || w.iter().enumerate().any(|(i, x)| !self.matches[i] && lang::contains(List::Time, &x.norm))
@@ -264,6 +266,57 @@ fn time(quote: &str, words: &[Word], matches: &[bool]) -> Option<ShortValue> {
     Some(ShortValue { key: words[from..=to].iter().map(|w| w.norm.as_str()).collect::<Vec<_>>().join(" "), display, anchored })
 }
 
+/// Most words of a name taken from quotation marks or after a naming word.
+const MAX_TITLE_WORDS: usize = 8;
+
+/// For "what is it called": a phrase in quotation marks that is not only the question's words,
+/// else the words after a naming word of `text/lang/naming.txt` (`named`, `بعنوان`) up to
+/// punctuation or a stop word.
+fn title(quote: &str, words: &[Word], matches: &[bool]) -> Option<ShortValue> {
+    let value = |from: usize, to: usize| {
+        let key = words[from..=to].iter().map(|w| w.norm.as_str()).collect::<Vec<_>>().join(" ");
+        let anchored = matches[from.saturating_sub(MAX_TITLE_WORDS)..from].iter().any(|&m| m);
+        ShortValue { key, display: quote[words[from].from..words[to].to].to_owned(), anchored }
+    };
+    let mut open: Option<(char, usize)> = None;
+    for (at, c) in quote.char_indices() {
+        match (open, c) {
+            (None, '“' | '«' | '"') => open = Some((c, at + c.len_utf8())),
+            (Some(('“', start)), '”') | (Some(('«', start)), '»') | (Some(('"', start)), '"') => {
+                open = None;
+                let inside: Vec<usize> = (0..words.len()).filter(|&i| words[i].from >= start && words[i].to <= at).collect();
+                if let (Some(&from), Some(&to)) = (inside.first(), inside.last()) {
+                    if inside.len() <= MAX_TITLE_WORDS && inside.iter().any(|&i| !matches[i] && !words[i].stop) {
+                        return Some(value(from, to));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    for i in 0..words.len() {
+        let Some(cue) =
+            lang::entries(List::Naming).iter().find(|e| e.iter().enumerate().all(|(k, n)| words.get(i + k).is_some_and(|w| &w.norm == n)))
+        else {
+            continue;
+        };
+        let start = i + cue.len();
+        let mut end = start;
+        while end < words.len() && end - start < MAX_TITLE_WORDS.min(5) {
+            let w = &words[end];
+            let gap = &quote[words[end - 1].to..w.from];
+            if !gap.chars().all(|c| c.is_whitespace() || matches!(c, '“' | '«' | '"')) || w.stop || matches[end] {
+                break;
+            }
+            end += 1;
+        }
+        if end > start {
+            return Some(value(start, end - 1));
+        }
+    }
+    None
+}
+
 /// Month names are the entries of the time list that are not units (`century`, `عام`).
 fn is_month(norm: &str) -> bool {
     !matches!(norm, "century" | "centuries" | "decade" | "bc" | "ad" | "bce" | "ce")
@@ -459,6 +512,18 @@ mod tests {
         assert_eq!(short(QuestionKind::Percent, q, "بلغت نسبة البحارة 30 في المئة من الطاقم").as_deref(), Some("30 في المئة"));
         // a number without a mark is no percent
         assert_eq!(short(QuestionKind::Percent, q, "كان على السفينة 40 رجلًا"), None);
+    }
+
+    #[test]
+    fn title_takes_a_quoted_name_or_the_words_after_a_naming_word() {
+        let q = "What was the flagship called?";
+        assert_eq!(short(QuestionKind::Title, q, "The flagship, “Morning Star”, led the fleet.").as_deref(), Some("Morning Star"));
+        assert_eq!(short(QuestionKind::Title, q, "The flagship was named Morning Star by the crew.").as_deref(), Some("Morning Star"));
+        let q = "ماذا تسمى السفينة الكبرى؟";
+        assert_eq!(short(QuestionKind::Title, q, "قادت السفينة الكبرى «نجمة الصباح» الأسطول").as_deref(), Some("نجمة الصباح"));
+        assert_eq!(short(QuestionKind::Title, q, "وكانت السفينة الكبرى تسمى نجمة الصباح، وقادت الأسطول").as_deref(), Some("نجمة الصباح"));
+        // quotation marks around the question's own words only are no answer
+        assert_eq!(short(QuestionKind::Title, q, "قادت «السفينة الكبرى» الأسطول"), None);
     }
 
     #[test]

@@ -24,6 +24,8 @@ pub enum List {
     Place,
     /// Words that mark a number as a percentage ("percent", "في المئة").
     Percent,
+    /// Words that introduce what something is called ("named", "بعنوان").
+    Naming,
     /// Demonstratives and pointing phrases' words ("this", "هذه"): among a sentence's first
     /// words, they point back to the sentence before.
     Demonstratives,
@@ -37,12 +39,13 @@ pub enum List {
 
 impl List {
     /// Every list, in the order of their cache slots.
-    pub const ALL: [List; 9] = [
+    pub const ALL: [List; 10] = [
         List::Titles,
         List::Continuations,
         List::Time,
         List::Place,
         List::Percent,
+        List::Naming,
         List::Demonstratives,
         List::NameLinks,
         List::ArabicStopWords,
@@ -57,6 +60,7 @@ fn raw(list: List) -> &'static str {
         List::Time => include_str!("lang/time.txt"),
         List::Place => include_str!("lang/place.txt"),
         List::Percent => include_str!("lang/percent.txt"),
+        List::Naming => include_str!("lang/naming.txt"),
         List::Demonstratives => include_str!("lang/demonstratives.txt"),
         List::NameLinks => include_str!("lang/name-links.txt"),
         List::ArabicStopWords => include_str!("lang/ar.stop"),

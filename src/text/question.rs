@@ -14,6 +14,9 @@ pub enum QuestionKind {
     Count,
     /// "what percentage …?", "ما نسبة …؟": a number marked as a percent.
     Percent,
+    /// "what is it called?", "ما اسم …؟", "ماذا يسمى …؟": a name in quotation marks or after
+    /// a naming word.
+    Title,
     Person,
     Time,
     Place,
@@ -44,6 +47,12 @@ pub fn question_kind(words: &[Word]) -> QuestionKind {
     if has("where") {
         return QuestionKind::Place;
     }
+    if ["called", "named", "titled", "entitled", "nickname", "nicknamed"].iter().any(|s| has(s))
+        || pair("the", "name")
+        || pair("known", "as")
+    {
+        return QuestionKind::Title;
+    }
     // Arabic (normalized: alef folded, teh marbuta as heh). `من` is both "who" and "from": read
     // it as "who" only at the head of the question (after an optional conjunction) or before a
     // pronoun (من هو / من هي / من هم).
@@ -59,6 +68,11 @@ pub fn question_kind(words: &[Word]) -> QuestionKind {
     }
     if has("اين") {
         return QuestionKind::Place;
+    }
+    // (normalized: alef maqsura folded to yeh)
+    if ["يسمي", "تسمي", "سميت", "اسم", "الاسم", "عنوان", "لقب", "يطلق", "تدعي", "يدعي"].iter().any(|s| has(s))
+    {
+        return QuestionKind::Title;
     }
     QuestionKind::Other
 }
@@ -164,6 +178,9 @@ mod tests {
         assert_eq!(kind("Where is the headquarters?"), QuestionKind::Place);
         assert_eq!(kind("What does it do?"), QuestionKind::Other);
         assert_eq!(kind("What percentage of the crew were sailors?"), QuestionKind::Percent);
+        assert_eq!(kind("What was the flagship called?"), QuestionKind::Title);
+        assert_eq!(kind("ماذا تسمى السفينة الكبرى؟"), QuestionKind::Title);
+        assert_eq!(kind("ما اسم الميناء؟"), QuestionKind::Title);
         assert_eq!(kind("كم كانت النسبة المئوية للبحارة؟"), QuestionKind::Percent);
         assert_eq!(kind("ما نسبة البحارة في الطاقم؟"), QuestionKind::Percent);
         // `بالنسبة ل` is "as for", not a share
