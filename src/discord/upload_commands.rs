@@ -17,7 +17,7 @@ use tracing::{error, info};
 
 use super::bot::{BoxError, Context};
 use super::reply::{reply, text_reply};
-use super::uploads::{self, UploadError};
+use super::uploads::{self, FetchError, UploadError};
 use crate::labels;
 
 /// Discord's file servers: attachments are fetched from these only (over HTTPS), or from the
@@ -28,7 +28,7 @@ const CDN_HOSTS: [&str; 2] = ["cdn.discordapp.com", "media.discordapp.net"];
 /// or the scheme and host of the configured proxy (which answers for Discord, gateway address
 /// included, so it is trusted as much). Anything else is refused without a request.
 pub(super) fn attachment_url(raw: &str, proxy: Option<&str>) -> Result<reqwest::Url, UploadError> {
-    let refused = || UploadError::Fetch("its address is not Discord's file server".into());
+    let refused = || UploadError::Fetch(FetchError::NotDiscord);
     let url = reqwest::Url::parse(raw).map_err(|_| refused())?;
     if !url.username().is_empty() || url.password().is_some() {
         return Err(refused());
@@ -47,13 +47,13 @@ pub(super) fn attachment_url(raw: &str, proxy: Option<&str>) -> Result<reqwest::
 /// The attachment's bytes, at most `max` of them: a declared length over it stops before the
 /// body, and reading stops as soon as the body passes it.
 async fn fetch(url: reqwest::Url, name: &str, max: u64, timeout: Duration) -> Result<Vec<u8>, UploadError> {
-    let failed = |e: reqwest::Error| UploadError::Fetch(e.without_url().to_string());
+    let failed = |e: reqwest::Error| UploadError::Fetch(FetchError::Transport(e.without_url()));
     let client =
         reqwest::Client::builder().use_rustls_tls().redirect(reqwest::redirect::Policy::none()).timeout(timeout).build().map_err(failed)?;
     let mut response = client.get(url).send().await.map_err(failed)?;
     let status = response.status();
     if !status.is_success() {
-        return Err(UploadError::Fetch(format!("the file server answered {status}")));
+        return Err(UploadError::Fetch(FetchError::Status(status)));
     }
     let too_large = |size: u64| UploadError::TooLarge { name: uploads::display_name(name), size, max };
     if let Some(n) = response.content_length().filter(|&n| n > max) {
@@ -279,6 +279,6 @@ mod tests {
         assert_eq!(bytes, vec![b'a'; 3 * 1024]);
         let redirect = b"HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:1/elsewhere\r\nContent-Length: 0\r\n\r\n".to_vec();
         let e = fetch(serve_once(redirect), "a.txt", 4096, timeout).await.unwrap_err();
-        assert!(matches!(&e, UploadError::Fetch(why) if why.contains("302")), "{e}");
+        assert!(matches!(&e, UploadError::Fetch(FetchError::Status(s)) if s.as_u16() == 302), "{e}");
     }
 }

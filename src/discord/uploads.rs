@@ -51,6 +51,17 @@ pub const MAX_TITLE_CHARS: usize = 200;
 /// bytes alone).
 const TEXT_TYPES: [&str; 3] = ["text/plain", "text/markdown", "text/x-markdown"];
 
+/// Why an attachment's bytes could not be fetched.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("its address is not Discord's file server")]
+    NotDiscord,
+    #[error("the file server answered {0}")]
+    Status(reqwest::StatusCode),
+    #[error("{0}")]
+    Transport(reqwest::Error),
+}
+
 /// Why a file was not added or removed. The first group are refusals the member can act on
 /// ([`UploadError::is_refusal`]); the last two are the bot's own failures.
 #[derive(Debug, thiserror::Error)]
@@ -77,7 +88,7 @@ pub enum UploadError {
     #[error("no upload {0:?} in this server")]
     Unknown(String),
     #[error("the file could not be fetched from Discord: {0}")]
-    Fetch(String),
+    Fetch(FetchError),
     #[error("{}: {source}", path.display())]
     Io { path: PathBuf, source: std::io::Error },
     #[error("indexing failed: {0}")]
@@ -106,7 +117,7 @@ impl UploadError {
             UploadError::Duplicate { title } => labels::upload_duplicate(lang, name(title)),
             UploadError::Full { max } => labels::upload_full(lang, *max),
             UploadError::Unknown(key) => labels::upload_unknown(lang, name(key)),
-            UploadError::Fetch(why) => labels::upload_fetch(lang, escape(why)),
+            UploadError::Fetch(why) => labels::upload_fetch(lang, escape(&why.to_string())),
             UploadError::Io { .. } | UploadError::Index(_) | UploadError::Stale(_) => labels::upload_failed(lang),
         }
     }
