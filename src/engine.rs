@@ -151,7 +151,7 @@ impl Engine {
     /// The generation `CURRENT` names, unless it is `skip` (already held), or unusable.
     fn on_disk(index_dir: &std::path::Path, analyzer: &Analyzer, skip: Option<&IndexHandle>) -> Option<IndexHandle> {
         let name = index::current_name(index_dir).ok().flatten()?;
-        if skip.is_some_and(|h| h.dir().file_name().is_some_and(|n| n.to_string_lossy() == name)) {
+        if skip.is_some_and(|h| h.generation() == name) {
             return None;
         }
         match index::open_current(index_dir, analyzer) {

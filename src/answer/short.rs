@@ -211,7 +211,7 @@ fn percent(quote: &str, words: &[Word], matches: &[bool]) -> Option<ShortValue> 
         }
     }
     let (near, at, last, end) = best?;
-    let key = words[at..=last].iter().map(|w| w.norm.as_str()).collect::<Vec<_>>().join(" ") + "%";
+    let key = value_key(&words[at..=last]) + "%";
     Some(ShortValue { key, display: quote[words[at].from..end].to_owned(), anchored: near > 0 })
 }
 
@@ -263,7 +263,7 @@ fn time(quote: &str, words: &[Word], matches: &[bool]) -> Option<ShortValue> {
     };
     let display = quote[words[from].from..words[to].to].to_owned();
     let anchored = matches.iter().any(|&m| m);
-    Some(ShortValue { key: words[from..=to].iter().map(|w| w.norm.as_str()).collect::<Vec<_>>().join(" "), display, anchored })
+    Some(ShortValue { key: value_key(&words[from..=to]), display, anchored })
 }
 
 /// Most words of a name taken from quotation marks or after a naming word.
@@ -274,7 +274,7 @@ const MAX_TITLE_WORDS: usize = 8;
 /// punctuation or a stop word.
 fn title(quote: &str, words: &[Word], matches: &[bool]) -> Option<ShortValue> {
     let value = |from: usize, to: usize| {
-        let key = words[from..=to].iter().map(|w| w.norm.as_str()).collect::<Vec<_>>().join(" ");
+        let key = value_key(&words[from..=to]);
         let anchored = matches[from.saturating_sub(MAX_TITLE_WORDS)..from].iter().any(|&m| m);
         ShortValue { key, display: quote[words[from].from..words[to].to].to_owned(), anchored }
     };
@@ -317,6 +317,12 @@ fn title(quote: &str, words: &[Word], matches: &[bool]) -> Option<ShortValue> {
     None
 }
 
+/// The comparable form of a value's words: their normalized forms, space-separated (values
+/// that differ only in spelling or diacritics compare equal across documents).
+fn value_key(words: &[Word]) -> String {
+    words.iter().map(|w| w.norm.as_str()).collect::<Vec<_>>().join(" ")
+}
+
 /// Month names are the entries of the time list that are not units (`century`, `عام`).
 fn is_month(norm: &str) -> bool {
     !matches!(norm, "century" | "centuries" | "decade" | "bc" | "ad" | "bce" | "ce")
@@ -342,7 +348,7 @@ fn place(quote: &str, words: &[Word], matches: &[bool]) -> Option<ShortValue> {
         }
         if end > i + 1 {
             let (from, to) = (i + 1, end - 1);
-            let key = words[from..=to].iter().map(|w| w.norm.as_str()).collect::<Vec<_>>().join(" ");
+            let key = value_key(&words[from..=to]);
             let anchored = matches[i.saturating_sub(6)..i].iter().any(|&m| m);
             return Some(ShortValue { key, display: quote[words[from].from..words[to].to].to_owned(), anchored });
         }
@@ -436,7 +442,7 @@ fn person(quote: &str, words: &[Word], matches: &[bool], stems: &[String], conce
         i = end.max(i + 1);
     }
     let (cue, from, to) = best?;
-    let key = words[from..=to].iter().map(|w| w.norm.as_str()).collect::<Vec<_>>().join(" ");
+    let key = value_key(&words[from..=to]);
     Some(ShortValue { key, display: quote[words[from].from..words[to].to].to_owned(), anchored: cue })
 }
 
