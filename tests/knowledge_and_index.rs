@@ -242,3 +242,28 @@ fn the_embedding_cache_is_compacted_after_edits() {
     assert_eq!(cache(&config), fresh, "only live texts are kept");
     assert_eq!(fresh, first, "the edits changed one sentence's words, not the number of texts");
 }
+
+#[test]
+fn the_same_text_in_two_files_scores_the_same_and_ranks_by_file() {
+    // enough files that the build spreads them over segments and posting blocks; two of them
+    // hold the same paragraph under different names
+    let words = ["harbour", "lantern", "copper", "orchard", "meadow", "glacier", "canyon", "falcon", "willow", "marble", "ember", "tide"];
+    let mut owned: Vec<(String, Vec<u8>)> = (0..600)
+        .map(|i| {
+            let text: Vec<&str> = (0..12).map(|j| words[(i * 7 + j * 5 + i / 3) % words.len()]).collect();
+            (format!("filler/{i:03}.md"), format!("{}.\n", text.join(" ")).into_bytes())
+        })
+        .collect();
+    let twin = b"The copper lantern of the harbour glows above the marble orchard every night.\n".to_vec();
+    owned.push(("twin-b.md".into(), twin.clone()));
+    owned.push(("twin-a.md".into(), twin));
+    let files: Vec<(&str, &[u8])> = owned.iter().map(|(n, t)| (n.as_str(), t.as_slice())).collect();
+    let (root, config) = common::temp_knowledge(&files);
+    let engine = Engine::open(config).expect("engine");
+    let (_, hits) = engine.ask_traced("Which copper lantern glows above the marble orchard?").expect("asked");
+    let twins: Vec<(&str, f32)> = hits.iter().filter(|h| h.doc.contains("twin")).map(|h| (h.doc.as_str(), h.score)).collect();
+    assert_eq!(twins.len(), 2, "{twins:?}");
+    assert_eq!(twins[0].1.to_bits(), twins[1].1.to_bits(), "equal texts, equal scores: {twins:?}");
+    assert_eq!(twins[0].0, "knowledge/twin-a.md", "a tie is broken by the file's id: {twins:?}");
+    drop(root);
+}

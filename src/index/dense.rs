@@ -223,9 +223,11 @@ pub fn best_k(mut scored: Vec<(f32, usize)>, k: usize) -> Vec<(f32, usize)> {
     if k == 0 {
         return Vec::new();
     }
-    scored.select_nth_unstable_by(k - 1, |a, b| b.0.total_cmp(&a.0));
+    // equal closeness (the same text twice) by passage row, not by where the selection left it
+    let order = |a: &(f32, usize), b: &(f32, usize)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+    scored.select_nth_unstable_by(k - 1, order);
     scored.truncate(k);
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    scored.sort_by(order);
     scored
 }
 

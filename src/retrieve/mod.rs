@@ -177,7 +177,8 @@ pub fn search_in(handle: &IndexHandle, concepts: &[Concept], k: usize, document:
     // passages that tie across the k-th place are all read, so the tie is broken by document
     // ([`Hit::ranked`]), not by where tantivy's build put them (the text of overlapping
     // paragraphs, or the same file twice, scores the same)
-    let top = searcher.search(&query, &TopDocs::with_limit(2 * k).order_by_score())?;
+    let mut top = searcher.search(&query, &TopDocs::with_limit(2 * k).order_by_score())?;
+    rescore(&searcher, query.as_ref(), &mut top)?;
     let cut = match top.get(k - 1) {
         Some(&(kth, _)) => top.iter().take_while(|(score, _)| *score >= kth).count(),
         None => top.len(),
@@ -186,6 +187,23 @@ pub fn search_in(handle: &IndexHandle, concepts: &[Concept], k: usize, document:
     hits.sort_by(Hit::ranked);
     hits.truncate(k);
     Ok(hits)
+}
+
+/// Scores the collected passages again, each summed in the query's clause order. The top-k
+/// collector skips blocks of postings (block-max WAND) and adds a passage's term scores in the
+/// order its postings are met, which follows where the passage landed in a multi-threaded
+/// build: the same passage's score could differ in its last bit from one build to the next, and
+/// two passages with the same text (overlapping paragraphs, a file copied twice) were then ranked
+/// by that bit, so the answer changed between builds of the same folder. Re-scored, equal texts
+/// score equally and [`Hit::ranked`] breaks the tie. (tantivy's explanation of a match is that
+/// clause-order sum; it is read for the 2k collected passages only.)
+fn rescore(searcher: &tantivy::Searcher, query: &dyn Query, top: &mut [(f32, DocAddress)]) -> Result<()> {
+    let weight = query.weight(tantivy::query::EnableScoring::enabled_from_searcher(searcher))?;
+    for (score, addr) in top.iter_mut() {
+        *score = weight.explain(searcher.segment_reader(addr.segment_ord), addr.doc_id)?.value();
+    }
+    top.sort_by(|a, b| b.0.total_cmp(&a.0));
+    Ok(())
 }
 
 /// Reads one passage from the index.
