@@ -130,6 +130,21 @@ fn english_count_question_is_answered_from_the_arabic_text() {
     assert!(report.cases.iter().filter(|c| !c.should_answer).all(|c| !c.answered), "an off-topic English question was answered");
 }
 
+/// A count asked in other words than the documents' ("nations" for دول): no question word
+/// stands beside either document's number, yet both documents counting the same states are
+/// grouped, against the third document's members.
+#[test]
+fn an_english_count_in_other_words_groups_the_documents_that_count_the_same_thing() {
+    let (engine, _tmp) = common::shipped_engine();
+    if isnad::embed::Embedder::load().is_none() {
+        return;
+    }
+    let a = engine.ask("How many nations belong to the alliance?").expect("answer");
+    assert!(a.answered && a.sources_differ, "{a:?}");
+    let short = isnad::labels::short_answer(&a, isnad::labels::Lang::En).expect("short answer");
+    assert!(short.contains("41") && short.contains("(2 documents)") && short.contains("39"), "{short}");
+}
+
 /// "who is the military commander?" in English over the Arabic documents: answered, and a name
 /// shown as the short answer is always taken from the first quote (a "who" question is never
 /// answered with a person a later quote names in another role).

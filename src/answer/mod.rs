@@ -72,6 +72,18 @@ pub struct ShortValue {
     /// number in a sentence chosen by meaning) is shown, but is not evidence that another
     /// document disagrees.
     pub anchored: bool,
+    /// For a count, the stem of what it counts (`41 دولة` → the stem of دولة): two documents
+    /// counting the same thing are compared even when the question's words are not beside the
+    /// number (the question asked in other words, or in English).
+    pub counts: Option<String>,
+}
+
+impl ShortValue {
+    /// Whether this value, from a later quote, is evidence about what the first quote's value
+    /// (`first`) answers: it stands next to the question's words, or it counts the same thing.
+    fn comparable_with(&self, first: Option<&ShortValue>) -> bool {
+        self.anchored || self.counts.is_some() && first.is_some_and(|f| f.counts == self.counts)
+    }
 }
 
 /// The reply to one question.
@@ -357,25 +369,7 @@ pub fn compose(
     // different value stated next to the question's words, grouped by value with the documents
     // that give it (a name is not compared: two titles in two documents are rarely one role)
     let compare_across_documents = matches!(kind, QuestionKind::Count | QuestionKind::Percent);
-    let mut values: Vec<(&ShortValue, Vec<&str>, usize)> = Vec::new(); // (value, documents, first citation)
-    for (i, c) in citations.iter().enumerate() {
-        let Some(v) = &c.value else { continue };
-        // a short answer is the first quote's; only a count is compared across documents
-        if i > 0 && !(compare_across_documents && v.anchored) {
-            continue;
-        }
-        let doc = c.document.as_str();
-        let doc_counted = values.iter().any(|(_, docs, _)| docs.contains(&doc));
-        match values.iter_mut().find(|(w, _, _)| w.key == v.key) {
-            Some((_, docs, _)) if !doc_counted => docs.push(doc),
-            Some(_) => {}
-            None if doc_counted => {} // one value a document
-            None => values.push((v, vec![doc], i)),
-        }
-        if !compare_across_documents {
-            break;
-        }
-    }
+    let values = value_groups(&citations, compare_across_documents);
     let sources_differ = values.len() > 1;
     let answer = match values.as_slice() {
         [] => None,
@@ -429,6 +423,33 @@ pub fn decide(composed: Composed, signals: &features::Signals, policy: &Policy, 
     answer
 }
 
+/// The short answer's values, grouped: (value, the documents that give it, its first citation).
+/// The first quote's value, then — when values are compared across documents (counts,
+/// percentages) — each later quote's value that is evidence about the same thing
+/// ([`ShortValue::comparable_with`]), one value a document.
+pub(crate) fn value_groups(citations: &[Citation], across_documents: bool) -> Vec<(&ShortValue, Vec<&str>, usize)> {
+    let mut values: Vec<(&ShortValue, Vec<&str>, usize)> = Vec::new();
+    let first_value = citations.first().and_then(|c| c.value.as_ref());
+    for (i, c) in citations.iter().enumerate() {
+        let Some(v) = &c.value else { continue };
+        if i > 0 && !(across_documents && v.comparable_with(first_value)) {
+            continue;
+        }
+        let doc = c.document.as_str();
+        let doc_counted = values.iter().any(|(_, docs, _)| docs.contains(&doc));
+        match values.iter_mut().find(|(w, _, _)| w.key == v.key) {
+            Some((_, docs, _)) if !doc_counted => docs.push(doc),
+            Some(_) => {}
+            None if doc_counted => {} // one value a document
+            None => values.push((v, vec![doc], i)),
+        }
+        if !across_documents {
+            break;
+        }
+    }
+    values
+}
+
 /// Picks citations: the best sentence, each document's best value-bearing sentence, the best
 /// sentence of each other document above the floor, then further sentences above the floor;
 /// never two near-identical quotes.
@@ -441,6 +462,7 @@ fn choose<'c, 'h>(
 ) -> Vec<&'c Candidate<'h>> {
     let mut chosen: Vec<&Candidate> = Vec::new();
     let mut docs: HashSet<&str> = HashSet::new();
+    let first_value = candidates.first().and_then(|c| c.value.as_ref());
     let admit = |c: &'c Candidate<'h>, chosen: &mut Vec<&'c Candidate<'h>>| {
         let duplicate = chosen.iter().any(|x| jaccard(&term_sets[x.terms], &term_sets[c.terms]) > 0.8);
         if !duplicate {
@@ -452,15 +474,16 @@ fn choose<'c, 'h>(
         docs.insert(first.hit.doc.as_str());
         admit(first, &mut chosen);
     }
-    // pass 2: a sentence that states a value next to the question's words is evidence in its
-    // own right: cite each document's best one even below the floor, so that documents giving
-    // different numbers are shown side by side
+    // pass 2: a sentence that states a value next to the question's words, or counting what
+    // the best sentence's value counts, is evidence in its own right: cite each document's best
+    // one even below the floor, so that documents giving different numbers are shown side by side
     for c in candidates.iter().filter(|_| compare_values) {
         if chosen.len() >= max {
             break;
         }
         let doc_has_value = chosen.iter().any(|x| x.hit.doc == c.hit.doc && x.value.is_some());
-        if c.value.as_ref().is_some_and(|v| v.anchored) && !doc_has_value && !chosen.iter().any(|x| std::ptr::eq(*x, c)) {
+        if c.value.as_ref().is_some_and(|v| v.comparable_with(first_value)) && !doc_has_value && !chosen.iter().any(|x| std::ptr::eq(*x, c))
+        {
             docs.insert(c.hit.doc.as_str());
             admit(c, &mut chosen);
         }
@@ -617,6 +640,42 @@ mod tests {
         // … but not one below it
         assert_eq!(first_choice(&[0.9, 0.5, 0.4], &[false, false, true], 0.6), 0);
         assert_eq!(first_choice(&[], &[], 0.6), 0);
+    }
+
+    #[test]
+    fn values_are_compared_when_they_count_what_the_first_one_counts() {
+        let cite = |doc: &str, key: &str, anchored: bool, counts: Option<&str>| Citation {
+            document: doc.into(),
+            title: doc.into(),
+            passage: 0,
+            quote: String::new(),
+            context: None,
+            score: 1.0,
+            range: 0..0,
+            value: Some(ShortValue { key: key.into(), display: key.into(), anchored, counts: counts.map(Into::into) }),
+        };
+        let groups = |citations: &[Citation]| -> Vec<(String, Vec<String>)> {
+            value_groups(citations, true)
+                .into_iter()
+                .map(|(v, docs, _)| (v.key.clone(), docs.into_iter().map(str::to_owned).collect()))
+                .collect()
+        };
+        let citations = [
+            // the first quote's number, beside none of the question's words (asked in other words)
+            cite("a.md", "23", false, Some("سفين")),
+            // another document counting the same ships: the same value, two documents
+            cite("b.md", "23", false, Some("سفين")),
+            // a number beside the question's words: a value in its own right
+            cite("c.md", "21", true, Some("مراكب")),
+            // a stray number counting something else is no disagreement
+            cite("d.md", "1", false, Some("طاول")),
+            // nor is a number that counts nothing
+            cite("e.md", "7", false, None),
+        ];
+        let g = groups(&citations);
+        assert_eq!(g, [("23".to_owned(), vec!["a.md".to_owned(), "b.md".to_owned()]), ("21".to_owned(), vec!["c.md".to_owned()])]);
+        // without comparison across documents only the first quote's value counts
+        assert_eq!(value_groups(&citations, false).len(), 1);
     }
 
     #[test]

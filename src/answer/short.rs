@@ -40,7 +40,7 @@ impl<'q> Reading<'q> {
     /// The short answer for the question's kind, if the sentence holds one.
     pub(super) fn value(&self, kind: QuestionKind) -> Option<ShortValue> {
         match kind {
-            QuestionKind::Count => count(self.quote, &self.words, &self.matches),
+            QuestionKind::Count => count(self.quote, &self.words, &self.matches, &self.stems),
             QuestionKind::Percent => percent(self.quote, &self.words, &self.matches),
             QuestionKind::Title => title(self.quote, &self.words, &self.matches),
             // a name is the answer only when the question's words stand before its title: "who
@@ -142,7 +142,7 @@ fn numbers(words: &[Word]) -> Vec<(u64, usize, usize)> {
     out
 }
 
-fn count(quote: &str, words: &[Word], matches: &[bool]) -> Option<ShortValue> {
+fn count(quote: &str, words: &[Word], matches: &[bool], stems: &[String]) -> Option<ShortValue> {
     let found = numbers(words);
     let mut best: Option<(usize, usize, usize, u64)> = None; // (matched words, from word, to word, value)
     for &(value, at, used) in &found {
@@ -188,13 +188,13 @@ fn count(quote: &str, words: &[Word], matches: &[bool]) -> Option<ShortValue> {
         .find(|&j| matches[j])
         .or_else(|| (joined_after && !trails_its_noun).then_some(after))
         .or(head_before.filter(|&j| j < at - 1))
-        .or_else(|| (from..at).find(|&j| matches[j]))
-        .map(|j| without_conjunction(&quote[words[j].from..words[j].to]));
+        .or_else(|| (from..at).find(|&j| matches[j]));
     let display = match noun {
-        Some(n) => format!("{value} {n}"),
+        Some(j) => format!("{value} {}", without_conjunction(&quote[words[j].from..words[j].to])),
         None => value.to_string(),
     };
-    Some(ShortValue { key: value.to_string(), display, anchored: near > 0 })
+    let counts = noun.and_then(|j| stems.get(j)).filter(|s| !s.is_empty()).cloned();
+    Some(ShortValue { key: value.to_string(), display, anchored: near > 0, counts })
 }
 
 /// For "what percentage": a number marked as a percent (`91%`, `12.5 ٪`, `30 percent`,
@@ -212,7 +212,7 @@ fn percent(quote: &str, words: &[Word], matches: &[bool]) -> Option<ShortValue> 
     }
     let (near, at, last, end) = best?;
     let key = value_key(&words[at..=last]) + "%";
-    Some(ShortValue { key, display: quote[words[at].from..end].to_owned(), anchored: near > 0 })
+    Some(ShortValue { key, display: quote[words[at].from..end].to_owned(), anchored: near > 0, counts: None })
 }
 
 /// Where the percent mark after word `last` (a number's last word) ends, if one follows: the
@@ -263,7 +263,7 @@ fn time(quote: &str, words: &[Word], matches: &[bool]) -> Option<ShortValue> {
     };
     let display = quote[words[from].from..words[to].to].to_owned();
     let anchored = matches.iter().any(|&m| m);
-    Some(ShortValue { key: value_key(&words[from..=to]), display, anchored })
+    Some(ShortValue { key: value_key(&words[from..=to]), display, anchored, counts: None })
 }
 
 /// Most words of a name taken from quotation marks or after a naming word.
@@ -276,7 +276,7 @@ fn title(quote: &str, words: &[Word], matches: &[bool]) -> Option<ShortValue> {
     let value = |from: usize, to: usize| {
         let key = value_key(&words[from..=to]);
         let anchored = matches[from.saturating_sub(MAX_TITLE_WORDS)..from].iter().any(|&m| m);
-        ShortValue { key, display: quote[words[from].from..words[to].to].to_owned(), anchored }
+        ShortValue { key, display: quote[words[from].from..words[to].to].to_owned(), anchored, counts: None }
     };
     let mut open: Option<(char, usize)> = None;
     for (at, c) in quote.char_indices() {
@@ -350,7 +350,7 @@ fn place(quote: &str, words: &[Word], matches: &[bool]) -> Option<ShortValue> {
             let (from, to) = (i + 1, end - 1);
             let key = value_key(&words[from..=to]);
             let anchored = matches[i.saturating_sub(6)..i].iter().any(|&m| m);
-            return Some(ShortValue { key, display: quote[words[from].from..words[to].to].to_owned(), anchored });
+            return Some(ShortValue { key, display: quote[words[from].from..words[to].to].to_owned(), anchored, counts: None });
         }
     }
     None
@@ -443,7 +443,7 @@ fn person(quote: &str, words: &[Word], matches: &[bool], stems: &[String], conce
     }
     let (cue, from, to) = best?;
     let key = value_key(&words[from..=to]);
-    Some(ShortValue { key, display: quote[words[from].from..words[to].to].to_owned(), anchored: cue })
+    Some(ShortValue { key, display: quote[words[from].from..words[to].to].to_owned(), anchored: cue, counts: None })
 }
 
 #[cfg(test)]
@@ -471,6 +471,21 @@ mod tests {
             short(QuestionKind::Count, "how many boats in the fleet?", "وقال إن ومراكب الأسطول ال 17 ستبحر").as_deref(),
             Some("17 مراكب")
         );
+    }
+
+    #[test]
+    fn a_count_knows_what_it_counts() {
+        let counts = |q: &str| {
+            let a = Analyzer::default();
+            Reading::new(&a, q, &HashSet::new(), 2).value(QuestionKind::Count).and_then(|v| v.counts)
+        };
+        // no question word beside either number (an English question): digits and words, with
+        // and without case endings, count the same ships; a table is not a ship
+        let digits = counts("يضم الأسطول 23 سفينةً حربية، معًا");
+        assert!(digits.is_some());
+        assert_eq!(counts("ويضم الأسطول ثلاث وعشرين سفينة حربية"), digits);
+        assert_ne!(counts("اجتمع القادة حول 23 طاولة في الميناء"), digits);
+        assert_eq!(counts("The crew counted to one, then slept."), None, "a number counting nothing");
     }
 
     #[test]

@@ -686,7 +686,7 @@ mod tests {
             quote: quote.into(),
             score: 1.0,
             range: 0..quote.len(),
-            value: value.map(|v| ShortValue { key: v.into(), display: format!("{v} سفينة"), anchored: true }),
+            value: value.map(|v| ShortValue { key: v.into(), display: format!("{v} سفينة"), anchored: true, counts: None }),
         }
     }
 

@@ -277,8 +277,7 @@ fn number_at(words: &[Word], norms: &[&str], i: usize) -> Option<(u64, usize)> {
 }
 
 /// The short answer's values with how many documents give each: one value, or, when the
-/// documents differ, each document's value stated next to the question's words (as the
-/// composer grouped them).
+/// documents differ, the groups the composer made ([`crate::answer::value_groups`]).
 pub(crate) fn values(answer: &Answer) -> Vec<(String, usize)> {
     if !answer.sources_differ {
         return answer
@@ -287,21 +286,7 @@ pub(crate) fn values(answer: &Answer) -> Vec<(String, usize)> {
             .map(|a| (answer.citations.first().and_then(|c| c.value.as_ref()).map_or_else(|| a.clone(), |v| v.display.clone()), 1))
             .collect();
     }
-    let mut groups: Vec<(&str, String, Vec<&str>)> = Vec::new(); // (key, display, documents)
-    for (i, c) in answer.citations.iter().enumerate() {
-        let Some(v) = &c.value else { continue };
-        if i > 0 && !v.anchored {
-            continue;
-        }
-        if groups.iter().any(|(_, _, docs)| docs.contains(&c.document.as_str())) {
-            continue; // one value a document
-        }
-        match groups.iter_mut().find(|(k, _, _)| *k == v.key) {
-            Some((_, _, docs)) => docs.push(&c.document),
-            None => groups.push((&v.key, v.display.clone(), vec![&c.document])),
-        }
-    }
-    groups.into_iter().map(|(_, display, docs)| (display, docs.len())).collect()
+    crate::answer::value_groups(&answer.citations, true).into_iter().map(|(v, docs, _)| (v.display.clone(), docs.len())).collect()
 }
 
 /// An English noun in the plural (the common spelling rules; an irregular noun keeps its `s`).
@@ -348,7 +333,7 @@ mod tests {
             context: None,
             score: 1.0,
             range: 0..quote.len(),
-            value: value.map(|(key, display)| ShortValue { key: key.into(), display: display.into(), anchored: true }),
+            value: value.map(|(key, display)| ShortValue { key: key.into(), display: display.into(), anchored: true, counts: None }),
         }
     }
 
