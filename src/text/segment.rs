@@ -4,7 +4,8 @@
 //! A sentence ends at `.` `!` `?` `؟` `؛` `…` followed by white space or the end of the text
 //! (closing quotes and brackets stay with the sentence they close), and at a line break. Not
 //! boundaries: a point between digits (`3.5`), a run of points (`..`, the Arabic press's
-//! "continued" mark), and a point after a single Latin letter (`J. Smith`, `c. 300`). Arabic
+//! "continued" mark), and a point after a one-letter word, an initial or abbreviation (`J. Smith`,
+//! `c. 300`, `د. أحمد`, `م. ثيو`: Arabic writes Dr and transliterated initials so). Arabic
 //! sentences glued together without a space (`…السفن.تبحر…`) are still two. A sentence longer
 //! than [`MAX_SENTENCE_BYTES`] is cut at its last comma (`،` or `,`) before the limit, so one
 //! run-on paragraph without punctuation cannot become one huge citation.
@@ -50,10 +51,13 @@ pub fn sentences(text: &str) -> Vec<Range<usize>> {
             let run_is_dots = j > i && chars[i..=j].iter().all(|&(_, c)| c == '.');
             let between_digits =
                 c == '.' && j == i && i > 0 && chars[i - 1].1.is_numeric() && chars.get(i + 1).is_some_and(|&(_, n)| n.is_numeric());
-            // a single Latin letter before the point is an initial or an abbreviation
-            // (`J. Smith`, `c. 300`)
-            let initial =
-                c == '.' && j == i && i > 0 && chars[i - 1].1.is_ascii_alphabetic() && (i < 2 || !chars[i - 2].1.is_alphanumeric());
+            // a single letter before the point is an initial or an abbreviation: Latin (`J.
+            // Smith`, `c. 300`) or Arabic (`د. أحمد` for Dr, `م. ثيو` for a transliterated M.)
+            let initial = c == '.'
+                && j == i
+                && i > 0
+                && (chars[i - 1].1.is_ascii_alphabetic() || is_arabic_letter(chars[i - 1].1))
+                && (i < 2 || !chars[i - 2].1.is_alphanumeric());
             // closing quotes/brackets belong to the sentence
             let mut k = j;
             while k + 1 < chars.len() && is_closer(chars[k + 1].1) {
@@ -146,6 +150,11 @@ mod tests {
     fn abbreviations_and_glued_arabic_sentences() {
         assert_eq!(split("بني المعبد (c. 300 ميلادية.) ثم هُدم"), vec!["بني المعبد (c. 300 ميلادية.)", "ثم هُدم"]);
         assert_eq!(split("رست السفن.تبحر غدا نحو الميناء"), vec!["رست السفن.", "تبحر غدا نحو الميناء"]);
+        // an Arabic one-letter abbreviation or initial is not a sentence's end
+        assert_eq!(split("استقبله د. سامر الحلبي. ثم غادر"), vec!["استقبله د. سامر الحلبي.", "ثم غادر"]);
+        assert_eq!(split("سمي الشارع باسم م. جود بارلو الذي بناه."), vec!["سمي الشارع باسم م. جود بارلو الذي بناه."]);
+        // … but a word's last letter is: only a word of one letter is an initial
+        assert_eq!(split("وصلت السفن. ثم غادر"), vec!["وصلت السفن.", "ثم غادر"]);
         // a Latin abbreviation glued to a word is not split
         assert_eq!(split("see e.g.the list"), vec!["see e.g.the list"]);
     }
