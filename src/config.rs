@@ -172,7 +172,8 @@ impl Source {
 /// What the process loads once and shares between engines: the embedding model and its matrix
 /// kernel, and the English→Arabic word list. Read from `ISNAD_NO_MODEL` / `ISNAD_MODEL`,
 /// `ISNAD_EMBED_KERNEL` (`auto`, `vnni512`, `vnni256`, `avx2`, `portable`) and
-/// `ISNAD_NO_LEXICON` / `ISNAD_LEXICON`; the gloss's Arabic→English list, English word
+/// `ISNAD_NO_LEXICON` / `ISNAD_LEXICON` (and `ISNAD_BUCKWALTER`, its second, lower-ranked
+/// source); the gloss's Arabic→English list, English word
 /// frequencies and attested name spellings from `ISNAD_GLOSSARY`, `ISNAD_WORD_FREQUENCIES` and
 /// `ISNAD_NAMES` (all off with `ISNAD_NO_LEXICON`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,6 +182,9 @@ pub struct Resources {
     /// `None`: the fastest kernel the running CPU has.
     pub embed_kernel: Option<crate::embed::Kernel>,
     pub lexicon: Source,
+    /// The second English→Arabic list (Buckwalter's lexicon read in reverse), used after
+    /// `lexicon`'s renderings.
+    pub buckwalter: Source,
     pub glossary: Source,
     /// English word frequencies (`word<TAB>zipf`), which rank the gloss's senses.
     pub frequencies: Source,
@@ -193,6 +197,7 @@ impl Default for Resources {
             model: Source::Built,
             embed_kernel: None,
             lexicon: Source::Built,
+            buckwalter: Source::Built,
             glossary: Source::Built,
             frequencies: Source::Built,
             names: Source::Built,
@@ -232,6 +237,7 @@ impl Resources {
             model: source("ISNAD_NO_MODEL", "ISNAD_MODEL")?,
             embed_kernel,
             lexicon: source("ISNAD_NO_LEXICON", "ISNAD_LEXICON")?,
+            buckwalter: source("ISNAD_NO_LEXICON", "ISNAD_BUCKWALTER")?,
             glossary: source("ISNAD_NO_LEXICON", "ISNAD_GLOSSARY")?,
             frequencies: source("ISNAD_NO_LEXICON", "ISNAD_WORD_FREQUENCIES")?,
             names: source("ISNAD_NO_LEXICON", "ISNAD_NAMES")?,
@@ -349,6 +355,9 @@ mod tests {
         assert_eq!(r.lexicon.path(Some("/built.tsv")), None, "off wins over the built file");
         assert_eq!(Source::Built.path(Some("/built.tsv")), Some(PathBuf::from("/built.tsv")));
         assert_eq!((&r.glossary, &r.frequencies, &r.names), (&Source::Off, &Source::Off, &Source::Off), "the gloss's lists too");
+        assert_eq!(r.buckwalter, Source::Off, "and the second English→Arabic list");
+        let r = Resources::from_lookup(lookup(&[("ISNAD_BUCKWALTER", "/b.tsv")])).expect("valid");
+        assert_eq!((r.buckwalter, r.lexicon), (Source::Path("/b.tsv".into()), Source::Built));
         let r = Resources::from_lookup(lookup(&[("ISNAD_WORD_FREQUENCIES", "/f.tsv")])).expect("valid");
         assert_eq!(r.frequencies, Source::Path("/f.tsv".into()));
         let r = Resources::from_lookup(lookup(&[("ISNAD_NO_MODEL", "0"), ("ISNAD_EMBED_KERNEL", "auto")])).expect("valid");

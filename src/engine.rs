@@ -399,7 +399,7 @@ impl Engine {
         let mut hits = retrieve::search_in(&handle, &concepts, self.config.passages, document)?;
         // a question with words of its own is known by them; one without (“and when?”) by its context's
         let knows = |range: std::ops::Range<usize>| {
-            weights.found[range.clone()].iter().any(|&f| f) || concepts[range].iter().any(|c| !c.translations.is_empty())
+            weights.found[range.clone()].iter().any(|&f| f) || concepts[range].iter().any(crate::text::Concept::is_translated)
         };
         let known = if own > 0 || concepts.is_empty() { knows(0..own) } else { knows(own..concepts.len()) };
         let mut signals = Signals {

@@ -714,7 +714,7 @@ mod tests {
         ];
         let analyzed: HashMap<(&str, usize), usize> = [(("a.md", 0), 0), (("b.md", 0), 1), (("a.md", 40), 2)].into_iter().collect();
         let concepts =
-            vec![Concept { term: "lantern".into(), translations: vec![] }, Concept { term: "harbour".into(), translations: vec![] }];
+            vec![Concept { term: "lantern".into(), ..Default::default() }, Concept { term: "harbour".into(), ..Default::default() }];
         let weights = [1.0, 3.0];
         let weight = Weights { concepts: &concepts, weights: &weights, total: 4.0 };
         let evidence = DocumentEvidence::of(&hits, 4.0, &analyzed, &sets, &weight);

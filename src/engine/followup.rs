@@ -110,7 +110,7 @@ mod tests {
     use crate::config::Config;
 
     fn concept(term: &str) -> Concept {
-        Concept { term: term.into(), translations: Vec::new() }
+        Concept { term: term.into(), ..Default::default() }
     }
 
     #[test]

