@@ -201,12 +201,24 @@ pub fn search_in(handle: &IndexHandle, concepts: &[Concept], k: usize, document:
 /// build: the same passage's score could differ in its last bit from one build to the next, and
 /// two passages with the same text (overlapping paragraphs, a file copied twice) were then ranked
 /// by that bit, so the answer changed between builds of the same folder. Re-scored, equal texts
-/// score equally and [`Hit::ranked`] breaks the tie. (tantivy's explanation of a match is that
-/// clause-order sum; it is read for the 2k collected passages only.)
+/// score equally and [`Hit::ranked`] breaks the tie. One plain scorer per segment visits the
+/// collected passages in document order (what tantivy's `explain` computes, without building a
+/// scorer per passage).
 fn rescore(searcher: &tantivy::Searcher, query: &dyn Query, top: &mut [(f32, DocAddress)]) -> Result<()> {
+    use tantivy::DocSet;
     let weight = query.weight(tantivy::query::EnableScoring::enabled_from_searcher(searcher))?;
-    for (score, addr) in top.iter_mut() {
-        *score = weight.explain(searcher.segment_reader(addr.segment_ord), addr.doc_id)?.value();
+    top.sort_by_key(|&(_, addr)| (addr.segment_ord, addr.doc_id));
+    let mut i = 0;
+    while i < top.len() {
+        let segment = top[i].1.segment_ord;
+        let mut scorer = weight.scorer(searcher.segment_reader(segment), 1.0)?;
+        while i < top.len() && top[i].1.segment_ord == segment {
+            let doc = top[i].1.doc_id;
+            if scorer.doc() <= doc && scorer.seek(doc) == doc {
+                top[i].0 = scorer.score();
+            }
+            i += 1;
+        }
     }
     top.sort_by(|a, b| b.0.total_cmp(&a.0));
     Ok(())
