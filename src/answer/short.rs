@@ -520,6 +520,12 @@ mod tests {
             short(QuestionKind::Place, "أين رسا الأسطول؟", "رسا الأسطول في ميناء الواحة الكبير، ثم غادر").as_deref(),
             Some("ميناء الواحة الكبير")
         );
+        // a place noun with its preposition attached (`بالعاصمة`, "in the capital") introduces
+        // the place, past the question's own words after `في`
+        assert_eq!(
+            short(QuestionKind::Place, "أين مقر الأسطول؟", "اجتمع القادة في مقر الأسطول بالعاصمة الساحلية نورفا.").as_deref(),
+            Some("الساحلية نورفا")
+        );
     }
 
     #[test]
