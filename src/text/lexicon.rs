@@ -139,13 +139,8 @@ impl Lexicon {
     /// than three, those of its word family fill up to three. The second list then adds its own
     /// first three (of the word's entry or its plain form's, else of its stem's headwords, shortest
     /// first), less those already there.
-    pub fn renderings(&self, word: &str, stem: &str) -> Vec<&str> {
-        let (mut first, second) = self.renderings_by_list(word, stem);
-        first.extend(second);
-        first
-    }
-
-    /// [`Lexicon::renderings`] in two parts: the first list's, then those the second adds.
+    /// Returned in two parts: the first list's, then those the second adds (searched at a lower
+    /// weight).
     pub fn renderings_by_list(&self, word: &str, stem: &str) -> (Vec<&str>, Vec<&str>) {
         let mut out: Vec<&str> = Vec::new();
         let own = english_forms(word).into_iter().find_map(|f| self.entries.get(&f));
@@ -226,6 +221,15 @@ fn english_forms(word: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl Lexicon {
+        /// Both lists' renderings in one list.
+        fn renderings(&self, word: &str, stem: &str) -> Vec<&str> {
+            let (mut first, second) = self.renderings_by_list(word, stem);
+            first.extend(second);
+            first
+        }
+    }
 
     #[test]
     fn plural_and_past_forms_find_their_entry() {

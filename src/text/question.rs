@@ -148,36 +148,30 @@ pub fn question_concepts(analyzer: &Analyzer, lexicon: Option<&Lexicon>, questio
             let word = normalize_word(&question[t.from..t.to]);
             if word.chars().all(|c| c.is_ascii_alphabetic()) {
                 let (first, looser) = lexicon.renderings_by_list(&word, &t.text);
-                for rendering in first {
-                    for a in analyzer.query_terms(rendering) {
-                        if a != t.text && !translations.contains(&a) {
-                            translations.push(a);
-                        }
-                    }
-                }
-                for rendering in looser {
-                    for a in analyzer.query_terms(rendering) {
-                        if a != t.text && !translations.contains(&a) && !second.contains(&a) {
-                            second.push(a);
-                        }
-                    }
-                }
+                push_new(&mut translations, &t.text, first.into_iter().flat_map(|r| analyzer.query_terms(r)));
+                push_new(&mut second, &t.text, looser.into_iter().flat_map(|r| analyzer.query_terms(r)));
             }
         }
         for (range, terms) in &phrases {
             if range.start <= t.from && t.to <= range.end {
-                for a in terms {
-                    if *a != t.text && !translations.contains(a) {
-                        translations.push(a.clone());
-                    }
-                }
+                push_new(&mut translations, &t.text, terms.iter().cloned());
             }
         }
-        // a phrase's rendering is as sure as the first list's
+        // the second list adds only what the first list and the phrases did not (a phrase's
+        // rendering is as sure as the first list's)
         second.retain(|a| !translations.contains(a));
         concepts.push(Concept { term: t.text, translations, second });
     }
     (kind, concepts)
+}
+
+/// Appends the `terms` that are neither the concept's own `term` nor already in `into`.
+fn push_new(into: &mut Vec<String>, term: &str, terms: impl IntoIterator<Item = String>) {
+    for a in terms {
+        if a != term && !into.contains(&a) {
+            into.push(a);
+        }
+    }
 }
 
 #[cfg(test)]
